@@ -1,0 +1,48 @@
+"""What a dataset adapter declares: its label set, trace sentences, answer rule and loader."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tracekd_ext.answer_rules import AnswerScore
+    from tracekd_ext.record import Problem
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """Everything the format, scoring and CLI need to know about one dataset.
+
+    Attributes:
+        name: short name used on the command line (``cotemp``, ``babi``, ``marco``).
+        labels: the closed set of classification labels.
+        cls_sentence: CLS step template with ``{label}`` (SPEC 4), ending in a newline.
+        ir_intro: IR step text that precedes the cited units.
+        unit_noun: what a context unit is called in instructions ("facts", "text", "passages").
+        context_style: ``"list"`` renders the context as a Python list, ``"lines"`` one unit per line.
+        render_answer: the gold answer as written inside ``<answer>``.
+        answer_format: how the instruction describes the answer format.
+        score_answer: the dataset's answer rule, ``(problem, text, mode) -> AnswerScore``.
+        wrong_unit_count: how many units an incorrect IR step cites for a problem.
+        paper_cls_sentence: which ``.``-sentence of the trace the paper's CLS check reads (0 or 1).
+        load: ``(data_dir, split, **options) -> list[Problem]``; ``data_dir=None`` reads the public source.
+        options: loader options that may come from lm-eval ``--metadata``.
+        from_raw: ``(row, path=, line=) -> Problem`` for one row of the dataset's raw fields (predictions files).
+    """
+
+    name: str
+    labels: tuple[str, ...]
+    cls_sentence: str
+    ir_intro: str
+    unit_noun: str
+    context_style: str
+    render_answer: Callable[[Problem], str]
+    answer_format: str
+    score_answer: Callable[[Problem, str, str], AnswerScore]
+    wrong_unit_count: Callable[[Problem], int]
+    paper_cls_sentence: int
+    load: Callable[..., Sequence[Problem]]
+    options: tuple[str, ...] = ()
+    from_raw: Callable[..., Problem] | None = None

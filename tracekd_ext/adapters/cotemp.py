@@ -1,0 +1,126 @@
+"""CoTemp QA (Su et al., ACL 2024) decomposed by rules (SPEC 3.1).
+
+label = the relation file a row comes from; support = the facts that contain a gold answer string;
+split = the paper's: per relation file, test = ``DataFrame.sample(frac=0.2, random_state=42)``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tracekd_ext.adapters.base import DatasetSpec
+from tracekd_ext.answer_rules import AnswerScore
+from tracekd_ext.cotemp_answer import score_cotemp_answer
+from tracekd_ext.errors import DataError, TracekdError
+from tracekd_ext.jsonl import read_jsonl
+from tracekd_ext.record import Problem
+
+HUB_ID = "Warrieryes/CotempQA"
+RELATIONS = ("equal", "overlap", "during", "mix")
+SPLITS = ("test", "train", "all")
+TEST_FRACTION, SPLIT_SEED = 0.2, 42
+
+
+def problem_from_row(row: dict[str, Any], relation: str, *, path: object = None, line: int | None = None) -> Problem:
+    """One CoTemp row (hub fields) as a Problem; a missing or mistyped field is a DataError."""
+    for name, kind in (("index", int), ("triple_element", str), ("question", str), ("facts", list), ("answer", list)):
+        if name not in row:
+            raise DataError("missing", path=path, line=line, field=name)
+        if not isinstance(row[name], kind):
+            raise DataError(f"expected {kind.__name__}, got {type(row[name]).__name__}", path=path, line=line,
+                            field=name)
+    facts = tuple(str(f) for f in row["facts"])
+    answers = tuple(str(a) for a in row["answer"])
+    if not answers:
+        raise DataError("no gold answer", path=path, line=line, field="answer")
+    support = tuple(i for i, fact in enumerate(facts) if any(a in fact for a in answers))
+    return Problem(
+        id=f"cotemp/{relation}/{row['index']}",
+        dataset="cotemp",
+        units=facts,
+        question=row["question"],
+        label=relation,
+        support=support,
+        answers=answers,
+        meta={"triple_element": row["triple_element"], "index": row["index"]},
+    )
+
+
+def problem_from_raw(row: dict[str, Any], *, path: object = None, line: int | None = None) -> Problem:
+    """A predictions-file row with the hub fields plus ``label`` (the relation); ``index`` defaults to the line."""
+    label = row.get("label")
+    if label not in RELATIONS:
+        raise DataError(f"expected one of {', '.join(RELATIONS)}, got {label!r}", path=path, line=line, field="label")
+    return problem_from_row({"index": line or 0, **row}, label, path=path, line=line)
+
+
+def paper_test_positions(n_rows: int) -> set[int]:
+    """Row positions that ``pandas.DataFrame.sample(frac=0.2, random_state=42)`` draws from ``n_rows`` rows."""
+    size = round(TEST_FRACTION * n_rows)
+    return set(np.random.RandomState(SPLIT_SEED).choice(n_rows, size=size, replace=False).tolist())
+
+
+def _local_file(data_dir: Path, relation: str) -> Path:
+    for folder in (data_dir / "cotempqa", data_dir):
+        for suffix in (".jsonl", ".json"):
+            if (folder / f"{relation}{suffix}").is_file():
+                return folder / f"{relation}{suffix}"
+    raise DataError(f"no CoTemp file '{relation}.jsonl' under {data_dir} (expected {data_dir}/cotempqa/{relation}.jsonl)",
+                    path=data_dir)
+
+
+def _read_relation(data_dir: str | Path | None, relation: str) -> list[Problem]:
+    if data_dir is None:
+        try:
+            import datasets
+        except ImportError as err:  # pragma: no cover - datasets comes with lm-eval
+            raise TracekdError("reading CoTemp QA from the hub needs the 'datasets' package") from err
+        rows = datasets.load_dataset(HUB_ID, data_files={relation: f"{relation}.json"}, split=relation)
+        return [problem_from_row(row, relation, path=f"hf://{HUB_ID}/{relation}.json", line=i + 1)
+                for i, row in enumerate(rows)]
+    path = _local_file(Path(data_dir), relation)
+    return [problem_from_row(row, relation, path=path, line=line) for line, row in read_jsonl(path)]
+
+
+def load(data_dir: str | Path | None = None, split: str = "test", relations: tuple[str, ...] = RELATIONS,
+         **_: Any) -> list[Problem]:
+    """CoTemp problems of ``split`` (test, train, all), relation by relation in file order.
+
+    The paper's split needs the complete relation files: on a partial copy the sampled positions
+    fall on other rows than in the authors' split.
+    """
+    if split not in SPLITS:
+        raise TracekdError(f"unknown split '{split}'; choose from {', '.join(SPLITS)}")
+    if data_dir is not None and not Path(data_dir).is_dir():
+        raise DataError("data directory not found", path=data_dir)
+    problems = []
+    for relation in relations:
+        rows = _read_relation(data_dir, relation)
+        test = paper_test_positions(len(rows))
+        problems += [p for i, p in enumerate(rows) if split == "all" or (i in test) == (split == "test")]
+    return problems
+
+
+def _score_answer(problem: Problem, text: str, mode: str) -> AnswerScore:
+    return score_cotemp_answer(text, problem.answers, problem.question, problem.units,
+                               problem.meta.get("triple_element", ""), mode)
+
+
+SPEC = DatasetSpec(
+    name="cotemp",
+    labels=RELATIONS,
+    cls_sentence="The temporal relation between the event in question and the event in context is: {label}.\n",
+    ir_intro="I need to use the following facts to answer the question: ",
+    unit_noun="facts",
+    context_style="list",
+    render_answer=lambda problem: repr(list(problem.answers)),
+    answer_format="the answer as a Python list of strings, e.g. ['first answer', 'second answer']",
+    score_answer=_score_answer,
+    wrong_unit_count=lambda problem: 1,
+    paper_cls_sentence=0,
+    load=load,
+    from_raw=problem_from_raw,
+)

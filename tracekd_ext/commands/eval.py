@@ -1,0 +1,49 @@
+"""``tracekd eval``: lm_eval with tracekd's task folder on the include path; every lm_eval flag works."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tracekd_ext.errors import TracekdError
+from tracekd_ext.task_registry import tasks_dir
+
+HELP = """Runs lm-evaluation-harness with tracekd's tasks (cotemp_trace, cotemp_direct, group trace_qa, ...).
+All arguments go to lm_eval unchanged; tracekd adds --include_path itself. Local data:
+TRACEKD_DATA_DIR=DIR or --metadata '{"data_dir": "DIR"}'; scoring: --metadata '{"scoring": "paper"}'.
+Keep lm-eval's think_end_token unset: it deletes the trace before scoring.
+
+Example:
+  tracekd eval --model hf --model_args pretrained=HuggingFaceTB/SmolLM2-135M-Instruct \\
+      --tasks cotemp_trace --num_fewshot 2 --apply_chat_template --output_path runs --log_samples
+
+lm_eval's own options follow.
+"""
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser("eval", help="run lm_eval with tracekd's tasks", add_help=False,
+                                   description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("lm_eval_args", nargs=argparse.REMAINDER, help="arguments for lm_eval")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    rest = list(args.lm_eval_args)
+    if any(a in ("-h", "--help") for a in rest) or not rest:
+        print(HELP)
+    if any(a == "--include_path" or a.startswith("--include_path=") for a in rest):
+        raise TracekdError("tracekd eval sets --include_path itself (lm-eval 0.4.13 takes one); "
+                           f"run lm_eval --include_path {tasks_dir()} for other setups")
+    from lm_eval.__main__ import cli_evaluate
+
+    sys.argv = ["lm_eval", "--include_path", tasks_dir(), *rest]
+    try:
+        cli_evaluate()
+    except SystemExit as done:
+        return int(done.code or 0) if not isinstance(done.code, str) else 2
+    except TracekdError:
+        raise
+    except ValueError as err:  # lm-eval's own argument and task errors ("Tasks not found: ...")
+        raise TracekdError(str(err)) from None
+    return 0

@@ -1,0 +1,44 @@
+"""``tracekd rescore``: re-score saved generations without a model."""
+
+from __future__ import annotations
+
+import argparse
+
+from tracekd_ext.formatting import summary_tables
+from tracekd_ext.json_safe import json_safe
+from tracekd_ext.jsonl import write_json_atomic, write_jsonl_atomic
+from tracekd_ext.rescore import load_scored, per_sample_rows, summarize_files
+from tracekd_ext.scoring import MODES
+from tracekd_ext.task_registry import TASKS
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "rescore", help="re-score lm-eval samples or predictions JSONL",
+        description="Re-score saved generations (lm-eval samples_*.jsonl, or predictions JSONL with "
+                    "'prediction' plus the raw dataset fields or the record fields) and print the step "
+                    "metrics and the step-vs-answer statistics. Several files: per task and pooled.")
+    parser.add_argument("files", nargs="+", metavar="FILE", help="samples_*.jsonl or predictions .jsonl")
+    parser.add_argument("--task", choices=sorted(TASKS), help="task of the files (default: from the file name "
+                        "or the samples' docs; required for raw predictions)")
+    parser.add_argument("--scoring", choices=MODES, help="strict or paper (default: the mode the samples were "
+                        "scored with; strict for predictions)")
+    parser.add_argument("--output", metavar="OUT.json", help="write the summary as JSON")
+    parser.add_argument("--per-sample", metavar="OUT.jsonl", help="write every item's judgements as JSONL")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    files = [load_scored(path, args.task, args.scoring) for path in args.files]
+    summary = summarize_files(files)
+    if len(files) == 1:
+        print(summary_tables(summary, f"{summary['task']} ({summary['scoring']} scoring) - {files[0].path}"))
+    else:
+        for task, part in summary["per_task"].items():
+            print(summary_tables(part, f"{task} ({part['scoring']} scoring)"), end="\n\n")
+        print(summary_tables(summary["pooled"], "pooled over trace tasks"))
+    if args.output:
+        write_json_atomic(args.output, json_safe(summary))
+    if args.per_sample:
+        write_jsonl_atomic(args.per_sample, [json_safe(row) for f in files for row in per_sample_rows(f)])
+    return 0

@@ -1,0 +1,145 @@
+"""Re-scoring saved generations without a model: lm-eval samples files or predictions JSONL.
+
+A predictions line holds ``prediction`` plus either the dataset's raw fields (CoTemp: ``question``,
+``facts``, ``answer``, ``triple_element``, ``label``) or the common record fields (as ``tracekd data
+export`` writes them). Scoring calls exactly the code lm-eval's ``process_results`` calls.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tracekd_ext.adapters import get_spec
+from tracekd_ext.errors import DataError, TracekdError
+from tracekd_ext.jsonl import read_jsonl
+from tracekd_ext.metrics import summarize
+from tracekd_ext.record import RECORD_FIELDS, Problem
+from tracekd_ext.scoring import SampleScore, score
+from tracekd_ext.task_registry import task_info
+from tracekd_ext.trace_parse import parse
+
+_SAMPLES_NAME = re.compile(r"^samples_(?P<task>.+)_\d{4}-\d{2}-\d{2}T[\d\-.]+\.jsonl$")
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One re-scored generation, with where it came from."""
+
+    problem: Problem
+    generation: str
+    score: SampleScore
+    line: int
+
+
+@dataclass(frozen=True)
+class ScoredFile:
+    path: Path
+    task: str
+    kind: str
+    scoring: str
+    items: list[Scored]
+
+
+def task_from_filename(path: Path) -> str | None:
+    match = _SAMPLES_NAME.match(path.name)
+    return match.group("task") if match else None
+
+
+def _generation(row: dict[str, Any], path: Path, line: int) -> str:
+    if "filtered_resps" in row:
+        resps = row["filtered_resps"]
+    elif "resps" in row:
+        resps = row["resps"]
+        resps = resps[0] if resps and isinstance(resps[0], list) else resps
+    else:
+        raise DataError("missing", path=path, line=line, field="filtered_resps")
+    if not isinstance(resps, list):
+        raise DataError("expected a list", path=path, line=line, field="filtered_resps")
+    return str(resps[0]) if resps else ""
+
+
+def _problem(row: dict[str, Any], dataset: str, path: Path, line: int) -> Problem:
+    if all(name in row for name in RECORD_FIELDS[:-1]):
+        return Problem.from_dict(row, path=path, line=line)
+    spec = get_spec(dataset)
+    if spec.from_raw is None:
+        raise DataError(f"expected the record fields {', '.join(RECORD_FIELDS)}", path=path, line=line)
+    return spec.from_raw(row, path=path, line=line)
+
+
+def load_scored(path: str | Path, task: str | None = None, scoring: str | None = None) -> ScoredFile:
+    """Read and score every line of a samples or predictions file."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError("no such file", path=path)
+    task = task or task_from_filename(path)
+    items, modes = [], set()
+    dataset = kind = None
+    if task is not None:
+        dataset, kind = task_info(task)
+    for line, row in read_jsonl(path):
+        if "doc" in row:  # an lm-eval samples row
+            doc = row["doc"]
+            if not isinstance(doc, dict):
+                raise DataError("expected an object", path=path, line=line, field="doc")
+            problem = Problem.from_dict(doc, path=path, line=line)
+            generation = _generation(row, path, line)
+            row_kind = doc.get("kind", kind or "trace")
+            mode = scoring or doc.get("scoring", "strict")
+        else:
+            if "prediction" not in row:
+                raise DataError("missing", path=path, line=line, field="prediction")
+            if dataset is None:
+                dataset = row.get("dataset")
+                if dataset is None:
+                    raise TracekdError(f"{path}: predictions need --task (e.g. cotemp_trace)")
+            problem = _problem(row, dataset, path, line)
+            generation = row["prediction"] if isinstance(row["prediction"], str) else str(row["prediction"])
+            row_kind, mode = kind or "trace", scoring or "strict"
+        kind = kind or row_kind
+        modes.add(mode)
+        spec = get_spec(problem.dataset)
+        items.append(Scored(problem, generation, score(problem, parse(generation), spec, mode, row_kind), line))
+    if len(modes) > 1:
+        raise TracekdError(f"{path}: samples were scored in different modes ({', '.join(sorted(modes))}); "
+                           "pass --scoring to choose one")
+    if not items:
+        raise DataError("no samples in file", path=path)
+    if task is None:
+        task = f"{items[0].problem.dataset}_{kind}"
+    return ScoredFile(path, task, kind or "trace", modes.pop(), items)
+
+
+def summarize_file(scored: ScoredFile, replicates: int = 10_000) -> dict[str, Any]:
+    """The rescore summary of one file: task, scoring, source and the metric summary with ``by_label``."""
+    summary = summarize([i.score for i in scored.items], scored.kind,
+                        labels=[i.problem.label for i in scored.items], replicates=replicates)
+    return {"task": scored.task, "scoring": scored.scoring, "source": str(scored.path), **summary}
+
+
+def summarize_files(files: list[ScoredFile], replicates: int = 10_000) -> dict[str, Any]:
+    """One file: its summary. Several: per-task summaries and the pooled one (all trace items together)."""
+    if len(files) == 1:
+        return summarize_file(files[0], replicates)
+    modes = {f.scoring for f in files}
+    if len(modes) > 1:
+        raise TracekdError(f"files were scored in different modes ({', '.join(sorted(modes))}); pass --scoring")
+    per_task: dict[str, Any] = {}
+    for f in files:
+        key = f.task if f.task not in per_task else f"{f.task}#{len(per_task) + 1}"
+        per_task[key] = summarize_file(f, replicates)
+    trace_items = [i for f in files if f.kind == "trace" for i in f.items]
+    pooled = summarize([i.score for i in trace_items], "trace",
+                       labels=[f"{i.problem.dataset}:{i.problem.label}" for i in trace_items], replicates=replicates)
+    return {"scoring": modes.pop(), "per_task": per_task, "pooled": pooled}
+
+
+def per_sample_rows(scored: ScoredFile) -> list[dict[str, Any]]:
+    """One JSON row per item: id, label, the generation and every judgement."""
+    from dataclasses import asdict
+
+    return [{"task": scored.task, "id": i.problem.id, "label": i.problem.label, "line": i.line,
+             "prediction": i.generation, **asdict(i.score)} for i in scored.items]

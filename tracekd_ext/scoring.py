@@ -1,0 +1,145 @@
+"""Scoring one parsed generation against its problem (SPEC 5). Pure: no I/O, no global state
+beyond caches of per-problem lookups.
+
+strict (default): exact label, cited set equal to the gold support, the dataset's answer rule,
+and whether the answer follows from the model's own citations (``grounded``).
+paper: the published evaluation, defects included, to reproduce the paper's numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from tracekd_ext.adapters.base import DatasetSpec
+from tracekd_ext.errors import TracekdError
+from tracekd_ext.record import Problem
+from tracekd_ext.text import normalize_answer, precision_recall_f1, squash_spaces
+from tracekd_ext.trace_parse import ParsedTrace, literal_strings
+
+MODES = ("strict", "paper")
+KINDS = ("trace", "direct")
+
+
+@dataclass(frozen=True, slots=True)
+class SampleScore:
+    """Every judgement about one generation. ``None`` marks a step that is not scored for this item
+    (direct tasks; paper mode without a think part; grounding where the gold answer is not in the
+    gold units)."""
+
+    parse_ok: bool
+    evaluated: bool
+    cls_correct: bool | None
+    ret_correct: bool | None
+    ret_precision: float | None
+    ret_recall: float | None
+    ret_f1: float | None
+    trace_correct: bool | None
+    answer_correct: bool
+    answer_f1: float
+    grounded: bool | None
+    pred_label: str | None
+    cited: tuple[int, ...]
+    uncited_items: int
+    answer_items: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _UnitIndex:
+    keys: tuple[str, ...]                    # whitespace-normalised unit texts, by unit index
+    indices: dict[str, tuple[int, ...]]      # key -> the units with that text (duplicates share a key)
+    by_length: tuple[str, ...]               # distinct keys, longest first (free-text citation matching)
+    answer_text: tuple[str, ...]             # normalize_answer of every unit
+
+
+@lru_cache(maxsize=131072)
+def _unit_index(units: tuple[str, ...]) -> _UnitIndex:
+    keys = tuple(squash_spaces(u) for u in units)
+    indices: dict[str, list[int]] = {}
+    for i, key in enumerate(keys):
+        indices.setdefault(key, []).append(i)
+    by_length = tuple(sorted(indices, key=len, reverse=True))
+    return _UnitIndex(keys, {k: tuple(v) for k, v in indices.items()}, by_length,
+                      tuple(normalize_answer(u) for u in units))
+
+
+@lru_cache(maxsize=131072)
+def _answer_in_units(answers: tuple[str, ...], units_text: str) -> bool:
+    return all(normalize_answer(a) in units_text for a in answers)
+
+
+def cite(units: tuple[str, ...], ir_text: str) -> tuple[set[str], int]:
+    """The unit texts a retrieval step cites, and how many cited items match no unit.
+
+    A list literal is read item by item (each item must equal a unit up to whitespace); free text
+    cites every unit whose text it contains, longest first, each span used once.
+    """
+    index = _unit_index(units)
+    items = literal_strings(ir_text)
+    if items is not None:
+        cited, unmatched = set(), 0
+        for item in items:
+            key = squash_spaces(item)
+            if key in index.indices:
+                cited.add(key)
+            else:
+                unmatched += 1
+        return cited, unmatched
+    text, cited = squash_spaces(ir_text), set()
+    for key in index.by_length:
+        if key and key in text:
+            cited.add(key)
+            text = text.replace(key, "\x00")
+    return cited, 0
+
+
+def _strict(problem: Problem, parsed: ParsedTrace, spec: DatasetSpec, kind: str) -> SampleScore:
+    answer = spec.score_answer(problem, parsed.answer, "strict")
+    if kind == "direct":
+        return SampleScore(bool(parsed.answer), False, None, None, None, None, None, None,
+                           answer.correct, answer.f1, None, None, (), 0, answer.items)
+    index = _unit_index(problem.units)
+    gold_keys = {index.keys[i] for i in problem.support}
+    cls_ok = parsed.cls_label is not None and parsed.cls_label.casefold() == problem.label.casefold()
+    cited, unmatched = cite(problem.units, parsed.ir_text) if parsed.ir_text is not None else (set(), 0)
+    ret_ok = parsed.ir_text is not None and cited == gold_keys and unmatched == 0
+    if parsed.ir_text is None:
+        p = r = f1 = 0.0
+    else:
+        p, r, f1 = precision_recall_f1(len(cited & gold_keys), len(cited) + unmatched, len(gold_keys))
+    cited_idx = tuple(sorted(i for key in cited for i in index.indices[key]))
+    gold_text = " ".join(index.answer_text[i] for i in problem.support)
+    grounded = None
+    if problem.support and _answer_in_units(problem.answers, gold_text):
+        cited_text = " ".join(index.answer_text[i] for i in cited_idx)
+        grounded = bool(answer.items) and bool(cited_idx) and all(item in cited_text for item in answer.items)
+    return SampleScore(parsed.trace_format_ok, True, cls_ok, ret_ok, p, r, f1, cls_ok and ret_ok,
+                       answer.correct, answer.f1, grounded, parsed.cls_label, cited_idx, unmatched, answer.items)
+
+
+def _paper(problem: Problem, parsed: ParsedTrace, spec: DatasetSpec, kind: str) -> SampleScore:
+    answer = spec.score_answer(problem, parsed.answer, "paper")
+    close = parsed.raw.find("</think>")
+    trace = parsed.raw[:close].replace("<think>", "").strip() if close >= 0 else ""
+    if kind == "direct" or not trace:
+        return SampleScore(parsed.trace_format_ok if kind == "trace" else bool(parsed.answer), False, None, None,
+                           None, None, None, None, answer.correct, answer.f1, None, parsed.cls_label, (), 0,
+                           answer.items)
+    sentences = trace.split(".")
+    at = spec.paper_cls_sentence
+    sentence = sentences[at] if len(sentences) > at else ""
+    cls_ok = problem.label.lower() in sentence.lower() if at else problem.label in sentence
+    cited_idx = tuple(i for i, unit in enumerate(problem.units) if unit in trace)
+    ret_ok = bool(cited_idx)
+    return SampleScore(parsed.trace_format_ok, True, cls_ok, ret_ok, None, None, None, cls_ok and ret_ok,
+                       answer.correct, answer.f1, None, parsed.cls_label, cited_idx, 0, answer.items)
+
+
+def score(problem: Problem, parsed: ParsedTrace, spec: DatasetSpec, mode: str = "strict",
+          kind: str = "trace") -> SampleScore:
+    """Score one parsed generation; ``kind`` is ``trace`` (steps and answer) or ``direct`` (answer only)."""
+    if mode not in MODES:
+        raise TracekdError(f"unknown scoring mode '{mode}'; choose from {', '.join(MODES)}")
+    if kind not in KINDS:
+        raise TracekdError(f"unknown task kind '{kind}'; choose from {', '.join(KINDS)}")
+    return (_paper if mode == "paper" else _strict)(problem, parsed, spec, kind)

@@ -1,0 +1,1 @@
+"""Training module (TRL SFT on trace datasets)."""
