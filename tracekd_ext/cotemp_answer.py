@@ -29,7 +29,9 @@ _RELATIONS = (
     ("play", "plays for"),
 )
 _TEMPLATES = tuple(
-    (marker, re.compile(rf"(.+?) {phrase} (.+?) from (.+?) to (.+?)\."), re.compile(rf"(.+?) {phrase} (.+?) in (.+?)\."))
+    (marker,
+     re.compile(rf"(.+?) {phrase} (.+?) from (.+?) to (.+?)\."),
+     re.compile(rf"(.+?) {phrase} (.+?) in (.+?)\."))
     for marker, phrase in _RELATIONS
 )
 _PRESENT_TENSE = ((" was ", " is "), (" held ", " holds "), (" worked ", " works "), (" played ", " plays "))

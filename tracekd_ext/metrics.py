@@ -30,7 +30,8 @@ def _flag(value: bool | None) -> int | None:
 def sample_values(s: SampleScore, kind: str = "trace") -> dict[str, Any]:
     """The per-sample values lm-eval stores and aggregates (means, and pairs for the 2x2 statistics).
     ``None`` marks an item that a metric does not cover."""
-    values: dict[str, Any] = {"parse_ok": int(s.parse_ok), "answer_acc": int(s.answer_correct), "answer_f1": s.answer_f1}
+    values: dict[str, Any] = {"parse_ok": int(s.parse_ok), "answer_acc": int(s.answer_correct),
+                              "answer_f1": s.answer_f1}
     if kind == "direct":
         return values
     values.update(cls_acc=_flag(s.cls_correct), ret_acc=_flag(s.ret_correct), ret_f1=s.ret_f1,

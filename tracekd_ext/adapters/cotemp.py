@@ -68,8 +68,8 @@ def _local_file(data_dir: Path, relation: str) -> Path:
         for suffix in (".jsonl", ".json"):
             if (folder / f"{relation}{suffix}").is_file():
                 return folder / f"{relation}{suffix}"
-    raise DataError(f"no CoTemp file '{relation}.jsonl' under {data_dir} (expected {data_dir}/cotempqa/{relation}.jsonl)",
-                    path=data_dir)
+    expected = data_dir / "cotempqa" / f"{relation}.jsonl"
+    raise DataError(f"no CoTemp file for relation '{relation}' (expected {expected})", path=data_dir)
 
 
 def _read_relation(data_dir: str | Path | None, relation: str) -> list[Problem]:
