@@ -8,6 +8,7 @@ from tracekd_ext.errors import TracekdError
 TASKS: dict[str, tuple[str, str]] = {
     "cotemp_trace": ("cotemp", "trace"),
     "cotemp_direct": ("cotemp", "direct"),
+    "cotemp_synth_trace": ("synth", "trace"),
 }
 GROUPS: dict[str, tuple[str, ...]] = {"trace_qa": ("cotemp_trace",)}
 

@@ -7,7 +7,10 @@ import importlib
 from tracekd_ext.adapters.base import DatasetSpec
 from tracekd_ext.errors import TracekdError
 
-_MODULES = {"cotemp": "tracekd_ext.adapters.cotemp"}
+_MODULES = {
+    "cotemp": "tracekd_ext.adapters.cotemp",
+    "synth": "tracekd_ext.adapters.synth",
+}
 DATASETS = tuple(_MODULES)
 
 
