@@ -56,7 +56,8 @@ def fact_entities(facts: tuple[str, ...], subject: bool) -> tuple[str, ...]:
                 continue
             for old, new in _PRESENT_TENSE:
                 fact = fact.replace(old, new)
-            match = with_span.match(fact) or with_point.match(fact)
+            match = (" from " in fact and " to " in fact and with_span.match(fact)) or \
+                (" in " in fact and with_point.match(fact))
             if match:
                 found.append((match.group(1) if subject else match.group(2)).lower())
                 break
@@ -104,6 +105,20 @@ def _padded(text: str) -> str:
     return f" {text} "
 
 
+@lru_cache(maxsize=65536)
+def _strict_candidates(facts: tuple[str, ...], subject: bool, golds: tuple[str, ...],
+                       question: str) -> tuple[tuple[str, ...], frozenset[str]]:
+    """Normalised candidate entities, longest first, and the question's own entities (the candidates
+    in the question that are not part of a longer candidate there)."""
+    candidates = sorted({normalize_answer(c) for c in fact_entities(facts, subject)} |
+                        {normalize_answer(g) for g in golds}, key=len, reverse=True)
+    candidates = [c for c in candidates if c]
+    question_text = _padded(normalize_answer(question))
+    in_question = [c for c in candidates if _padded(c) in question_text]
+    own = frozenset(c for c in in_question if not any(c != d and _padded(c) in _padded(d) for d in in_question))
+    return tuple(candidates), own
+
+
 def strict_score(prediction: str, golds: tuple[str, ...], question: str, facts: tuple[str, ...],
                  subject: bool) -> AnswerScore:
     """A list literal is read as the answer set; free text goes through defect-free candidate matching."""
@@ -111,12 +126,7 @@ def strict_score(prediction: str, golds: tuple[str, ...], question: str, facts: 
     if items is not None:
         return exact_match_set(items, golds)
     text = _padded(normalize_answer(prediction))
-    question_text = _padded(normalize_answer(question))
-    candidates = sorted({normalize_answer(c) for c in fact_entities(facts, subject)} |
-                        {normalize_answer(g) for g in golds}, key=len, reverse=True)
-    candidates = [c for c in candidates if c]
-    in_question = [c for c in candidates if _padded(c) in question_text]
-    question_entities = {c for c in in_question if not any(c != d and _padded(c) in _padded(d) for d in in_question)}
+    candidates, question_entities = _strict_candidates(facts, subject, golds, question)
     predicted = []
     for cand in candidates:
         padded = _padded(cand)

@@ -55,7 +55,8 @@ def perturb(problem: Problem, spec: DatasetSpec, *, seed: int, steps: Iterable[s
     """A wrong label and/or wrong support for an incorrect trace (SPEC 4), seeded per problem id.
 
     CLS: a label drawn uniformly from the other labels. IR: ``spec.wrong_unit_count`` units outside
-    the gold support (fewer when the context has fewer; the gold support when it has none). Each chosen
+    the gold support (fewer when the context has fewer); when every unit is gold, all gold units but one
+    (so the cited set is still wrong, possibly empty). Each chosen
     step is perturbed with ``probability``; the result does not depend on the order of problems.
     """
     steps = set(steps)
@@ -72,6 +73,8 @@ def perturb(problem: Problem, spec: DatasetSpec, *, seed: int, steps: Iterable[s
         if others:
             k = min(len(others), max(1, spec.wrong_unit_count(problem)))
             support = sorted(rng.sample(others, k))
+        else:  # every unit is gold: cite all but one of them (none if there is only one)
+            support = sorted(rng.sample(support, len(support) - 1))
     return label, support
 
 
