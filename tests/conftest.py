@@ -38,6 +38,7 @@ def cotemp_problems(data_dir, cotemp_spec):
 def tiny_model_dir(tmp_path_factory, data_dir, cotemp_spec) -> Path:
     """A tiny random Llama whose tokenizer was trained on CoTemp prompts and traces."""
     from tiny_model import build_tiny_model
+
     from tracekd_ext.trace_format import render_prompt, render_target
 
     problems = cotemp_spec.load(data_dir, "train")[:150]
