@@ -46,9 +46,15 @@ def takes_subject(triple_element: str, orientation: str) -> bool:
     return "S1_R1_O2" not in triple_element
 
 
-@lru_cache(maxsize=65536)
 def fact_entities(facts: tuple[str, ...], subject: bool) -> tuple[str, ...]:
     """The entity (subject or object) of every fact that matches a relation template, lower-cased."""
+    side = 0 if subject else 1
+    return tuple(pair[side] for pair in fact_pairs(facts))
+
+
+@lru_cache(maxsize=65536)
+def fact_pairs(facts: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """``(subject, object)``, lower-cased, of every fact that matches a relation template (official order)."""
     found = []
     for fact in facts:
         for marker, with_span, with_point in _TEMPLATES:
@@ -59,7 +65,7 @@ def fact_entities(facts: tuple[str, ...], subject: bool) -> tuple[str, ...]:
             match = (" from " in fact and " to " in fact and with_span.match(fact)) or \
                 (" in " in fact and with_point.match(fact))
             if match:
-                found.append((match.group(1) if subject else match.group(2)).lower())
+                found.append((match.group(1).lower(), match.group(2).lower()))
                 break
     return tuple(found)
 
