@@ -9,6 +9,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from data_paths import DATA, TASKS
 
 from tracekd_ext.adapters import babi
 from tracekd_ext.download import cached_download
@@ -16,7 +17,6 @@ from tracekd_ext.errors import DataError, TracekdError
 from tracekd_ext.splits import id_list_checksum, in_sample
 from tracekd_ext.trace_format import perturb, render_prompt
 
-DATA = Path("/work/shared/data")
 EN = DATA / "babi" / "en"
 
 # Every quirk at once: a space before the tab (qa1-3, 5-14), none (qa4, 15-20), a later question in the
@@ -151,7 +151,7 @@ def test_paper_setting_counts_on_the_shared_copy():
 
 
 def test_task_readme_states_the_shared_copy_checksum():
-    readme = (Path(__file__).parent.parent / "tasks" / "babi" / "README.md").read_text()
+    readme = (TASKS / "babi" / "README.md").read_text()
     test = babi.load(DATA, "test")
     assert f"{len(test)} test items" in readme and id_list_checksum(p.id for p in test) in readme
 

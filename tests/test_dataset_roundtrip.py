@@ -4,17 +4,15 @@ and keep the answer right, under the strict rules (SPEC 4, 5)."""
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 import pytest
+from data_paths import DATA
 
 from tracekd_ext.adapters import babi, get_spec, marco
 from tracekd_ext.record import Problem
 from tracekd_ext.scoring import score
 from tracekd_ext.trace_format import render_target, wrong_support
 from tracekd_ext.trace_parse import parse
-
-DATA = Path("/work/shared/data")
 
 
 def _check(problems: list[Problem], paper_every: int = 10) -> None:

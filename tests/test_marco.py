@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from data_paths import DATA
 
 from tracekd_ext.adapters import marco
 from tracekd_ext.errors import DataError, TracekdError
 from tracekd_ext.splits import in_sample
 
-DATA = Path("/work/shared/data")
 SAMPLE = DATA / "msmarco" / "v1.1_train_first50.jsonl"
 
 PASSAGES = ["Paris is in France", "The capital city of France is Paris", "Lyon is a city in France"]

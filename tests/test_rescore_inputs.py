@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 import pytest
+from data_paths import DATA
 
 from tracekd_ext.adapters import babi, get_spec
 from tracekd_ext.cli import main
@@ -16,7 +17,6 @@ from tracekd_ext.rescore import load_scored, summarize_files
 from tracekd_ext.stats import PairCounts, phi
 from tracekd_ext.trace_format import render_target, render_trace
 
-DATA = Path("/work/shared/data")
 SPLITS = {"cotemp": "test", "babi": "test", "marco": "all"}
 
 

@@ -6,12 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+from data_paths import DATA
 
 from tracekd_ext.adapters import cotemp
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.splits import id_list_checksum, in_sample, unit_number
-
-DATA = Path("/work/shared/data")
 
 
 def test_unit_number_depends_on_seed_stratum_and_key_only():
