@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from data_paths import DATA
+from data_paths import DATA, TASKS
 
 from tracekd_ext.adapters import cotemp
 from tracekd_ext.errors import TracekdError
@@ -69,3 +69,9 @@ def test_cotemp_reports_what_a_partial_copy_lacks(caplog):
         assert f"{relation} lacks {lacking} test items" in caplog.text
         assert sum(1 for r, _ in here if r == relation) + lacking == sum(cotemp.hash_test(i, relation)
                                                                          for i in range(public))
+
+
+def test_cotemp_readme_states_the_public_hash_split():
+    full = [f"cotemp/{r}/{i}" for r, n in cotemp.PUBLIC_ROWS.items() for i in range(n) if cotemp.hash_test(i, r)]
+    readme = (TASKS / "cotemp" / "README.md").read_text()
+    assert f"Full data: {len(full)} test rows" in readme and id_list_checksum(full) in readme
