@@ -222,7 +222,11 @@ def public_archive() -> Path:
     """The official v1.2 archive, downloaded once into the user's cache (checksum-verified)."""
     from tracekd_ext.download import cached_download
 
-    return cached_download(ARCHIVE_URL, "babi/tasks_1-20_v1-2.tar.gz", ARCHIVE_SHA256)
+    try:
+        return cached_download(ARCHIVE_URL, "babi/tasks_1-20_v1-2.tar.gz", ARCHIVE_SHA256)
+    except TracekdError as err:
+        raise TracekdError(f"{err}; or give a local copy of babi/en/ with TRACEKD_DATA_DIR or --metadata "
+                           "'{\"data_dir\": \"DIR\"}'") from None
 
 
 def load(data_dir: str | Path | None = None, split: str = "test", tasks: Any = "paper", all_questions: Any = False,

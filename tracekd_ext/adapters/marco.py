@@ -157,10 +157,17 @@ def _rows(data_dir: Path | None, splits: Iterable[str]) -> Iterator[tuple[str, o
     except ImportError as err:  # pragma: no cover - datasets comes with lm-eval
         raise TracekdError("reading MS MARCO from the hub needs the 'datasets' package") from err
     for source_split in splits:
-        rows = datasets.load_dataset(HUB_ID, HUB_CONFIG, split=source_split, streaming=True)
         where = f"hf://{HUB_ID}/{HUB_CONFIG}/{source_split}"
-        for i, row in enumerate(rows):
-            yield source_split, where, i + 1, row
+        try:
+            rows = iter(datasets.load_dataset(HUB_ID, HUB_CONFIG, split=source_split, streaming=True))
+            row = next(rows, None)
+        except Exception as err:  # offline, hub down, renamed: all mean "use a local copy"
+            raise TracekdError(f"cannot read {where} ({type(err).__name__}: {err}); give a local copy with "
+                               "TRACEKD_DATA_DIR or --metadata '{\"data_dir\": \"DIR\"}'") from None
+        line = 1
+        while row is not None:
+            yield source_split, where, line, row
+            row, line = next(rows, None), line + 1
 
 
 def _wanted(split: str, source_split: str, row: dict[str, Any], path: object, line: int) -> bool:
