@@ -16,10 +16,12 @@ files. Paper setting (default): 11 tasks, first question of each story.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import re
 import tarfile
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,7 +84,7 @@ def parse_babi(lines: Iterable[str], path: object = None) -> Iterator[BabiQuesti
     story, last, ordinal = -1, 0, 0
     statements: list[str] = []
     position: dict[int, int] = {}
-    digest = hashlib.sha256()
+    story_lines: list[str] = []
     for number, raw in enumerate(lines, 1):
         raw = raw.rstrip("\r\n")
         head, _, text = raw.partition(" ")
@@ -92,12 +94,12 @@ def parse_babi(lines: Iterable[str], path: object = None) -> Iterator[BabiQuesti
             raise DataError("expected '<id> <text>' (a bAbI story line)", path=path, line=number)
         line_id = int(head)
         if line_id == 1:
-            story, statements, position, digest, ordinal = story + 1, [], {}, hashlib.sha256(), 0
+            story, statements, position, story_lines, ordinal = story + 1, [], {}, [], 0
         elif line_id != last + 1:
             raise DataError(f"line id {line_id} does not follow {last} (ids count up from 1 in each story)",
                             path=path, line=number)
         last = line_id
-        digest.update(f"{raw}\n".encode())
+        story_lines.append(raw)
         if "\t" not in text:
             position[line_id] = len(statements)
             statements.append(text.strip())
@@ -109,8 +111,8 @@ def parse_babi(lines: Iterable[str], path: object = None) -> Iterator[BabiQuesti
                 raise DataError(f"supporting id {token!r} is not a statement line before the question",
                                 path=path, line=number)
             support.add(position[int(token)])
-        yield BabiQuestion(number, story, ordinal, tuple(statements), question, answer, tuple(sorted(support)),
-                           digest.copy().hexdigest()[:16])
+        digest = hashlib.sha256(("\n".join(story_lines) + "\n").encode()).hexdigest()[:16]
+        yield BabiQuestion(number, story, ordinal, tuple(statements), question, answer, tuple(sorted(support)), digest)
         ordinal += 1
 
 
@@ -220,6 +222,17 @@ def _archive_reader(archive: Path) -> Callable[[str], tuple[str, str]]:
     return read
 
 
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def public_archive() -> Path:
     """The official v1.2 archive, downloaded once into the user's cache (checksum-verified)."""
     from tracekd_ext.download import cached_download
@@ -249,24 +262,31 @@ def load(data_dir: str | Path | None = None, split: str = "test", tasks: Any = "
     else:
         read = _archive_reader(Path(archive) if archive else public_archive())
     problems, missing = [], []
-    for task in task_set:
-        for file_split in ("train", "test"):
-            if split not in (file_split, "all"):
-                continue
-            where, text = read(task_file_name(task, file_split))
-            questions = identified_questions(text, task, file_split, path=where, all_questions=every)
-            if split == "test":
-                public = PUBLIC_QUESTIONS_PER_FILE if every else PUBLIC_TEST_STORIES[task]
-                if len(questions) < public:
-                    missing.append(f"qa{task} {public - len(questions)}")
-                questions = [(pid, q) for pid, q in questions if in_sample(q.digest, f"babi/qa{task}", TEST_RATE)]
-            problems += [_problem(q, task, file_split, pid, task_set) for pid, q in questions]
+    with _cyclic_gc_paused():  # ~40k acyclic records: collection passes would cost more than the parsing
+        for task in task_set:
+            for file_split in ("train", "test"):
+                if split in (file_split, "all"):
+                    problems += _file_problems(read, task, file_split, split == "test", every, task_set, missing)
     if missing:
         unit = "questions" if every else "stories"
         report_missing("bAbI", split, [f"test files lack {unit} of the public archive ({', '.join(missing)}); "
                                        f"about {TEST_RATE:.0%} of those would be test items (ids are content "
                                        "hashes, so which ones is unknowable)"])
     return problems
+
+
+def _file_problems(read: Callable[[str], tuple[str, str]], task: int, file_split: str, sample: bool,
+                   every: bool, task_set: tuple[int, ...], missing: list[str]) -> list[Problem]:
+    """One task file's problems; with ``sample`` only its test items, noting in ``missing`` how many
+    stories (questions) the copy lacks against the public archive."""
+    where, text = read(task_file_name(task, file_split))
+    questions = identified_questions(text, task, file_split, path=where, all_questions=every)
+    if sample:
+        public = PUBLIC_QUESTIONS_PER_FILE if every else PUBLIC_TEST_STORIES[task]
+        if len(questions) < public:
+            missing.append(f"qa{task} {public - len(questions)}")
+        questions = [(pid, q) for pid, q in questions if in_sample(q.digest, f"babi/qa{task}", TEST_RATE)]
+    return [_problem(q, task, file_split, pid, task_set) for pid, q in questions]
 
 
 def problem_from_raw(row: dict[str, Any], *, path: object = None, line: int | None = None) -> Problem:
