@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
-from tracekd_ext.text import normalize_answer, token_f1
+from tracekd_ext.text import normalize_answer, precision_recall_f1, token_f1
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,8 +27,13 @@ def exact_match_any(answer: str, golds: tuple[str, ...]) -> AnswerScore:
 
 def exact_match_set(items: list[str], golds: tuple[str, ...]) -> AnswerScore:
     """Normalised items compared with the gold answers as sets (list answers such as bAbI's qa8)."""
-    from tracekd_ext.text import multiset_f1
+    pred = {normalize_answer(i) for i in items} - {""}
+    gold = gold_set(golds)
+    f1 = precision_recall_f1(len(pred & gold), len(pred), len(gold))[2]
+    return AnswerScore(pred == gold, f1, tuple(sorted(pred)))
 
-    pred = sorted({normalize_answer(i) for i in items} - {""})
-    gold = sorted({normalize_answer(g) for g in golds})
-    return AnswerScore(pred == gold, multiset_f1(pred, gold), tuple(pred))
+
+@lru_cache(maxsize=65536)
+def gold_set(golds: tuple[str, ...]) -> frozenset[str]:
+    """The set of normalised gold answers (cached: golds repeat across generations)."""
+    return frozenset(normalize_answer(g) for g in golds)

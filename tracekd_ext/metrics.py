@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from operator import attrgetter
 from typing import Any
 
 from tracekd_ext.scoring import SampleScore
-from tracekd_ext.stats import count_pairs, mean_interval, pair_statistics
+from tracekd_ext.stats import count_pair_columns, mean_interval, pair_statistics
 
 STEP_METRICS = ("parse_ok", "cls_acc", "ret_acc", "ret_f1", "trace_acc", "answer_acc", "answer_f1", "grounded")
 DIRECT_METRICS = ("parse_ok", "answer_acc", "answer_f1")
@@ -53,36 +54,47 @@ def mean_defined(values: Sequence[float | None]) -> float:
     return sum(kept) / len(kept) if kept else math.nan
 
 
+# metric name -> SampleScore attribute, and whether its values are 0/1.
+_COLUMNS = {
+    "parse_ok": ("parse_ok", True), "cls_acc": ("cls_correct", True), "ret_acc": ("ret_correct", True),
+    "ret_f1": ("ret_f1", False), "trace_acc": ("trace_correct", True), "answer_acc": ("answer_correct", True),
+    "answer_f1": ("answer_f1", False), "grounded": ("grounded", True),
+}
+_PAIR_STEPS = {"trace": "trace_correct", "cls": "cls_correct", "ret": "ret_correct"}
+
+
 def summarize(scores: Sequence[SampleScore], kind: str = "trace", *, labels: Sequence[str] | None = None,
               replicates: int = 10_000) -> dict[str, Any]:
-    """``n``, ``evaluated``, each metric's mean with a 95% CI, the pair statistics and ``by_label``."""
-    rows = [sample_values(s, kind) for s in scores]
-    summary = _summary(rows, scores, kind, replicates)
+    """``n``, ``evaluated``, each metric's mean with a 95% CI, the pair statistics and ``by_label``.
+
+    Means use the same arithmetic, in the same order, as lm-eval's ``mean`` over the per-sample values.
+    """
+    summary = _summary(scores, kind, replicates)
     if labels is not None:
-        groups: dict[str, list[int]] = {}
-        for i, label in enumerate(labels):
-            groups.setdefault(label, []).append(i)
-        summary["by_label"] = {
-            label: _summary([rows[i] for i in idx], [scores[i] for i in idx], kind, replicates)
-            for label, idx in sorted(groups.items())
-        }
+        groups: dict[str, list[SampleScore]] = {}
+        for s, label in zip(scores, labels, strict=True):
+            groups.setdefault(label, []).append(s)
+        summary["by_label"] = {label: _summary(group, kind, replicates) for label, group in sorted(groups.items())}
     return summary
 
 
-def _summary(rows: list[dict[str, Any]], scores: Sequence[SampleScore], kind: str, replicates: int) -> dict[str, Any]:
+def _summary(scores: Sequence[SampleScore], kind: str, replicates: int) -> dict[str, Any]:
     names = DIRECT_METRICS if kind == "direct" else STEP_METRICS
+    columns = {attr: list(map(attrgetter(attr), scores)) for attr, _ in _COLUMNS.values()}
     metrics = {}
     for name in names:
-        kept = defined(r[name] for r in rows)
-        _, low, high = mean_interval(kept)
-        metrics[name] = {"mean": mean_defined(kept), "ci": [low, high], "n": len(kept)}
-    out: dict[str, Any] = {"n": len(rows), "evaluated": sum(s.evaluated for s in scores), "metrics": metrics}
+        attr, binary = _COLUMNS[name]
+        column = columns[attr]
+        kept = [v for v in column if v is not None] if None in column else column
+        mean, low, high = mean_interval(kept, binary=binary)
+        metrics[name] = {"mean": mean, "ci": [low, high], "n": len(kept)}
+    out: dict[str, Any] = {"n": len(scores), "evaluated": sum(columns_evaluated(scores)), "metrics": metrics}
     if kind == "trace":
-        steps = {"trace": "trace_correct", "cls": "cls_correct", "ret": "ret_correct"}
-        out["pairs"] = {
-            pair: pair_statistics(count_pairs(
-                None if getattr(s, attr) is None else (getattr(s, attr), s.answer_correct) for s in scores),
-                replicates=replicates)
-            for pair, attr in steps.items()
-        }
+        answers = columns["answer_correct"]
+        out["pairs"] = {pair: pair_statistics(count_pair_columns(columns[attr], answers), replicates=replicates)
+                        for pair, attr in _PAIR_STEPS.items()}
     return out
+
+
+def columns_evaluated(scores: Sequence[SampleScore]) -> list[bool]:
+    return list(map(attrgetter("evaluated"), scores))

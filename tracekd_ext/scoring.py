@@ -48,8 +48,8 @@ class SampleScore:
 class _UnitIndex:
     keys: tuple[str, ...]                    # whitespace-normalised unit texts, by unit index
     indices: dict[str, tuple[int, ...]]      # key -> the units with that text (duplicates share a key)
+    raw_keys: dict[str, str]                 # unit text as given -> its key (skips normalising exact copies)
     by_length: tuple[str, ...]               # distinct keys, longest first (free-text citation matching)
-    answer_text: tuple[str, ...]             # normalize_answer of every unit
 
 
 @lru_cache(maxsize=131072)
@@ -59,13 +59,23 @@ def _unit_index(units: tuple[str, ...]) -> _UnitIndex:
     for i, key in enumerate(keys):
         indices.setdefault(key, []).append(i)
     by_length = tuple(sorted(indices, key=len, reverse=True))
-    return _UnitIndex(keys, {k: tuple(v) for k, v in indices.items()}, by_length,
-                      tuple(normalize_answer(u) for u in units))
+    return _UnitIndex(keys, {k: tuple(v) for k, v in indices.items()}, dict(zip(units, keys, strict=True)),
+                      by_length)
+
+
+@dataclass(frozen=True, slots=True)
+class _GoldSteps:
+    index: _UnitIndex
+    keys: frozenset[str]     # the gold support's unit keys
+    answer_in_units: bool    # every gold answer occurs in the gold units (grounding is defined)
 
 
 @lru_cache(maxsize=131072)
-def _answer_in_units(answers: tuple[str, ...], units_text: str) -> bool:
-    return all(normalize_answer(a) in units_text for a in answers)
+def _gold_steps(units: tuple[str, ...], support: tuple[int, ...], answers: tuple[str, ...]) -> _GoldSteps:
+    index = _unit_index(units)
+    gold_text = " ".join(normalize_answer(units[i]) for i in support)
+    defined = bool(support) and all(normalize_answer(a) in gold_text for a in answers)
+    return _GoldSteps(index, frozenset(index.keys[i] for i in support), defined)
 
 
 def cite(units: tuple[str, ...], ir_text: str) -> tuple[set[str], int]:
@@ -79,7 +89,9 @@ def cite(units: tuple[str, ...], ir_text: str) -> tuple[set[str], int]:
     if items is not None:
         cited, unmatched = set(), 0
         for item in items:
-            key = squash_spaces(item)
+            key = index.raw_keys.get(item)
+            if key is None:
+                key = squash_spaces(item)
             if key in index.indices:
                 cited.add(key)
             else:
@@ -98,20 +110,18 @@ def _strict(problem: Problem, parsed: ParsedTrace, spec: DatasetSpec, kind: str)
     if kind == "direct":
         return SampleScore(bool(parsed.answer), False, None, None, None, None, None, None,
                            answer.correct, answer.f1, None, None, (), 0, answer.items)
-    index = _unit_index(problem.units)
-    gold_keys = {index.keys[i] for i in problem.support}
+    gold = _gold_steps(problem.units, problem.support, problem.answers)
     cls_ok = parsed.cls_label is not None and parsed.cls_label.casefold() == problem.label.casefold()
     cited, unmatched = cite(problem.units, parsed.ir_text) if parsed.ir_text is not None else (set(), 0)
-    ret_ok = parsed.ir_text is not None and cited == gold_keys and unmatched == 0
+    ret_ok = parsed.ir_text is not None and cited == gold.keys and unmatched == 0
     if parsed.ir_text is None:
         p = r = f1 = 0.0
     else:
-        p, r, f1 = precision_recall_f1(len(cited & gold_keys), len(cited) + unmatched, len(gold_keys))
-    cited_idx = tuple(sorted(i for key in cited for i in index.indices[key]))
-    gold_text = " ".join(index.answer_text[i] for i in problem.support)
+        p, r, f1 = precision_recall_f1(len(cited & gold.keys), len(cited) + unmatched, len(gold.keys))
+    cited_idx = tuple(sorted(i for key in cited for i in gold.index.indices[key]))
     grounded = None
-    if problem.support and _answer_in_units(problem.answers, gold_text):
-        cited_text = " ".join(index.answer_text[i] for i in cited_idx)
+    if gold.answer_in_units:
+        cited_text = " ".join(normalize_answer(problem.units[i]) for i in cited_idx)
         grounded = bool(answer.items) and bool(cited_idx) and all(item in cited_text for item in answer.items)
     return SampleScore(parsed.trace_format_ok, True, cls_ok, ret_ok, p, r, f1, cls_ok and ret_ok,
                        answer.correct, answer.f1, grounded, parsed.cls_label, cited_idx, unmatched, answer.items)

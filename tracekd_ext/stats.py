@@ -8,6 +8,7 @@ independence); a share with an empty denominator is NaN. Nothing raises on a val
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -37,14 +38,16 @@ class PairCounts:
 
 
 def count_pairs(pairs: Iterable[Sequence[object] | None]) -> PairCounts:
-    """Reduce (step_ok, answer_ok) pairs to the four counts; ``None`` pairs (not evaluated) are skipped."""
-    cells = [0, 0, 0, 0]
-    for pair in pairs:
-        if pair is None:
-            continue
-        step, answer = pair
-        cells[(0 if step else 2) + (0 if answer else 1)] += 1
-    return PairCounts(*cells)
+    """Reduce (step_ok, answer_ok) pairs to the four counts; pairs that are ``None`` or whose step is
+    ``None`` (not evaluated) are skipped."""
+    cells = Counter((bool(p[0]), bool(p[1])) for p in pairs if p is not None and p[0] is not None)
+    return PairCounts(cells[True, True], cells[True, False], cells[False, True], cells[False, False])
+
+
+def count_pair_columns(steps: Sequence[object], answers: Sequence[object]) -> PairCounts:
+    """The same counts from two parallel columns of 0/1 or bool values (``None`` steps skipped)."""
+    cells = Counter(zip(steps, answers, strict=True))  # True == 1 and False == 0 share keys
+    return PairCounts(cells[True, True], cells[True, False], cells[False, True], cells[False, False])
 
 
 def _phi(tt, tf, ft, ff):
@@ -107,19 +110,20 @@ def wilson_interval(successes: float, n: int, z: float = Z95) -> tuple[float, fl
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def mean_interval(values: Sequence[float]) -> tuple[float, float, float]:
-    """Mean with a 95% CI: Wilson for 0/1 values, normal approximation otherwise. NaN when empty."""
+def mean_interval(values: Sequence[float], *, binary: bool | None = None) -> tuple[float, float, float]:
+    """Mean with a 95% CI: Wilson for 0/1 values, normal approximation otherwise. NaN when empty.
+    ``binary`` says which (tested on the values when not given)."""
     n = len(values)
     if n == 0:
         return math.nan, math.nan, math.nan
-    total = sum(values)
-    mean = total / n
-    if all(v in (0, 1) for v in values):
-        return (mean, *wilson_interval(total, n))
+    mean = sum(values) / n
+    if binary is None:
+        binary = all(v in (0, 1) for v in values)
+    if binary:
+        return (mean, *wilson_interval(mean * n, n))
     if n == 1:
         return mean, math.nan, math.nan
-    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
-    half = Z95 * sd / math.sqrt(n)
+    half = Z95 * float(np.std(np.asarray(values, dtype=float), ddof=1)) / math.sqrt(n)
     return mean, mean - half, mean + half
 
 

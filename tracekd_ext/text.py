@@ -6,21 +6,24 @@ import re
 import string
 import unicodedata
 from collections import Counter
+from functools import lru_cache
 
 _PUNCT = str.maketrans("", "", string.punctuation + "\u2018\u2019\u201c\u201d\u2013\u2014")
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
-_SPACES = re.compile(r"\s+")
 
 
 def squash_spaces(text: str) -> str:
     """NFKC and whitespace collapsed: how context units are compared with what a trace cites."""
-    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    return " ".join(text.split())
 
 
+@lru_cache(maxsize=262144)
 def normalize_answer(text: str) -> str:
     """NFKC, lower case, no punctuation, no articles, single spaces (SQuAD-style, Unicode-safe)."""
     text = unicodedata.normalize("NFKC", text).lower().translate(_PUNCT)
-    return _SPACES.sub(" ", _ARTICLES.sub(" ", text)).strip()
+    return " ".join(_ARTICLES.sub(" ", text).split())
 
 
 def precision_recall_f1(n_common: int, n_pred: int, n_gold: int) -> tuple[float, float, float]:

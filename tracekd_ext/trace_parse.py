@@ -16,6 +16,8 @@ _CLS_MARKER = re.compile(
 )
 _IR_MARKER = re.compile(r"I need to use the following \w+ to answer the question\s*:", re.IGNORECASE)
 MAX_LITERAL_CHARS = 200_000
+_STRING_TOKEN = r"'(?:[^'\\\n]|\\.)*'" + "|" + r'"(?:[^"\\\n]|\\.)*"'
+_STRING = re.compile(_STRING_TOKEN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,15 +97,44 @@ def parse(generation: object) -> ParsedTrace:
     return ParsedTrace(text, bool(spans), think_closed, think, cls_label, ir_text, answer, open_at >= 0)
 
 
+def _eval_literal(source: str) -> object:
+    try:
+        return ast.literal_eval(source)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+
+
+def _is_list_frame(pieces: list[str]) -> bool:
+    """Whether the text around string tokens is exactly a list's brackets and separating commas."""
+    if len(pieces) == 1:
+        return pieces[0][1:-1].strip() == ""
+    first, last = "".join(pieces[0].split()), "".join(pieces[-1].split())
+    return first == "[" and last in ("]", ",]") and all(p.strip() == "," for p in pieces[1:-1])
+
+
 def literal_strings(text: str) -> list[str] | None:
-    """The strings of a Python list literal in ``text`` (``['a', 'b']``), or ``None`` if there is none."""
+    """The strings of a Python list literal in ``text`` (``['a', 'b']``), or ``None`` if there is none.
+
+    A list of plain quoted strings (the trace format's own output) is read without compiling; anything
+    else goes through ``ast.literal_eval``.
+    """
     start, end = text.find("["), text.rfind("]")
     if start < 0 or end <= start or end - start > MAX_LITERAL_CHARS:
         return None
-    try:
-        value = ast.literal_eval(text[start:end + 1])
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return None
+    source = text[start:end + 1]
+    pieces = _STRING.split(source)  # the text around the string tokens: "[", ", ", ..., "]"
+    if _is_list_frame(pieces):
+        items = []
+        for token in _STRING.findall(source):
+            if "\\" in token:
+                value = _eval_literal(token)
+                if not isinstance(value, str):
+                    return None
+                items.append(value)
+            else:
+                items.append(token[1:-1])
+        return items
+    value = _eval_literal(source)
     if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
         return list(value)
     return None

@@ -9,6 +9,8 @@ from tracekd_ext.errors import TracekdError
 
 _MODULES = {
     "cotemp": "tracekd_ext.adapters.cotemp",
+    "babi": "tracekd_ext.adapters.babi",
+    "marco": "tracekd_ext.adapters.marco",
     "synth": "tracekd_ext.adapters.synth",
 }
 DATASETS = tuple(_MODULES)
