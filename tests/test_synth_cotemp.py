@@ -171,7 +171,10 @@ def test_gold_traces_score_perfectly_under_strict_scoring(problems):
 
 def test_data_export_works_on_synth(tmp_path, capsys):
     out = tmp_path / "synth.jsonl"
-    assert main(["data", "export", "--dataset", "synth", "--split", "train", "--out", str(out)]) == 0
+    assert main(["data", "export", "--dataset", "synth", "--split", "train", "--option", "size=5", "--option",
+                 "seed=3", "--option", "relation_mix=during", "--out", str(out)]) == 0
     rows = [json.loads(line) for line in out.read_text().splitlines()]
-    assert len(rows) == 200 and rows[0]["dataset"] == "synth" and rows[0]["target"].startswith("<think>")
+    assert [r["id"] for r in rows] == [f"synth/3/train/{i}" for i in range(5)] and {r["label"] for r in rows} == {
+        "during"}
+    assert rows[0]["dataset"] == "synth" and rows[0]["target"].startswith("<think>")
     assert rows[0]["meta"]["triple_element"] in {"S1_R1_O2", "S1_R2_O2", "S2_R1_O1", "S2_R1_O2", "S2_R2_O2"}

@@ -16,6 +16,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import TextIO
 
 from tracekd_ext.errors import TracekdError
 
@@ -93,11 +94,11 @@ def convert(gguf: Path, out: Path) -> None:
         raise TracekdError(f"{gguf}: the GGUF file carries no chat template")
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
-    (out / SOURCE_FILE).write_text(json.dumps(_source_record(gguf)) + "\n", encoding="utf-8")
 
 
-def ensure_default_model(log=sys.stderr) -> Path:
-    """The folder of the converted default model, converting it first if needed (about a minute, once)."""
+def ensure_default_model(log: TextIO | None = None) -> Path:
+    """The folder of the converted default model, converting it first if needed (about a minute, once);
+    the progress message goes to ``log`` (standard error by default)."""
     gguf = locate_gguf()
     if gguf is None:
         raise TracekdError(INSTALL_HINT)
@@ -105,10 +106,12 @@ def ensure_default_model(log=sys.stderr) -> Path:
     if _is_current(target, gguf):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    print(f"tracekd: converting {gguf.name} to safetensors in {target} (once; about a minute)", file=log, flush=True)
+    print(f"tracekd: converting {gguf.name} to safetensors in {target} (once; about a minute)",
+          file=log or sys.stderr, flush=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{MODEL_FOLDER}.", dir=target.parent))
     try:
         convert(gguf, staging)
+        (staging / SOURCE_FILE).write_text(json.dumps(_source_record(gguf)) + "\n", encoding="utf-8")
         if target.exists():  # a stale copy, or one another process finished meanwhile
             if _is_current(target, gguf):
                 return target
