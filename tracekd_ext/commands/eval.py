@@ -22,7 +22,7 @@ lm_eval's own options follow.
 
 
 def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser("eval", help="run lm_eval with tracekd's tasks", add_help=False,
+    parser = subparsers.add_parser("eval", help="run lm_eval with tracekd's tasks", add_help=False, prefix_chars="+",
                                    description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("lm_eval_args", nargs=argparse.REMAINDER, help="arguments for lm_eval")
     parser.set_defaults(func=run)
