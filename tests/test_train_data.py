@@ -41,10 +41,6 @@ def scored(problems, spec, options, test_ids, kind="trace", teacher=None):
             for p, ex in zip(problems, examples, strict=True)]
 
 
-def ret_can_be_wrong(problem):
-    return len(problem.units) > len(problem.support)
-
-
 def test_correct_traces_score_all_steps_right(spec, train_problems, test_ids):
     for _, _, s in scored(train_problems[:200], spec, BuildOptions("correct"), test_ids):
         assert s.parse_ok and s.cls_correct and s.ret_correct and s.trace_correct and s.answer_correct
@@ -60,10 +56,12 @@ def test_cls_and_answer_variants_score_as_expected(spec, train_problems, test_id
 @pytest.mark.parametrize("steps", [("cls", "ret"), ("cls",), ("ret",)])
 def test_incorrect_traces_get_the_chosen_steps_wrong_and_the_answer_right(spec, train_problems, test_ids, steps):
     options = BuildOptions("incorrect", perturb_steps=steps)
-    for problem, _, s in scored(train_problems[:300], spec, options, test_ids):
+    every_unit_gold = [p for p in train_problems if len(p.support) == len(p.units)]
+    assert every_unit_gold  # the hard case for a wrong IR step is covered
+    for _, _, s in scored(train_problems[:300] + every_unit_gold, spec, options, test_ids):
         assert s.parse_ok and s.answer_correct
         assert s.cls_correct is ("cls" not in steps)
-        assert s.ret_correct is ("ret" not in steps or not ret_can_be_wrong(problem))
+        assert s.ret_correct is ("ret" not in steps)
 
 
 def test_perturbation_probability_is_honoured(spec, train_problems, test_ids):
@@ -103,14 +101,14 @@ def config(**values):
     return config_from_values({"model": "unused", "output_dir": "unused", "data_dir": str(data_dir()), **values})
 
 
-def test_seed_makes_datasets_byte_identical():
+def test_seed_makes_datasets_byte_identical(train_problems):
     first = build_sft_data(config(variant="incorrect", seed=7))
     again = build_sft_data(config(variant="incorrect", seed=7))
     other = build_sft_data(config(variant="incorrect", seed=8))
     assert first.jsonl().encode() == again.jsonl().encode() and first.sha256() == again.sha256()
     assert other.sha256() != first.sha256()
     assert build_sft_data(config(variant="incorrect", seed=8, data_seed=7)).sha256() == first.sha256()
-    assert len(first.examples) == 1907 and not set(first.train_ids) & set(first.test_ids)
+    assert len(first.examples) == len(train_problems) and not set(first.train_ids) & set(first.test_ids)
 
 
 def test_leakage_check_fires_on_a_planted_test_id(monkeypatch, spec, train_problems, test_ids):

@@ -150,6 +150,7 @@ def _report_to(names: Sequence[str]) -> list[str]:
 
 def sft_config(config: RunConfig) -> Any:
     """TRL's SFTConfig for this run."""
+    import torch
     from trl import SFTConfig
 
     t, m = config.train, config.model
@@ -166,7 +167,8 @@ def sft_config(config: RunConfig) -> Any:
         gradient_accumulation_steps=t.gradient_accumulation_steps, num_train_epochs=t.num_train_epochs,
         max_steps=t.max_steps, max_length=t.max_length, packing=t.packing, packing_strategy=t.packing_strategy,
         completion_only_loss=t.loss == "completion", optim=optim, weight_decay=t.weight_decay,
-        max_grad_norm=t.max_grad_norm, bf16=bf16, fp16=False, gradient_checkpointing=t.gradient_checkpointing,
+        max_grad_norm=t.max_grad_norm, bf16=bf16, fp16=False, activation_checkpointing=t.gradient_checkpointing,
+        dataloader_pin_memory=torch.cuda.is_available(),
         logging_steps=t.logging_steps, logging_first_step=True, save_strategy="steps", save_steps=t.save_steps,
         save_total_limit=t.save_total_limit, report_to=_report_to(t.report_to),
         include_num_input_tokens_seen="non_padding", model_init_kwargs=init_kwargs)
