@@ -7,7 +7,7 @@ import json
 import math
 
 import pytest
-from train_helpers import data_dir, smoke_args, tiny_model
+from train_helpers import REPO, data_dir, smoke_args, tiny_model
 
 from tracekd_ext.cli import main
 from train.config import parse_config
@@ -58,28 +58,50 @@ def test_train_lowers_the_loss_and_writes_adapter_tokenizer_and_card(finished_ru
     assert card["eval"]["command"].startswith("tracekd eval --model hf --model_args pretrained=")
 
 
-def test_eval_loads_the_adapter_with_the_trained_prompt(finished_run, model_dir, tmp_path):
+@pytest.fixture(scope="module")
+def evaluated_run(finished_run):
+    """``tracekd eval`` of the finished run, with the command its run card records, on 4 test items."""
+    argv = read_card(finished_run)["eval"]["argv"]
+    assert main(["eval", *argv, "--limit", "4", "--device", "cpu", "--batch_size", "4", "--output_path",
+                 str(finished_run / "eval"), "--log_samples", "--gen_kwargs", "max_gen_toks=8"]) == 0
+    return finished_run
+
+
+def test_eval_loads_the_adapter_with_the_trained_prompt(evaluated_run, model_dir):
     from transformers import AutoTokenizer
 
     from tracekd_ext.adapters import get_spec
     from train.sft_data import BuildOptions, sft_example
 
-    argv = read_card(finished_run)["eval"]["argv"]
-    assert argv[argv.index("--model_args") + 1] == f"pretrained={model_dir},peft={finished_run}"
-    out = tmp_path / "eval"
-    assert main(["eval", *argv, "--limit", "4", "--device", "cpu", "--batch_size", "4", "--output_path", str(out),
-                 "--log_samples", "--gen_kwargs", "max_gen_toks=8"]) == 0
+    argv = read_card(evaluated_run)["eval"]["argv"]
+    assert argv[argv.index("--model_args") + 1] == f"pretrained={model_dir},peft={evaluated_run}"
+    out = evaluated_run / "eval"
     results = json.loads(next(out.rglob("results_*.json")).read_text(encoding="utf-8"))
-    assert results["config"]["model_args"]["peft"] == str(finished_run)
+    assert results["config"]["model_args"]["peft"] == str(evaluated_run)
     assert "answer_acc,none" in results["results"]["cotemp_trace"]
     samples = [json.loads(line) for line in next(out.rglob("samples_cotemp_trace_*.jsonl")).open(encoding="utf-8")]
     assert len(samples) == 4
-    spec, tokenizer = get_spec("cotemp"), AutoTokenizer.from_pretrained(finished_run)
+    spec, tokenizer = get_spec("cotemp"), AutoTokenizer.from_pretrained(evaluated_run)
     test_problems = {p.id: p for p in spec.load(data_dir(), "test")}
     for sample in samples:  # what lm-eval showed the model is what training rendered for that problem
         example = sft_example(test_problems[sample["doc"]["id"]], spec, BuildOptions("correct"))
         trained = tokenizer.apply_chat_template(example["prompt"], tokenize=False, add_generation_prompt=True)
         assert sample["arguments"]["gen_args_0"]["arg_0"] == trained
+
+
+def test_matrix_script_rescores_and_reports_a_finished_run(evaluated_run, tmp_path):
+    import argparse
+    import importlib.util
+
+    module_spec = importlib.util.spec_from_file_location("run_paper_matrix",
+                                                         REPO / "task_configs" / "run_paper_matrix.py")
+    matrix = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(matrix)
+    config = tmp_path / "cotemp-correct.yaml"
+    config.write_text(f"output_dir: {evaluated_run}\n")
+    matrix.run_one(config, argparse.Namespace(launcher=None, dry_run=False, eval_batch_size="4", eval_args=""))
+    table = matrix.report([config], tmp_path / "report").read_text(encoding="utf-8")
+    assert "| cotemp-correct | strict | 4 |" in table and "| cotemp-correct | paper | 4 |" in table
 
 
 class Interrupt(Exception):

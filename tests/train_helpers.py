@@ -22,7 +22,7 @@ def data_dir() -> Path:
     return DATA_DIR
 
 
-def tiny_model(out_dir: Path, problems: int = 150) -> Path:
+def tiny_model(out_dir: Path, problems: int = 50) -> Path:
     """A tiny random Llama whose tokenizer was trained on CoTemp prompts and traces."""
     from tiny_model import build_tiny_model
 

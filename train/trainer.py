@@ -70,6 +70,10 @@ def check_method_requirements(config: RunConfig) -> None:
     needs_bnb = config.model.method == "qlora" or "8bit" in (config.train.optim or "")
     if config.model.method == "qlora" and not torch.cuda.is_available():
         raise TracekdError("QLoRA needs a CUDA GPU (4-bit bitsandbytes kernels); use --method lora or full here")
+    sharded = [name for name in ("FSDP", "DEEPSPEED") if os.environ.get(f"ACCELERATE_USE_{name}", "").lower() == "true"]
+    if config.model.method == "qlora" and sharded:
+        raise TracekdError(f"QLoRA runs on one GPU or with DDP (task_configs/accelerate/ddp.yaml), not with "
+                           f"{sharded[0]}; use --method lora or full there")
     if needs_bnb:
         require("bitsandbytes", hint=GPU_EXTRA)
 
