@@ -140,3 +140,36 @@ def test_full_fine_tuning_is_evaluated_as_a_whole_model():
     assert argv[argv.index("--model_args") + 1] == "pretrained=RUN"
     with pytest.raises(TracekdError, match="--merge applies to LoRA"):
         parse_config(["--model", "base", "--output-dir", "RUN", "--method", "full", "--merge"])
+
+
+def load_script(relative: str):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(relative.replace("/", "_")[:-3], REPO / relative)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_paper_run_configs_are_in_sync_and_parse():
+    generator = load_script("task_configs/sft/generate_paper_runs.py")
+    assert generator.main(["--check"]) == 0
+    paths = sorted((REPO / "task_configs" / "sft" / "paper").glob("*/*.yaml"))
+    assert len(paths) == 2 * 3 * 4
+    for path in paths:
+        config = parse_config(["--config", str(path)])
+        model, (dataset, variant) = path.parent.name, path.stem.split("-", 1)
+        assert (config.data.dataset, config.data.variant) == (dataset, variant)
+        assert config.train.output_dir == f"runs/paper/{model}/{dataset}-{variant}"
+        assert (config.model.method, config.train.loss, config.data.instruction) == ("qlora", "full", False)
+        assert config.data.system_prompt.startswith("You are Llama" if "llama" in model else "You are Qwen")
+        assert config.train.warmup_ratio == (0.1 if dataset == "cotemp" and variant != "answer" else 0.03)
+        assert (config.model.lora_r, config.model.lora_alpha, config.train.learning_rate) == (16, 32, 2e-4)
+
+
+def test_matrix_dry_run_prints_the_training_commands(capsys):
+    matrix = load_script("task_configs/run_paper_matrix.py")
+    assert matrix.main(["--models", "qwen3-1.7b", "--datasets", "cotemp", "--variants", "correct", "answer",
+                        "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("tracekd_ext.cli train --config") == 2 and "qwen3-1.7b/cotemp-correct.yaml" in out
