@@ -25,7 +25,7 @@ from tracekd_ext.scoring import score
 from tracekd_ext.trace_format import render_target
 from tracekd_ext.trace_parse import parse
 
-CACHES = (text.normalize_answer, answer_rules.gold_set, cotemp_answer.fact_entities, cotemp_answer._strict_candidates,
+CACHES = (text.normalize_answer, answer_rules.gold_set, cotemp_answer.fact_pairs, cotemp_answer._strict_candidates,
           scoring._unit_index, scoring._gold_steps)
 
 

@@ -32,7 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    if argv[:1] == ["eval"]:  # everything after "eval" belongs to lm_eval, options included
+        args = argparse.Namespace(command="eval", lm_eval_args=argv[1:],
+                                  func=importlib.import_module("tracekd_ext.commands.eval").run)
+    else:
+        args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except TracekdError as err:

@@ -46,9 +46,15 @@ def takes_subject(triple_element: str, orientation: str) -> bool:
     return "S1_R1_O2" not in triple_element
 
 
-@lru_cache(maxsize=65536)
 def fact_entities(facts: tuple[str, ...], subject: bool) -> tuple[str, ...]:
     """The entity (subject or object) of every fact that matches a relation template, lower-cased."""
+    side = 0 if subject else 1
+    return tuple(pair[side] for pair in fact_pairs(facts))
+
+
+@lru_cache(maxsize=65536)
+def fact_pairs(facts: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """``(subject, object)``, lower-cased, of every fact that matches a relation template (official order)."""
     found = []
     for fact in facts:
         for marker, with_span, with_point in _TEMPLATES:
@@ -59,7 +65,7 @@ def fact_entities(facts: tuple[str, ...], subject: bool) -> tuple[str, ...]:
             match = (" from " in fact and " to " in fact and with_span.match(fact)) or \
                 (" in " in fact and with_point.match(fact))
             if match:
-                found.append((match.group(1) if subject else match.group(2)).lower())
+                found.append((match.group(1).lower(), match.group(2).lower()))
                 break
     return tuple(found)
 
@@ -108,14 +114,16 @@ def _padded(text: str) -> str:
 @lru_cache(maxsize=65536)
 def _strict_candidates(facts: tuple[str, ...], subject: bool, golds: tuple[str, ...],
                        question: str) -> tuple[tuple[str, ...], frozenset[str]]:
-    """Normalised candidate entities, longest first, and the question's own entities (the candidates
-    in the question that are not part of a longer candidate there)."""
-    candidates = sorted({normalize_answer(c) for c in fact_entities(facts, subject)} |
-                        {normalize_answer(g) for g in golds}, key=len, reverse=True)
+    """Normalised candidate entities, longest first, and the question's own entities: the entities of
+    the facts (either side) found in the question that are not part of a longer one found there."""
+    golds_normal = {normalize_answer(g) for g in golds}
+    candidates = sorted({normalize_answer(c) for c in fact_entities(facts, subject)} | golds_normal,
+                        key=len, reverse=True)
     candidates = [c for c in candidates if c]
     question_text = _padded(normalize_answer(question))
-    in_question = [c for c in candidates if _padded(c) in question_text]
-    own = frozenset(c for c in in_question if not any(c != d and _padded(c) in _padded(d) for d in in_question))
+    entities = {normalize_answer(c) for c in fact_entities(facts, not subject)} | set(candidates)
+    in_question = [e for e in entities if e and _padded(e) in question_text]
+    own = frozenset(e for e in in_question if not any(e != d and _padded(e) in _padded(d) for d in in_question))
     return tuple(candidates), own
 
 

@@ -78,7 +78,11 @@ def _read_relation(data_dir: str | Path | None, relation: str) -> list[Problem]:
             import datasets
         except ImportError as err:  # pragma: no cover - datasets comes with lm-eval
             raise TracekdError("reading CoTemp QA from the hub needs the 'datasets' package") from err
-        rows = datasets.load_dataset(HUB_ID, data_files={relation: f"{relation}.json"}, split=relation)
+        try:
+            rows = datasets.load_dataset(HUB_ID, data_files={relation: f"{relation}.json"}, split=relation)
+        except Exception as err:  # offline, hub down, gated: all mean "use a local copy"
+            raise TracekdError(f"cannot read {HUB_ID} from the hub ({type(err).__name__}: {err}); give a local "
+                               f"copy with TRACEKD_DATA_DIR or --metadata '{{\"data_dir\": \"DIR\"}}'") from None
         return [problem_from_row(row, relation, path=f"hf://{HUB_ID}/{relation}.json", line=i + 1)
                 for i, row in enumerate(rows)]
     path = _local_file(Path(data_dir), relation)
