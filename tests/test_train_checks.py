@@ -173,3 +173,16 @@ def test_matrix_dry_run_prints_the_training_commands(capsys):
                         "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert out.count("tracekd_ext.cli train --config") == 2 and "qwen3-1.7b/cotemp-correct.yaml" in out
+
+
+def test_report_to_a_missing_logger_is_a_clear_error(monkeypatch):
+    import importlib.util
+
+    from train.trainer import report_to_targets
+
+    assert report_to_targets(["none"]) == ["none"]
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(TracekdError, match="--report-to tensorboard needs the 'tensorboard' package"):
+        report_to_targets(["tensorboard"])
+    with pytest.raises(TracekdError, match="--report-to wandb needs the 'wandb' package"):
+        report_to_targets(["wandb"])

@@ -104,6 +104,11 @@ def prepare(config: RunConfig) -> PreparedRun:
     tokenizer, own_template = load_tokenizer(config)
     data = build_sft_data(config)
     template_vars, notes = template_kwargs(config.model, tokenizer.chat_template)
+    if config.train.packing and config.train.packing_strategy != "wrapped" and \
+            "flash" not in (config.model.attn_implementation or ""):
+        notes.append("packing without a variable-length attention kernel (--attn-implementation "
+                     "flash_attention_2) attends over the whole flattened batch under a block mask: correct but "
+                     "slower than padding (see docs/training.md)")
     for note in notes:
         print(f"tracekd train: note: {note}")
     tokens = check_examples(tokenizer, data.examples, config.train.max_length, template_vars)
@@ -140,7 +145,8 @@ def _check_resumed_data(out: Path, data_sha256: str) -> None:
                                f"(sha256 {before[:12]}... now {data_sha256[:12]}...)")
 
 
-def _report_to(names: Sequence[str]) -> list[str]:
+def report_to_targets(names: Sequence[str]) -> list[str]:
+    """The loggers to report to; one whose package is missing is an error."""
     import importlib.util
 
     chosen = [n for n in names if n != "none"]
@@ -174,7 +180,7 @@ def sft_config(config: RunConfig) -> Any:
         max_grad_norm=t.max_grad_norm, bf16=bf16, fp16=False, activation_checkpointing=t.gradient_checkpointing,
         dataloader_pin_memory=torch.cuda.is_available(),
         logging_steps=t.logging_steps, logging_first_step=True, save_strategy="steps", save_steps=t.save_steps,
-        save_total_limit=t.save_total_limit, report_to=_report_to(t.report_to),
+        save_total_limit=t.save_total_limit, report_to=report_to_targets(t.report_to),
         include_num_input_tokens_seen="non_padding", model_init_kwargs=init_kwargs)
 
 
@@ -277,7 +283,7 @@ def run(config: RunConfig, callbacks: Sequence[Any] = ()) -> dict[str, Any] | No
     trainer = build_trainer(prepared, [*callbacks, throughput])
     result = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     trainer.save_model(str(out))
-    if not trainer.is_world_process_zero():
+    if not (trainer.is_world_process_zero() and is_main_process()):
         return None
     prepared.tokenizer.save_pretrained(out)
     merged = merge_adapter(config, out, prepared.tokenizer) if config.train.merge else None
