@@ -167,3 +167,25 @@ def test_merged_model_equals_base_plus_adapter(finished_run, model_dir):
     with torch.no_grad():
         assert torch.allclose(merged(ids).logits, adapted(ids).logits, atol=1e-5)
     assert (merged_dir / "tokenizer.json").is_file()
+
+
+def test_full_fine_tuning_saves_a_whole_model_that_evaluates_as_pretrained(model_dir, tmp_path):
+    from transformers import AutoModelForCausalLM
+
+    out = tmp_path / "full"
+    card = run(parse_config(smoke_args(model_dir, out, "--method", "full", "--max-steps", "2")))
+    assert card["outputs"] == {"adapter": None, "model": str(out), "merged": None}
+    assert card["sizes"]["parameters"]["trainable"] == card["sizes"]["parameters"]["total"]
+    assert f"pretrained={out}" in card["eval"]["argv"]
+    assert AutoModelForCausalLM.from_pretrained(out).num_parameters() == card["sizes"]["parameters"]["total"]
+
+
+def test_packing_trains_on_packed_rows(model_dir, tmp_path):
+    prepared = prepare(parse_config(smoke_args(model_dir, tmp_path / "packed", "--packing", "--max-length", "1500",
+                                               "--max-steps", "2")))
+    trainer = build_trainer(prepared)
+    rows = trainer.train_dataset
+    assert len(rows) < len(prepared.data.examples) and max(len(r["seq_lengths"]) for r in rows) >= 2
+    assert sum(len(r["input_ids"]) for r in rows) == prepared.tokens.total_tokens
+    trainer.train()
+    assert trainer.state.global_step == 2 and math.isfinite(trainer.state.log_history[-1]["train_loss"])

@@ -9,6 +9,7 @@ both spellings, ``--max-steps`` and ``--max_steps``. Only the standard library i
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import types
 import typing
@@ -131,6 +132,7 @@ class RunConfig:
 SECTIONS: dict[str, type] = {"data": DataArguments, "model": ModelArguments, "train": TrainArguments}
 
 
+@functools.cache
 def _specs() -> dict[str, tuple[str, type, bool, Any, tuple[str, ...] | None]]:
     """``name -> (section, base type, optional, default, choices)`` for every field of every section."""
     out = {}

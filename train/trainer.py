@@ -84,7 +84,7 @@ def load_tokenizer(config: RunConfig) -> tuple[Any, bool]:
 
     name = config.model.model
     local = Path(name).expanduser()
-    if not local.exists() and (name.startswith(("/", "./", "../", "~")) or os.sep + os.sep in name):
+    if not local.exists() and name.startswith(("/", "./", "../", "~")):
         raise TracekdError(f"model path not found: {name}")
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(local) if local.exists() else name,
@@ -119,8 +119,9 @@ def prepare(config: RunConfig) -> PreparedRun:
 
 
 def _checkpoints(output_dir: Path) -> list[Path]:
-    return sorted(output_dir.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]) if
-                  p.name.split("-")[-1].isdigit() else -1)
+    """``checkpoint-N`` folders by step."""
+    found = [p for p in output_dir.glob("checkpoint-*") if p.name.removeprefix("checkpoint-").isdigit()]
+    return sorted(found, key=lambda p: int(p.name.removeprefix("checkpoint-")))
 
 
 def check_output_dir(config: RunConfig) -> Path | None:
@@ -151,10 +152,9 @@ def report_to_targets(names: Sequence[str]) -> list[str]:
 
     chosen = [n for n in names if n != "none"]
     for name in chosen:
-        module = {"tensorboard": "tensorboard", "wandb": "wandb"}.get(name, name)
-        if importlib.util.find_spec(module) is None and not (name == "tensorboard" and
-                                                              importlib.util.find_spec("tensorboardX")):
-            raise TracekdError(f"--report-to {name} needs the '{module}' package (pip install {module})")
+        alternative = importlib.util.find_spec("tensorboardX") if name == "tensorboard" else None
+        if importlib.util.find_spec(name) is None and alternative is None:
+            raise TracekdError(f"--report-to {name} needs the '{name}' package (pip install {name})")
     return chosen or ["none"]
 
 
@@ -265,10 +265,10 @@ def merge_adapter(config: RunConfig, run_dir: Path, tokenizer: Any) -> Path:
 def run(config: RunConfig, callbacks: Sequence[Any] = ()) -> dict[str, Any] | None:
     """Train as configured and return the run card (``None`` for a dry run)."""
     started = time.perf_counter()
-    resume_from = None if config.train.dry_run else check_output_dir(config)
+    out = Path(config.train.output_dir) if config.train.output_dir else None
+    resume_from = check_output_dir(config) if out is not None else None
     check_method_requirements(config)
     prepared = prepare(config)
-    out = Path(config.train.output_dir) if config.train.output_dir else None
     if out is not None and config.data.save_dataset and is_main_process():
         write_atomic(out / DATASET_FILE, prepared.data.jsonl())
     if config.train.dry_run:
