@@ -33,8 +33,10 @@ def test_yaml_configs_include_and_cli_flags_override(tmp_path):
     run.write_text("include: base.yaml\nlora_r: 32\nvariant: incorrect\nperturb-steps: [cls]\nmodel: m\n")
     values = read_yaml_config(run)
     assert values["learning_rate"] == 2e-4 and values["lora_r"] == 32 and values["report_to"] == ["none"]
-    config = parse_config(["--config", str(run), "--output-dir", "o", "--lora_r", "4", "--loss", "completion"])
+    config = parse_config(["--config", str(run), "--output-dir", "o", "--lora_r", "4", "--loss", "completion",
+                           "--max_steps=7", "--no-gradient_checkpointing"])
     assert (config.model.lora_r, config.train.loss, config.data.perturb_steps) == (4, "completion", ["cls"])
+    assert config.train.max_steps == 7 and config.train.gradient_checkpointing is False
     assert config.model.lora_alpha == 32 and config.train.max_length == 1024  # paper defaults elsewhere
 
 

@@ -174,7 +174,7 @@ def build_parser(prog: str = "tracekd train") -> argparse.ArgumentParser:
     for cls in SECTIONS.values():
         for f in fields(cls):
             section, kind, _, default, choices = specs[f.name]
-            flags = sorted({"--" + f.name.replace("_", "-"), "--" + f.name})
+            flag = "--" + f.name.replace("_", "-")
             text = f.metadata["help"]
             text += "" if "default" in text else f" (default: {default!r})"
             kwargs: dict[str, Any] = {"dest": f.name, "help": text}
@@ -186,7 +186,7 @@ def build_parser(prog: str = "tracekd train") -> argparse.ArgumentParser:
                 kwargs.update(type=_json_object, metavar="JSON")
             else:
                 kwargs.update(type=kind, choices=choices)
-            groups[section].add_argument(*flags, **kwargs)
+            groups[section].add_argument(flag, **kwargs)
     return parser
 
 
@@ -264,9 +264,21 @@ def config_from_values(values: dict[str, Any]) -> RunConfig:
     return RunConfig(**{name: cls(**parts[name]) for name, cls in SECTIONS.items()})
 
 
+def dashed(argv: list[str]) -> list[str]:
+    """``--max_steps`` and ``--max_steps=5`` spelled ``--max-steps`` (values are left alone)."""
+    known = {"--" + name.replace("_", "-") for name in _specs()}
+    out = []
+    for token in argv:
+        name, sep, value = token.partition("=")
+        if name.startswith("--") and name.replace("_", "-") in known | {f"--no-{k[2:]}" for k in known}:
+            token = name.replace("_", "-") + sep + value
+        out.append(token)
+    return out
+
+
 def parse_config(argv: list[str], prog: str = "tracekd train") -> RunConfig:
     """YAML files from ``--config``, then the command-line flags, checked (see :func:`validate`)."""
-    args = vars(build_parser(prog).parse_args(argv))
+    args = vars(build_parser(prog).parse_args(dashed(argv)))
     values: dict[str, Any] = {}
     for path in args.pop("config", []):
         values.update(read_yaml_config(path))
