@@ -163,7 +163,8 @@ def build_parser(prog: str = "tracekd train") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog, argument_default=argparse.SUPPRESS,
         description="Fine-tune a model on trace SFT data (SPEC 1) with TRL: LoRA (default), QLoRA or full "
-                    "fine-tuning; the paper's recipe by default. Needs: pip install \"tracekd[train]\".",
+                    "fine-tuning, with the paper's hyperparameters by default (SPEC 7) but completion-only loss "
+                    "(--loss full for the paper's). Needs: pip install \"tracekd[train]\".",
         epilog="Every option is also a YAML key; flags override --config files. Evaluate the result with "
                "tracekd eval --model hf --model_args pretrained=BASE,peft=OUTPUT_DIR ... (run.json holds the "
                "exact command).")
