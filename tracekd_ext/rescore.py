@@ -1,18 +1,22 @@
 """Re-scoring saved generations without a model: lm-eval samples files or predictions JSONL.
 
-A predictions line holds ``prediction`` plus either the dataset's raw fields (CoTemp: ``question``,
-``facts``, ``answer``, ``triple_element``, ``label``) or the common record fields (as ``tracekd data
-export`` writes them). Scoring calls exactly the code lm-eval's ``process_results`` calls.
+A predictions line holds ``prediction`` plus one of: the common record fields (as ``tracekd data export``
+writes them); only ``id`` (and optionally ``dataset``), resolved against the data directory; or the
+dataset's raw fields (CoTemp: ``question``, ``facts``, ``answer``, ``triple_element``, ``label``; bAbI:
+``task``, ``story``; MS MARCO: the hub fields). Scoring calls exactly the code lm-eval's
+``process_results`` calls.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from tracekd_ext.adapters import get_spec
+from tracekd_ext.adapters import DATASETS, get_spec
+from tracekd_ext.data_source import resolve_data_dir
 from tracekd_ext.errors import DataError, TracekdError
 from tracekd_ext.jsonl import read_jsonl
 from tracekd_ext.metrics import summarize
@@ -21,6 +25,7 @@ from tracekd_ext.scoring import SampleScore, score
 from tracekd_ext.task_registry import task_info
 from tracekd_ext.trace_parse import parse
 
+ID_ONLY_KEYS = frozenset({"id", "dataset", "prediction"})
 _SAMPLES_NAME = re.compile(r"^samples_(?P<task>.+)_\d{4}-\d{2}-\d{2}T[\d\-.]+\.jsonl$")
 
 
@@ -61,17 +66,58 @@ def _generation(row: dict[str, Any], path: Path, line: int) -> str:
     return str(resps[0]) if resps else ""
 
 
-def _problem(row: dict[str, Any], dataset: str, path: Path, line: int) -> Problem:
+@lru_cache(maxsize=8)
+def _problems_by_id(dataset: str, data_dir: str | None) -> dict[str, Problem]:
+    """Every problem of ``dataset`` (all splits, the adapter's broadest options) by id."""
+    spec = get_spec(dataset)
+    return {p.id: p for p in spec.load(data_dir, "all", **spec.lookup_options)}
+
+
+def _lookup(row: dict[str, Any], dataset: str, data_dir: str | None, path: Path, line: int) -> Problem:
+    problem_id = str(row["id"])
+    resolved = resolve_data_dir(data_dir)
+    found = _problems_by_id(dataset, None if resolved is None else str(resolved)).get(problem_id)
+    if found is None:
+        where = resolved or "the public source"
+        raise DataError(f"unknown id '{problem_id}' (no {dataset} problem has it in {where})", path=path, line=line,
+                        field="id")
+    return found
+
+
+def _check_label(problem: Problem, path: Path, line: int) -> None:
+    if problem.dataset not in DATASETS:
+        raise DataError(f"unknown dataset {problem.dataset!r}; choose from {', '.join(DATASETS)}", path=path,
+                        line=line, field="dataset")
+    labels = get_spec(problem.dataset).labels
+    if problem.label not in labels:
+        raise DataError(f"{problem.label!r} is not a {problem.dataset} label ({', '.join(labels)})", path=path,
+                        line=line, field="label")
+
+
+def _problem(row: dict[str, Any], dataset: str, path: Path, line: int, data_dir: str | None) -> Problem:
     if all(name in row for name in RECORD_FIELDS[:-1]):
         return Problem.from_dict(row, path=path, line=line)
+    if "id" in row and set(row) <= ID_ONLY_KEYS:
+        return _lookup(row, dataset, data_dir, path, line)
     spec = get_spec(dataset)
     if spec.from_raw is None:
         raise DataError(f"expected the record fields {', '.join(RECORD_FIELDS)}", path=path, line=line)
     return spec.from_raw(row, path=path, line=line)
 
 
-def load_scored(path: str | Path, task: str | None = None, scoring: str | None = None) -> ScoredFile:
-    """Read and score every line of a samples or predictions file."""
+def _row_dataset(row: dict[str, Any], path: Path, line: int) -> str:
+    """The dataset of a predictions row without ``--task``: its ``dataset`` field, else its id's prefix."""
+    dataset = row.get("dataset") or str(row.get("id", "")).split("/", 1)[0]
+    if dataset not in DATASETS:
+        raise TracekdError(f"{path}:{line}: predictions need --task (e.g. cotemp_trace), a 'dataset' field or "
+                           "an id such as 'babi/...'")
+    return dataset
+
+
+def load_scored(path: str | Path, task: str | None = None, scoring: str | None = None, *,
+                data_dir: str | None = None) -> ScoredFile:
+    """Read and score every line of a samples or predictions file; id-only predictions are resolved
+    against ``data_dir`` (else $TRACEKD_DATA_DIR, else the public source)."""
     path = Path(path)
     if not path.is_file():
         raise DataError("no such file", path=path)
@@ -93,12 +139,11 @@ def load_scored(path: str | Path, task: str | None = None, scoring: str | None =
             if "prediction" not in row:
                 raise DataError("missing", path=path, line=line, field="prediction")
             if dataset is None:
-                dataset = row.get("dataset")
-                if dataset is None:
-                    raise TracekdError(f"{path}: predictions need --task (e.g. cotemp_trace)")
-            problem = _problem(row, dataset, path, line)
+                dataset = _row_dataset(row, path, line)
+            problem = _problem(row, dataset, path, line, data_dir)
             generation = row["prediction"] if isinstance(row["prediction"], str) else str(row["prediction"])
             row_kind, mode = kind or "trace", scoring or "strict"
+        _check_label(problem, path, line)
         kind = kind or row_kind
         modes.add(mode)
         spec = get_spec(problem.dataset)

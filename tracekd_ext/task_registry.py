@@ -8,8 +8,14 @@ from tracekd_ext.errors import TracekdError
 TASKS: dict[str, tuple[str, str]] = {
     "cotemp_trace": ("cotemp", "trace"),
     "cotemp_direct": ("cotemp", "direct"),
+    "babi_trace": ("babi", "trace"),
+    "babi_direct": ("babi", "direct"),
+    "marco_trace": ("marco", "trace"),
+    "marco_direct": ("marco", "direct"),
 }
-GROUPS: dict[str, tuple[str, ...]] = {"trace_qa": ("cotemp_trace",)}
+GROUPS: dict[str, tuple[str, ...]] = {
+    "trace_qa": ("cotemp_trace", "babi_trace", "marco_trace"),
+}
 
 
 def task_info(name: str) -> tuple[str, str]:

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from tracekd_ext.adapters.base import DatasetSpec
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.record import Problem
+from tracekd_ext.text import squash_spaces
 
 VARIANTS = ("answer", "cls", "correct", "incorrect")
 PERTURBABLE_STEPS = ("cls", "ret")
@@ -23,13 +24,15 @@ def render_context(problem: Problem, spec: DatasetSpec) -> str:
     return "\n".join(problem.units)
 
 
-def trace_instruction(spec: DatasetSpec) -> str:
-    """Describes the trace format so that models never trained on it can comply."""
+def trace_instruction(spec: DatasetSpec, labels: Iterable[str] | None = None) -> str:
+    """Describes the trace format so that models never trained on it can comply (``labels``: the label set
+    to list, default ``spec.labels``)."""
     example_cls = spec.cls_sentence.format(label="<label>").strip()
+    label_list = ", ".join(spec.labels if labels is None else labels)
     return (
         "Reply in exactly this format: <think>{classification}{retrieval}</think> <answer>{answer}</answer>.\n"
         f"In <think>, first classify the question with the sentence \"{example_cls}\" where <label> is one of: "
-        f"{', '.join(spec.labels)}. Then write \"{spec.ir_intro}\" followed by a Python list of the {spec.unit_noun} "
+        f"{label_list}. Then write \"{spec.ir_intro}\" followed by a Python list of the {spec.unit_noun} "
         f"you need, each copied exactly from the context. In <answer>, give {spec.answer_format}.\n"
     )
 
@@ -37,7 +40,7 @@ def trace_instruction(spec: DatasetSpec) -> str:
 def render_prompt(problem: Problem, spec: DatasetSpec, *, instruction: bool = False) -> str:
     """The user turn: the paper's prompt, optionally followed by the trace-format instruction."""
     prompt = PROMPT.format(context=render_context(problem, spec), question=problem.question)
-    return prompt + trace_instruction(spec) if instruction else prompt
+    return prompt + trace_instruction(spec, spec.labels_for(problem)) if instruction else prompt
 
 
 def wrap_trace(think: str, answer: str) -> str:
@@ -59,10 +62,9 @@ def perturb(problem: Problem, spec: DatasetSpec, *, seed: int, steps: Iterable[s
             probability: float = 1.0) -> tuple[str, list[int]]:
     """A wrong label and/or wrong support for an incorrect trace (SPEC 4), seeded per problem id.
 
-    CLS: a label drawn uniformly from the other labels. IR: ``spec.wrong_unit_count`` units outside
-    the gold support (fewer when the context has fewer); when every unit is gold, all gold units but one
-    (so the cited set is still wrong, possibly empty). Each chosen
-    step is perturbed with ``probability``; the result does not depend on the order of problems.
+    CLS: a label drawn uniformly from the other labels of the problem's label set. IR: see
+    :func:`wrong_support`. Each chosen step is perturbed with ``probability``; the result does not depend
+    on the order of problems.
     """
     steps = set(steps)
     unknown = steps - set(PERTURBABLE_STEPS)
@@ -71,16 +73,27 @@ def perturb(problem: Problem, spec: DatasetSpec, *, seed: int, steps: Iterable[s
     rng = random.Random(f"{seed}:{problem.id}")
     label, support = problem.label, list(problem.support)
     if "cls" in steps and rng.random() < probability:
-        label = rng.choice([lab for lab in spec.labels if lab != problem.label])
+        label = rng.choice([lab for lab in spec.labels_for(problem) if lab != problem.label])
     if "ret" in steps and rng.random() < probability:
-        gold = set(problem.support)
-        others = [i for i in range(len(problem.units)) if i not in gold]
-        if others:
-            k = min(len(others), max(1, spec.wrong_unit_count(problem)))
-            support = sorted(rng.sample(others, k))
-        else:  # every unit is gold: cite all but one of them (none if there is only one)
-            support = sorted(rng.sample(support, len(support) - 1))
+        support = wrong_support(problem, spec, rng)
     return label, support
+
+
+def wrong_support(problem: Problem, spec: DatasetSpec, rng: random.Random) -> list[int]:
+    """Units for a wrong IR step: ``spec.wrong_unit_count`` units whose text is not a gold unit's text
+    (all of them when the context has fewer). When every unit repeats a gold text (e.g. bAbI stories whose
+    lines all support the answer), the gold support minus every unit of one gold text: a proper subset,
+    the empty list for a single gold text. Only a context without units keeps the (empty) gold support."""
+    keys = [squash_spaces(unit) for unit in problem.units]
+    gold_keys = {keys[i] for i in problem.support}
+    others = [i for i, key in enumerate(keys) if key not in gold_keys]
+    if others:
+        k = min(len(others), max(1, spec.wrong_unit_count(problem)))
+        return sorted(rng.sample(others, k))
+    if not gold_keys:
+        return list(problem.support)
+    dropped = rng.choice(sorted(gold_keys))
+    return [i for i in problem.support if keys[i] != dropped]
 
 
 def render_target(problem: Problem, spec: DatasetSpec, variant: str, *, seed: int = 42,

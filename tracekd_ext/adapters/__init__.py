@@ -7,7 +7,11 @@ import importlib
 from tracekd_ext.adapters.base import DatasetSpec
 from tracekd_ext.errors import TracekdError
 
-_MODULES = {"cotemp": "tracekd_ext.adapters.cotemp"}
+_MODULES = {
+    "cotemp": "tracekd_ext.adapters.cotemp",
+    "babi": "tracekd_ext.adapters.babi",
+    "marco": "tracekd_ext.adapters.marco",
+}
 DATASETS = tuple(_MODULES)
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tracekd_ext.answer_rules import AnswerScore
@@ -30,6 +30,10 @@ class DatasetSpec:
         load: ``(data_dir, split, **options) -> list[Problem]``; ``data_dir=None`` reads the public source.
         options: loader options that may come from lm-eval ``--metadata``.
         from_raw: ``(row, path=, line=) -> Problem`` for one row of the dataset's raw fields (predictions files).
+        labels_of: the label set a problem was drawn with, when it depends on loader options (bAbI's task
+            set); ``None`` means ``labels``. Incorrect traces draw their wrong label from it.
+        lookup_options: loader options with which ``load(data_dir, "all", ...)`` returns every problem an id
+            can name (``tracekd rescore`` resolves id-only predictions with them).
     """
 
     name: str
@@ -46,3 +50,9 @@ class DatasetSpec:
     load: Callable[..., Sequence[Problem]]
     options: tuple[str, ...] = ()
     from_raw: Callable[..., Problem] | None = None
+    labels_of: Callable[[Problem], tuple[str, ...]] | None = None
+    lookup_options: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    def labels_for(self, problem: Problem) -> tuple[str, ...]:
+        """The closed label set of ``problem`` (``labels`` unless the adapter narrows it per problem)."""
+        return self.labels_of(problem) if self.labels_of is not None else self.labels

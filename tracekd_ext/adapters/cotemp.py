@@ -1,7 +1,11 @@
 """CoTemp QA (Su et al., ACL 2024) decomposed by rules (SPEC 3.1).
 
 label = the relation file a row comes from; support = the facts that contain a gold answer string;
-split = the paper's: per relation file, test = ``DataFrame.sample(frac=0.2, random_state=42)``.
+split (``split_rule=paper``, default) = the paper's: per relation file, test =
+``DataFrame.sample(frac=0.2, random_state=42)`` over row positions, which needs the complete relation
+files (on a partial copy the positions fall on other rows). ``split_rule=hash``: test = the rows whose
+stable hash (seed 42, stratum ``cotemp/<relation>``, key = the row's ``index``) falls below 0.2, so a
+partial copy and the full data agree on every row they share.
 """
 
 from __future__ import annotations
@@ -12,16 +16,20 @@ from typing import Any
 import numpy as np
 
 from tracekd_ext.adapters.base import DatasetSpec
+from tracekd_ext.adapters.options import as_choice
 from tracekd_ext.answer_rules import AnswerScore
 from tracekd_ext.cotemp_answer import score_cotemp_answer
 from tracekd_ext.errors import DataError, TracekdError
 from tracekd_ext.jsonl import read_jsonl
 from tracekd_ext.record import Problem
+from tracekd_ext.splits import in_sample, report_missing
 
 HUB_ID = "Warrieryes/CotempQA"
 RELATIONS = ("equal", "overlap", "during", "mix")
 SPLITS = ("test", "train", "all")
 TEST_FRACTION, SPLIT_SEED = 0.2, 42
+SPLIT_RULES = ("paper", "hash")
+PUBLIC_ROWS = {"equal": 436, "overlap": 653, "during": 3096, "mix": 563}  # rows of the hub files
 
 
 def problem_from_row(row: dict[str, Any], relation: str, *, path: object = None, line: int | None = None) -> Problem:
@@ -89,22 +97,42 @@ def _read_relation(data_dir: str | Path | None, relation: str) -> list[Problem]:
     return [problem_from_row(row, relation, path=path, line=line) for line, row in read_jsonl(path)]
 
 
+def hash_test(index: int, relation: str) -> bool:
+    """``split_rule=hash``: whether the row with ``index`` of ``relation`` is a test row."""
+    return in_sample(str(index), f"cotemp/{relation}", TEST_FRACTION, SPLIT_SEED)
+
+
 def load(data_dir: str | Path | None = None, split: str = "test", relations: tuple[str, ...] = RELATIONS,
-         **_: Any) -> list[Problem]:
+         split_rule: str = "paper", **_: Any) -> list[Problem]:
     """CoTemp problems of ``split`` (test, train, all), relation by relation in file order.
 
-    The paper's split needs the complete relation files: on a partial copy the sampled positions
-    fall on other rows than in the authors' split.
+    ``split_rule``: ``paper`` (the authors' positional sample; needs the complete relation files) or
+    ``hash`` (stable per row). A partial local copy is reported in a warning.
     """
     if split not in SPLITS:
         raise TracekdError(f"unknown split '{split}'; choose from {', '.join(SPLITS)}")
+    rule = as_choice("split_rule", split_rule, SPLIT_RULES)
     if data_dir is not None and not Path(data_dir).is_dir():
         raise DataError("data directory not found", path=data_dir)
-    problems = []
+    problems, partial = [], []
     for relation in relations:
         rows = _read_relation(data_dir, relation)
-        test = paper_test_positions(len(rows))
-        problems += [p for i, p in enumerate(rows) if split == "all" or (i in test) == (split == "test")]
+        if rule == "paper":
+            test = paper_test_positions(len(rows))
+            chosen = [p for i, p in enumerate(rows) if split == "all" or (i in test) == (split == "test")]
+            if len(rows) < PUBLIC_ROWS[relation]:
+                partial.append(f"{relation} {len(rows)} of {PUBLIC_ROWS[relation]} rows")
+        else:
+            chosen = [p for p in rows if split == "all" or hash_test(p.meta["index"], relation) == (split == "test")]
+            absent = set(range(PUBLIC_ROWS[relation])) - {p.meta["index"] for p in rows}
+            lacking = sum(1 for i in absent if split == "all" or hash_test(i, relation) == (split == "test"))
+            if lacking:
+                partial.append(f"{relation} lacks {lacking} {'rows' if split == 'all' else split + ' items'}")
+        problems += chosen
+    if partial and rule == "paper" and split != "all":
+        partial.append("the paper's split needs the complete files, so these test items are not the paper's "
+                       "(split_rule=hash keeps every row on its side)")
+    report_missing("CoTemp", split, partial)
     return problems
 
 
@@ -126,5 +154,6 @@ SPEC = DatasetSpec(
     wrong_unit_count=lambda problem: 1,
     paper_cls_sentence=0,
     load=load,
+    options=("split_rule",),
     from_raw=problem_from_raw,
 )

@@ -6,7 +6,9 @@ import argparse
 
 from tracekd_ext.adapters import DATASETS, get_spec
 from tracekd_ext.data_source import resolve_data_dir
+from tracekd_ext.errors import TracekdError
 from tracekd_ext.jsonl import write_jsonl_atomic
+from tracekd_ext.splits import id_list_checksum
 from tracekd_ext.trace_format import PERTURBABLE_STEPS, VARIANTS, render_prompt, render_target
 
 
@@ -20,6 +22,9 @@ def add_parser(subparsers) -> None:
     export.add_argument("--dataset", required=True, choices=DATASETS)
     export.add_argument("--data-dir", help="local data directory (default: $TRACEKD_DATA_DIR, else the hub)")
     export.add_argument("--split", default="test", choices=("test", "train", "all"))
+    export.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                        help="dataset loader option, repeatable (bAbI: tasks=paper|all|1,2,3, all_questions=true; "
+                             "MS MARCO: keep_no_answer=true, support=selected|overlap; CoTemp: split_rule=paper|hash)")
     export.add_argument("--variant", default="correct", choices=VARIANTS)
     export.add_argument("--seed", type=int, default=42, help="seed of the incorrect variant's perturbations")
     export.add_argument("--perturb", nargs="+", default=list(PERTURBABLE_STEPS), choices=PERTURBABLE_STEPS,
@@ -31,9 +36,22 @@ def add_parser(subparsers) -> None:
     export.set_defaults(func=run_export)
 
 
+def parse_options(pairs: list[str], allowed: tuple[str, ...], dataset: str) -> dict[str, str]:
+    """``KEY=VALUE`` strings as a dict; a key the dataset's loader does not take is a one-line error."""
+    options = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or key not in allowed:
+            known = ", ".join(allowed) or "none"
+            raise TracekdError(f"--option {pair!r}: expected KEY=VALUE with KEY one of: {known} ({dataset})")
+        options[key] = value
+    return options
+
+
 def run_export(args: argparse.Namespace) -> int:
     spec = get_spec(args.dataset)
-    problems = spec.load(resolve_data_dir(args.data_dir), args.split)
+    options = parse_options(args.option, spec.options, args.dataset)
+    problems = spec.load(resolve_data_dir(args.data_dir), args.split, **options)
     rows = []
     for problem in problems:
         row = problem.to_dict()
@@ -42,5 +60,6 @@ def run_export(args: argparse.Namespace) -> int:
                                       perturb_probability=args.perturb_probability)
         rows.append(row)
     write_jsonl_atomic(args.out, rows)
-    print(f"wrote {len(rows)} {args.dataset} {args.split} records ({args.variant}) to {args.out}")
+    print(f"wrote {len(rows)} {args.dataset} {args.split} records ({args.variant}) to {args.out}; "
+          f"id list sha256 {id_list_checksum(p.id for p in problems)}")
     return 0

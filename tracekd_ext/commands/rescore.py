@@ -16,20 +16,23 @@ def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "rescore", help="re-score lm-eval samples or predictions JSONL",
         description="Re-score saved generations (lm-eval samples_*.jsonl, or predictions JSONL with "
-                    "'prediction' plus the raw dataset fields or the record fields) and print the step "
-                    "metrics and the step-vs-answer statistics. Several files: per task and pooled.")
+                    "'prediction' plus the record fields, only 'id', or the raw dataset fields) and print the "
+                    "step metrics and the step-vs-answer statistics. Several files: per task and pooled over "
+                    "all trace items (2x2 tables and tests that lm-eval's group averages cannot give).")
     parser.add_argument("files", nargs="+", metavar="FILE", help="samples_*.jsonl or predictions .jsonl")
     parser.add_argument("--task", choices=sorted(TASKS), help="task of the files (default: from the file name "
                         "or the samples' docs; required for raw predictions)")
     parser.add_argument("--scoring", choices=MODES, help="strict or paper (default: the mode the samples were "
                         "scored with; strict for predictions)")
+    parser.add_argument("--data-dir", metavar="DIR", help="data directory that id-only predictions are resolved "
+                        "against (default: $TRACEKD_DATA_DIR, else the public source)")
     parser.add_argument("--output", metavar="OUT.json", help="write the summary as JSON")
     parser.add_argument("--per-sample", metavar="OUT.jsonl", help="write every item's judgements as JSONL")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    files = [load_scored(path, args.task, args.scoring) for path in args.files]
+    files = [load_scored(path, args.task, args.scoring, data_dir=args.data_dir) for path in args.files]
     summary = summarize_files(files)
     if len(files) == 1:
         print(summary_tables(summary, f"{summary['task']} ({summary['scoring']} scoring) - {files[0].path}"))
