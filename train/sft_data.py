@@ -144,7 +144,10 @@ def build_sft_data(config: RunConfig) -> SFTData:
                            + (f"; its options: {', '.join(spec.options)}" if spec.options else ""))
     data_dir = resolve_data_dir(data.data_dir)
     train = list(spec.load(data_dir, "train", **data.dataset_options))
-    test_ids = tuple(p.id for p in spec.load(data_dir, "test", **data.dataset_options))
+    try:
+        test_ids = tuple(p.id for p in spec.load(data_dir, "test", **data.dataset_options))
+    except TracekdError as err:
+        raise TracekdError(f"cannot determine the test split for the leakage check: {err}") from None
     if data.limit is not None:
         train = train[:data.limit]
     if not train:
