@@ -13,6 +13,7 @@ COMMAND_MODULES = (
     "tracekd_ext.commands.eval",
     "tracekd_ext.commands.rescore",
     "tracekd_ext.commands.data",
+    "tracekd_ext.commands.report",
 )
 
 
