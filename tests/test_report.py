@@ -28,9 +28,8 @@ from tracekd_ext.json_safe import json_safe
 from tracekd_ext.record import Problem
 from tracekd_ext.report.build import build_report
 from tracekd_ext.report.plots import accuracy_figure, confusion_figure
-from tracekd_ext.report.runs import load_runs, pooled_summary
+from tracekd_ext.report.runs import load_runs, pooled_summary, score_file, score_files
 from tracekd_ext.report.tables import DIRECT_HEADER, PAIR_HEADER, TRACE_HEADER
-from tracekd_ext.rescore import load_scored, summarize_file
 
 pytestmark = pytest.mark.skipif(not (DATA_DIR / "cotempqa").is_dir(), reason=f"no offline CoTemp data in {DATA_DIR}")
 CHROMIUM = Path("/usr/bin/chromium")
@@ -169,9 +168,21 @@ def test_pooled_summary_equals_rescore_pooling(tmp_path):
                            [samples_row(p, varied_generation(p, i + 1), i) for i, p in enumerate(problems[10:])])
     (run,) = load_runs([str(folder)], progress=False)
     assert run.pooled == run.tasks["cotemp_trace"].summary  # one trace task: pooled is that task
-    files = [load_scored(first), load_scored(second)]
-    pooled = pooled_summary(files, [summarize_file(f) for f in files], 10_000)
+    pooled = pooled_summary([score_file(first, None, 10_000), score_file(second, None, 10_000)], 10_000)
     assert json_safe(pooled) == rescore_json(tmp_path, [first, second])["pooled"]
+
+
+def test_parallel_scoring_equals_sequential(synthetic_runs, tmp_path):
+    paths = [next(synthetic_runs["good"].glob("samples_*")),
+             synthetic_runs["weak"] / f"samples_cotemp_trace_{TIMESTAMP}.jsonl"]
+    sequential = score_files(paths, None, 1000)
+    parallel = score_files(paths, None, 1000, jobs=2, min_parallel_bytes=0)
+    for path in paths:
+        assert json_safe(parallel[path].summary) == json_safe(sequential[path].summary)
+        assert parallel[path].items == sequential[path].items
+    bad = write_samples(tmp_path / f"samples_nope_{TIMESTAMP}.jsonl", [samples_row(cotemp_problems(1)[0], "x", 0)])
+    with pytest.raises(TracekdError, match="unknown task 'nope'"):
+        score_files([*paths, bad], None, 1000, jobs=2, min_parallel_bytes=0)
 
 
 def test_rescore_json_feeds_tables_and_figures_but_not_the_browser(synthetic_runs, tmp_path):

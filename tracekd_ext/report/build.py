@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from tracekd_ext.json_safe import json_safe
-from tracekd_ext.report.browser_data import browser_payload, payload_json
+from tracekd_ext.report.browser_data import payload_json
 from tracekd_ext.report.html_page import report_html
 from tracekd_ext.report.markdown import report_markdown
 from tracekd_ext.report.plots import report_figures
 from tracekd_ext.report.runs import Run, check_scoring, load_runs
-from tracekd_ext.report.tables import runs_table, sections
+from tracekd_ext.report.tables import runs_table, sections, task_order
 
 DEFAULT_TITLE = "tracekd report"
 
@@ -79,7 +79,7 @@ def write_report(runs: Sequence[Run], out_dir: str | Path, *, title: str = DEFAU
     write_file_atomic(summary_json, json.dumps(report_json(runs, scoring), ensure_ascii=False, indent=2) + "\n")
     html = out / "report.html"
     page = report_html(title=title, subtitle=subtitle, runs_table=table_of_runs, sections=task_sections,
-                       figures=figures, payload_json=payload_json(browser_payload(runs, scoring)))
+                       figures=figures, payload_json=payload_json(runs, [t for t, _ in task_order(runs)], scoring))
     write_file_atomic(html, page)
     return ReportFiles(markdown, html, summary_json, tuple(figure_paths), len(runs), n_samples,
                        time.perf_counter() - started)

@@ -156,7 +156,7 @@ def pooled_section(runs: Sequence[Run]) -> Section | None:
 def runs_table(runs: Sequence[Run]) -> Table:
     """Which runs the report compares, where they came from, and their items per task."""
     rows = [[run.label, run.source, ", ".join(f"{t} ({r.summary['n']})" for t, r in run.tasks.items()),
-             "yes" if all(r.scored is not None for r in run.tasks.values()) else "no (aggregates only)"]
+             "yes" if all(r.items is not None for r in run.tasks.values()) else "no (aggregates only)"]
             for run in runs]
     return Table("runs", ("run", "source", "tasks (items)", "in sample browser"), rows)
 

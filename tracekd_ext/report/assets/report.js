@@ -4,6 +4,14 @@
   "use strict";
 
   const data = JSON.parse(document.getElementById("report-data").textContent);
+  data.samples = [];
+  for (const group of data.groups) {
+    for (const sample of group.samples) {
+      sample.r = group.r;
+      sample.t = group.t;
+      data.samples.push(sample);
+    }
+  }
   const PAGE_SIZE = data.pageSize;
   const STEP_KEYS = { trace: "tr", cls: "c", ret: "i" };
   const STEP_NAMES = { trace: "trace", cls: "CLS", ret: "IR" };
@@ -45,7 +53,7 @@
 
   function labelsInData() {
     const labels = new Set();
-    for (const problem of data.problems) labels.add(problem.l);
+    for (const problem of Object.values(data.problems)) labels.add(problem.l);
     return Array.from(labels).sort();
   }
 
@@ -121,7 +129,7 @@
       text += ` (P ${sample.rp}, R ${sample.rr}, F1 ${sample.rf}) \u2192 ${verdict(sample.i)}`;
       why.push(["IR", text]);
     }
-    why.push(["trace", `CLS and IR both correct \u2192 ${verdict(sample.tr)}`]);
+    why.push(["trace", `right when both CLS and IR are right \u2192 ${verdict(sample.tr)}`]);
     return why;
   }
 
@@ -133,12 +141,13 @@
     return [
       ["CLS", `paper rule: gold label "${problem.l}" inside the ${sentence} "."-sentence of the trace \u2192 ${verdict(sample.c)}`],
       ["IR", `paper rule: any context unit verbatim in the trace; units found ${list(sample.ci)} \u2192 ${verdict(sample.i)}`],
-      ["trace", `CLS and IR both pass \u2192 ${verdict(sample.tr)}`],
+      ["trace", `right when both CLS and IR pass \u2192 ${verdict(sample.tr)}`],
     ];
   }
 
   function groundedWhy(sample) {
-    if (sample.gd === null) return "n/a: the gold answer is not in the gold units (or paper scoring)";
+    if (data.scoring === "paper") return "n/a: not part of paper scoring";
+    if (sample.gd === null) return "n/a: the gold answer does not occur in the gold units";
     return sample.gd
       ? "yes: every answer item occurs in the units the trace cites"
       : "no: an answer item is missing from the cited units (or nothing was cited or answered)";
