@@ -93,6 +93,16 @@ def expected_pair_rows(summary: dict) -> list[list[str]]:
     return rows
 
 
+def expected_reading(label: str, step: str, pair: dict) -> str:
+    """The numbers a test reading must quote (what it concludes is checked against CHI2 >= 3.841)."""
+    if pair["chi2"] is None:
+        return f"{label}, {step} vs answer: test undefined (N = {pair['n']};"
+    verdict = "rejected" if pair["chi2"] >= 3.841458820694124 else "not rejected"
+    return (f"{label}, {step} vs answer: independence {verdict} at 5% (chi-square = {fmt(pair['chi2'])} "
+            f"{'>=' if verdict == 'rejected' else '<'} 3.841, p = {fmt(pair['chi2_p'])}, phi = {fmt(pair['phi'])}, "
+            f"N = {pair['n']}; Fisher p = {fmt(pair['fisher_p'])}")
+
+
 def rescore_json(tmp_path: Path, files: list[Path], scoring: str | None = None) -> dict:
     out = tmp_path / f"rescore_{len(list(tmp_path.glob('rescore_*')))}.json"
     args = ["rescore", *map(str, files), "--output", str(out)] + (["--scoring", scoring] if scoring else [])
@@ -103,7 +113,8 @@ def rescore_json(tmp_path: Path, files: list[Path], scoring: str | None = None) 
 def check_report_equals_rescore(out_dir: Path, run_files: dict[str, list[Path]], tmp_path: Path,
                                 scoring: str | None = None) -> None:
     """Every number of report.md (per task and pooled) and report.json equals tracekd rescore on the same files."""
-    tables = markdown_tables((out_dir / "report.md").read_text())
+    text = (out_dir / "report.md").read_text()
+    tables = markdown_tables(text)
     report = json.loads((out_dir / "report.json").read_text())
     by_label = {run["label"]: run for run in report["runs"]}
     assert set(by_label) == set(run_files)
@@ -119,6 +130,8 @@ def check_report_equals_rescore(out_dir: Path, run_files: dict[str, list[Path]],
             pair_rows = [list(r.values())[1:] for r in tables[f"{task}: each step vs answer (2x2 counts and tests)"]
                          if r["run"] == label]
             assert pair_rows == expected_pair_rows(expected)
+            for step, pair in expected["pairs"].items():
+                assert f"- {expected_reading(label, step, pair)}" in text
         pooled_rows = tables["all trace tasks pooled: accuracy (95% CI) and trace vs answer"]
         (row,) = [r for r in pooled_rows if r["run"] == label]
         assert row == {"run": label, **expected_trace_row(pooled)}

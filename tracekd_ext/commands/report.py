@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from tracekd_ext.errors import TracekdError
 from tracekd_ext.scoring import MODES
 
 DESCRIPTION = """Compare runs side by side. Each RUN is an lm-eval output folder (samples_*.jsonl with
@@ -48,6 +49,10 @@ def default_jobs() -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise TracekdError("tracekd report draws its figures with matplotlib: pip install 'tracekd[report]'") from None
     from tracekd_ext.report.build import build_report
     from tracekd_ext.report.sources import parse_names
 

@@ -17,6 +17,6 @@ def report_markdown(*, title: str, subtitle: str, runs_table: Table, sections: S
         if section.readings:
             parts.append("Tests of independence (step vs answer):\n\n" + "\n".join(f"- {r}" for r in section.readings))
     parts.append("## Figures")
-    parts += [f"![{caption}]({name})\n\n*{name}: {caption}*" for name, caption in figures.items()]
+    parts += [f"![{name}]({name})\n\n*{caption}.*" for name, caption in figures.items()]
     parts += ["## Columns", COLUMN_GUIDE]
     return "\n\n".join(parts) + "\n"

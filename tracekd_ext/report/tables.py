@@ -104,8 +104,9 @@ def reading(label: str, step: str, pair: dict[str, Any]) -> str:
     rejected = pair["chi2"] >= CHI2_CRITICAL_5PCT
     verdict = "independence rejected at 5%" if rejected else "independence not rejected at 5%"
     comparison = ">=" if rejected else "<"
+    same = (pair["fisher_p"] < 0.05) == rejected
     fisher = "" if _is_nan(pair["fisher_p"]) else (
-        f"; Fisher p = {fmt(pair['fisher_p'])} ({'agrees' if (pair['fisher_p'] < 0.05) == rejected else 'disagrees'})")
+        f"; Fisher p = {fmt(pair['fisher_p'])}, {'same' if same else 'opposite'} conclusion")
     return (f"{head} {verdict} (chi-square = {fmt(pair['chi2'])} {comparison} {CHI2_CRITICAL_5PCT:.3f}, "
             f"p = {fmt(pair['chi2_p'])}, phi = {fmt(pair['phi'])}, N = {pair['n']}{fisher}).")
 
