@@ -14,6 +14,7 @@ COMMAND_MODULES = (
     "tracekd_ext.commands.rescore",
     "tracekd_ext.commands.data",
     "tracekd_ext.commands.train",
+    "tracekd_ext.commands.report",
 )
 
 
