@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from oracle_lm import oracle_lm
 
 from tracekd_ext.metrics import DIRECT_METRICS, PAIR_METRICS, STEP_METRICS
 from tracekd_ext.rescore import load_scored, summarize_file
@@ -70,41 +71,21 @@ def test_unknown_task_is_a_one_line_error(tmp_path, tiny_model_dir):
     assert "Traceback" not in done.stderr
 
 
-class OracleLM:
-    """An lm-eval LM that answers from the doc: gold traces, wrong traces, wrong answers and junk."""
+def mixed_answer(doc, doc_id):
+    """Gold traces, wrong traces, wrong answers and junk, by doc id."""
+    from tracekd_ext.adapters import get_spec
+    from tracekd_ext.record import Problem
+    from tracekd_ext.trace_format import render_target
 
-    @staticmethod
-    def build():
-        from lm_eval.api.model import LM
-
-        from tracekd_ext.adapters import get_spec
-        from tracekd_ext.record import Problem
-        from tracekd_ext.trace_format import render_target
-
-        class _Oracle(LM):
-            def generate_until(self, requests, disable_tqdm=False):
-                out = []
-                for request in requests:
-                    doc, doc_id = request.doc, request.metadata[1]
-                    problem, spec = Problem.from_dict(doc), get_spec(doc["dataset"])
-                    kind = doc_id % 5
-                    if kind in (0, 1):
-                        out.append(doc["target"])
-                    elif kind == 2:
-                        out.append(render_target(problem, spec, "incorrect", seed=doc_id))
-                    elif kind == 3:
-                        out.append(doc["target"].replace(spec.render_answer(problem), "['Nobody']"))
-                    else:
-                        out.append("I am not sure.")
-                return out
-
-            def loglikelihood(self, requests, disable_tqdm=False):
-                raise NotImplementedError
-
-            def loglikelihood_rolling(self, requests, disable_tqdm=False):
-                raise NotImplementedError
-
-        return _Oracle()
+    problem, spec = Problem.from_dict(doc), get_spec(doc["dataset"])
+    kind = doc_id % 5
+    if kind in (0, 1):
+        return doc["target"]
+    if kind == 2:
+        return render_target(problem, spec, "incorrect", seed=doc_id)
+    if kind == 3:
+        return doc["target"].replace(spec.render_answer(problem), "['Nobody']")
+    return "I am not sure."
 
 
 def test_simple_evaluate_with_oracle_lm_and_rescore(tmp_path, data_dir):
@@ -114,7 +95,7 @@ def test_simple_evaluate_with_oracle_lm_and_rescore(tmp_path, data_dir):
 
     manager = TaskManager(include_path=tasks_dir(), include_defaults=False, metadata={"data_dir": str(data_dir)})
     tracker = EvaluationTracker(output_path=str(tmp_path / "oracle"))
-    out = simple_evaluate(model=OracleLM.build(), tasks=["cotemp_trace", "cotemp_direct"], task_manager=manager,
+    out = simple_evaluate(model=oracle_lm(mixed_answer), tasks=["cotemp_trace", "cotemp_direct"], task_manager=manager,
                           limit=40, log_samples=True, bootstrap_iters=0, evaluation_tracker=tracker)
     tracker.save_results_aggregated(results=out, samples=out["samples"])
     for task in ("cotemp_trace", "cotemp_direct"):
@@ -134,7 +115,7 @@ def test_paper_scoring_via_metadata(data_dir):
 
     manager = TaskManager(include_path=tasks_dir(), include_defaults=False,
                           metadata={"data_dir": str(data_dir), "scoring": "paper", "split": "train"})
-    out = simple_evaluate(model=OracleLM.build(), tasks=["cotemp_trace"], task_manager=manager, limit=10,
+    out = simple_evaluate(model=oracle_lm(mixed_answer), tasks=["cotemp_trace"], task_manager=manager, limit=10,
                           bootstrap_iters=0, log_samples=True)
     assert out["samples"]["cotemp_trace"][0]["doc"]["scoring"] == "paper"
     # The paper's IR rule accepts the incorrect traces' irrelevant facts (strict: 6 of 10 right), and

@@ -8,6 +8,7 @@ import math
 
 import pytest
 from data_paths import DATA, TASKS
+from oracle_lm import oracle_lm
 
 from tracekd_ext.adapters import get_spec
 from tracekd_ext.cli import main
@@ -75,36 +76,20 @@ def test_trace_qa_group_run_and_rescore(tmp_path, tiny_model, monkeypatch):
     assert rows[0]["doc"]["prompt"] in rows[0]["arguments"]["gen_args_0"]["arg_0"]
 
 
-def _oracle_lm():
-    """An lm-eval LM answering from the doc: gold traces, incorrect traces, wrong answers, bare answers."""
-    from lm_eval.api.model import LM
-
+def _mixed_answer(doc, doc_id):
+    """Gold traces, incorrect traces, wrong answers and bare answers, by doc."""
     from tracekd_ext.record import Problem
 
-    class Oracle(LM):
-        def generate_until(self, requests, disable_tqdm=False):
-            out = []
-            for request in requests:
-                problem = Problem.from_dict(request.doc)
-                spec = get_spec(problem.dataset)
-                kind = (request.doc_id * 7 + len(problem.units)) % 5
-                if kind in (0, 1):
-                    out.append(render_target(problem, spec, "correct"))
-                elif kind == 2:
-                    out.append(render_target(problem, spec, "incorrect", seed=request.doc_id))
-                elif kind == 3:
-                    out.append(render_target(problem, spec, "correct").replace("<answer>", "<answer>not "))
-                else:
-                    out.append(render_target(problem, spec, "answer"))
-            return out
-
-        def loglikelihood(self, requests, disable_tqdm=False):
-            raise NotImplementedError
-
-        def loglikelihood_rolling(self, requests, disable_tqdm=False):
-            raise NotImplementedError
-
-    return Oracle()
+    problem = Problem.from_dict(doc)
+    spec = get_spec(problem.dataset)
+    kind = (doc_id * 7 + len(problem.units)) % 5
+    if kind in (0, 1):
+        return render_target(problem, spec, "correct")
+    if kind == 2:
+        return render_target(problem, spec, "incorrect", seed=doc_id)
+    if kind == 3:
+        return render_target(problem, spec, "correct").replace("<answer>", "<answer>not ")
+    return render_target(problem, spec, "answer")
 
 
 def test_trace_qa_oracle_run_pooled_statistics(tmp_path, monkeypatch):
@@ -118,7 +103,7 @@ def test_trace_qa_oracle_run_pooled_statistics(tmp_path, monkeypatch):
     manager = TaskManager(include_path=str(TASKS), include_defaults=False,
                           metadata={"data_dir": str(DATA), "split": "all"})
     tracker = EvaluationTracker(output_path=str(tmp_path / "oracle"))
-    out = simple_evaluate(model=_oracle_lm(), tasks=["trace_qa"], task_manager=manager, limit=30,
+    out = simple_evaluate(model=oracle_lm(_mixed_answer), tasks=["trace_qa"], task_manager=manager, limit=30,
                           log_samples=True, bootstrap_iters=0, evaluation_tracker=tracker)
     tracker.save_results_aggregated(results=out, samples=out["samples"])
     for task in TRACE_TASKS:

@@ -11,7 +11,6 @@ from scipy import stats as sps
 from tracekd_ext.stats import (
     PairCounts,
     chi_square,
-    count_pair_columns,
     count_pairs,
     fisher_p,
     mean_interval,
@@ -24,10 +23,9 @@ from tracekd_ext.stats import (
 PAPER = PairCounts(tt=261, tf=195, ft=248, ff=245)  # Qwen3-1.7B, CoTemp, correct traces (SPEC 8)
 
 
-def test_counts_from_pairs_and_columns_agree():
+def test_counts_from_pairs_skip_unevaluated_items():
     pairs = [(1, 1), (1, 0), (0, 1), (0, 0), (True, True), None, (None, 1)]
     assert count_pairs(pairs) == PairCounts(2, 1, 1, 1)
-    assert count_pair_columns([1, 1, 0, 0, True, None], [1, 0, 1, 0, True, 1]) == PairCounts(2, 1, 1, 1)
 
 
 def test_phi_hand_computed():

@@ -13,6 +13,8 @@ COMMAND_MODULES = (
     "tracekd_ext.commands.eval",
     "tracekd_ext.commands.rescore",
     "tracekd_ext.commands.data",
+    "tracekd_ext.commands.train",
+    "tracekd_ext.commands.report",
     "tracekd_ext.commands.demo",
 )
 

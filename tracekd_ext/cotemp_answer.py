@@ -34,6 +34,7 @@ _TEMPLATES = tuple(
      re.compile(rf"(.+?) {phrase} (.+?) in (.+?)\."))
     for marker, phrase in _RELATIONS
 )
+_MARKERS = re.compile("|".join(re.escape(marker) for marker, _ in _RELATIONS))
 _PRESENT_TENSE = ((" was ", " is "), (" held ", " holds "), (" worked ", " works "), (" played ", " plays "))
 _OFFICIAL_PUNCT = str.maketrans("", "", string.punctuation)
 
@@ -57,11 +58,14 @@ def fact_pairs(facts: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     """``(subject, object)``, lower-cased, of every fact that matches a relation template (official order)."""
     found = []
     for fact in facts:
+        markers = set(_MARKERS.findall(fact))
+        if not markers:
+            continue
+        for old, new in _PRESENT_TENSE:
+            fact = fact.replace(old, new)
         for marker, with_span, with_point in _TEMPLATES:
-            if marker not in fact:
+            if marker not in markers:
                 continue
-            for old, new in _PRESENT_TENSE:
-                fact = fact.replace(old, new)
             match = (" from " in fact and " to " in fact and with_span.match(fact)) or \
                 (" in " in fact and with_point.match(fact))
             if match:

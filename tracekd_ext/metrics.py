@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from operator import attrgetter
 from typing import Any
 
 from tracekd_ext.scoring import SampleScore
-from tracekd_ext.stats import count_pair_columns, mean_interval, pair_statistics
+from tracekd_ext.stats import PairCounts, mean_interval, pair_statistics
 
 STEP_METRICS = ("parse_ok", "cls_acc", "ret_acc", "ret_f1", "trace_acc", "answer_acc", "answer_f1", "grounded")
 DIRECT_METRICS = ("parse_ok", "answer_acc", "answer_f1")
@@ -80,7 +81,9 @@ def summarize(scores: Sequence[SampleScore], kind: str = "trace", *, labels: Seq
 
 def _summary(scores: Sequence[SampleScore], kind: str, replicates: int) -> dict[str, Any]:
     names = DIRECT_METRICS if kind == "direct" else STEP_METRICS
-    columns = {attr: list(map(attrgetter(attr), scores)) for attr, _ in _COLUMNS.values()}
+    attrs = ("evaluated", *(attr for attr, _ in _COLUMNS.values()))
+    rows = list(map(attrgetter(*attrs), scores))  # one pass over the scores, then a C-level transpose
+    columns = dict(zip(attrs, map(list, zip(*rows, strict=True)) if rows else ([] for _ in attrs), strict=True))
     metrics = {}
     for name in names:
         attr, binary = _COLUMNS[name]
@@ -88,13 +91,19 @@ def _summary(scores: Sequence[SampleScore], kind: str, replicates: int) -> dict[
         kept = [v for v in column if v is not None] if None in column else column
         mean, low, high = mean_interval(kept, binary=binary)
         metrics[name] = {"mean": mean, "ci": [low, high], "n": len(kept)}
-    out: dict[str, Any] = {"n": len(scores), "evaluated": sum(columns_evaluated(scores)), "metrics": metrics}
+    out: dict[str, Any] = {"n": len(scores), "evaluated": sum(columns["evaluated"]), "metrics": metrics}
     if kind == "trace":
-        answers = columns["answer_correct"]
-        out["pairs"] = {pair: pair_statistics(count_pair_columns(columns[attr], answers), replicates=replicates)
-                        for pair, attr in _PAIR_STEPS.items()}
+        steps = [columns[attr] for attr in _PAIR_STEPS.values()]
+        cells = Counter(zip(*steps, columns["answer_correct"], strict=True))  # every pair's table in one pass
+        out["pairs"] = {pair: pair_statistics(_pair_counts(cells, k), replicates=replicates)
+                        for k, pair in enumerate(_PAIR_STEPS)}
     return out
 
 
-def columns_evaluated(scores: Sequence[SampleScore]) -> list[bool]:
-    return list(map(attrgetter("evaluated"), scores))
+def _pair_counts(cells: Counter, step: int) -> PairCounts:
+    """The 2x2 table of one step (position ``step`` in the keys) against the answer (last position)."""
+    table = Counter()
+    for key, count in cells.items():
+        if key[step] is not None:
+            table[bool(key[step]), bool(key[-1])] += count
+    return PairCounts(table[True, True], table[True, False], table[False, True], table[False, False])

@@ -44,12 +44,6 @@ def count_pairs(pairs: Iterable[Sequence[object] | None]) -> PairCounts:
     return PairCounts(cells[True, True], cells[True, False], cells[False, True], cells[False, False])
 
 
-def count_pair_columns(steps: Sequence[object], answers: Sequence[object]) -> PairCounts:
-    """The same counts from two parallel columns of 0/1 or bool values (``None`` steps skipped)."""
-    cells = Counter(zip(steps, answers, strict=True))  # True == 1 and False == 0 share keys
-    return PairCounts(cells[True, True], cells[True, False], cells[False, True], cells[False, False])
-
-
 def _phi(tt, tf, ft, ff):
     """Phi coefficient, elementwise over numpy arrays or scalars; NaN where a margin is empty."""
     tt, tf, ft, ff = (np.asarray(x, dtype=float) for x in (tt, tf, ft, ff))

@@ -43,6 +43,11 @@ def render_prompt(problem: Problem, spec: DatasetSpec, *, instruction: bool = Fa
     return prompt + trace_instruction(spec, spec.labels_for(problem)) if instruction else prompt
 
 
+def wrap_trace(think: str, answer: str) -> str:
+    """``<think>{think}</think> <answer>{answer}</answer>``: the trace skeleton every trace target uses."""
+    return f"<think>{think}</think> <answer>{answer}</answer>"
+
+
 def render_trace(spec: DatasetSpec, label: str | None, units: Iterable[str] | None, answer: str) -> str:
     """``<think>{CLS}{IR}</think> <answer>{answer}</answer>``; without a label or units that step is left out."""
     think = ""
@@ -50,7 +55,7 @@ def render_trace(spec: DatasetSpec, label: str | None, units: Iterable[str] | No
         think += spec.cls_sentence.format(label=label)
     if units is not None:
         think += spec.ir_intro + repr(list(units))
-    return f"<think>{think}</think> <answer>{answer}</answer>"
+    return wrap_trace(think, answer)
 
 
 def perturb(problem: Problem, spec: DatasetSpec, *, seed: int, steps: Iterable[str] = PERTURBABLE_STEPS,

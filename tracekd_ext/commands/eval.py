@@ -22,7 +22,8 @@ lm_eval's own options follow.
 
 
 def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser("eval", help="run lm_eval with tracekd's tasks", add_help=False,
+    # prefix_chars="+": every "-" argument is lm_eval's, so argparse passes them all through unparsed.
+    parser = subparsers.add_parser("eval", help="run lm_eval with tracekd's tasks", add_help=False, prefix_chars="+",
                                    description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("lm_eval_args", nargs=argparse.REMAINDER, help="arguments for lm_eval")
     parser.set_defaults(func=run)

@@ -1,0 +1,87 @@
+"""Inputs for the report tests: lm-eval-shaped samples files written without a model, and real lm-eval runs."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from tracekd_ext.adapters import get_spec
+from tracekd_ext.lm_eval_glue import make_doc, process_results
+from tracekd_ext.record import Problem
+from tracekd_ext.trace_format import render_prompt, render_target, render_trace
+
+DATA_DIR = Path(os.environ.get("TRACEKD_DATA_DIR", "/work/shared/data"))
+TIMESTAMP = "2026-01-01T00-00-00.000000"
+
+
+def cotemp_problems(n: int, split: str = "test") -> list[Problem]:
+    return list(get_spec("cotemp").load(DATA_DIR, split))[:n]
+
+
+def varied_generation(problem: Problem, i: int) -> str:
+    """Generations covering every cell of the trace x answer table, and a parse failure."""
+    spec = get_spec("cotemp")
+    kind = i % 5
+    if kind == 0:
+        return render_target(problem, spec, "correct")  # trace right, answer right
+    if kind == 1:
+        return render_target(problem, spec, "incorrect", seed=i)  # trace wrong, answer right
+    if kind == 2:  # trace right, answer wrong
+        return render_trace(spec, problem.label, problem.support_units, "['nobody at all']")
+    if kind == 3:  # trace wrong, answer wrong
+        return render_trace(spec, problem.label, [], "['nobody at all']")
+    return "I am not sure </script><script>window.injected = 1</script>"  # unparsable, with markup to stay inert
+
+
+def samples_row(problem: Problem, generation: str, doc_id: int, scoring: str = "strict") -> dict:
+    """One row as lm-eval writes it to samples_<task>_<date>.jsonl."""
+    doc = make_doc(problem, "trace", scoring, True)
+    return {"doc_id": doc_id, "doc": doc, "target": doc["target"],
+            "arguments": {"gen_args_0": {"arg_0": doc["prompt"], "arg_1": {"until": []}}},
+            "resps": [[generation]], "filtered_resps": [generation], "filter": "none",
+            **process_results(doc, [generation])}
+
+
+def write_samples(path: Path, rows: Sequence[dict]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def write_run_folder(folder: Path, problems: Sequence[Problem], generations: Sequence[str], *, pretrained: str,
+                     scoring: str = "strict", task: str = "cotemp_trace") -> Path:
+    """An lm-eval output model folder: samples file plus a results JSON naming the model."""
+    rows = [samples_row(p, g, i, scoring) for i, (p, g) in enumerate(zip(problems, generations, strict=True))]
+    write_samples(folder / f"samples_{task}_{TIMESTAMP}.jsonl", rows)
+    results = {"results": {}, "config": {"model": "hf", "model_args": {"pretrained": pretrained}}}
+    (folder / f"results_{TIMESTAMP}.json").write_text(json.dumps(results), encoding="utf-8")
+    return folder
+
+
+def tiny_corpus(n: int = 120) -> list[str]:
+    spec = get_spec("cotemp")
+    return [render_prompt(p, spec) + render_target(p, spec, "correct") for p in cotemp_problems(n, "train")]
+
+
+def run_lm_eval(model_dir: Path, output_path: Path, limit: int = 4, max_gen_toks: int = 16) -> Path:
+    """A real lm-eval run of cotemp_trace with --log_samples; returns the model folder it wrote."""
+    from lm_eval import simple_evaluate
+    from lm_eval.loggers import EvaluationTracker
+    from lm_eval.tasks import TaskManager
+
+    from tracekd_ext.task_registry import tasks_dir
+
+    tracker = EvaluationTracker(output_path=str(output_path))
+    results = simple_evaluate(
+        model="hf", model_args={"pretrained": str(model_dir)}, tasks=["cotemp_trace"], limit=limit, device="cpu",
+        batch_size=4, log_samples=True, evaluation_tracker=tracker, bootstrap_iters=0,
+        gen_kwargs={"max_gen_toks": max_gen_toks},
+        task_manager=TaskManager(include_path=tasks_dir(), include_defaults=False,
+                                 metadata={"data_dir": str(DATA_DIR)}))
+    samples = results.pop("samples")
+    tracker.save_results_aggregated(results=results, samples=samples)
+    tracker.save_results_samples(task_name="cotemp_trace", samples=samples["cotemp_trace"])
+    (folder,) = [p for p in output_path.iterdir() if p.is_dir()]
+    return folder

@@ -1,0 +1,263 @@
+// tracekd report: the sample browser. Reads the JSON block #report-data (see browser_data.py for its keys),
+// filters in memory and renders one page of samples at a time, so tens of thousands of samples stay responsive.
+(function () {
+  "use strict";
+
+  const data = JSON.parse(document.getElementById("report-data").textContent);
+  data.samples = [];
+  for (const group of data.groups) {
+    for (const sample of group.samples) {
+      sample.r = group.r;
+      sample.t = group.t;
+      data.samples.push(sample);
+    }
+  }
+  const PAGE_SIZE = data.pageSize;
+  const STEP_KEYS = { trace: "tr", cls: "c", ret: "i" };
+  const STEP_NAMES = { trace: "trace", cls: "CLS", ret: "IR" };
+  const CELL_NAMES = {
+    any: "any",
+    tt: "step right, answer right",
+    tf: "step right, answer wrong",
+    ft: "step wrong, answer right",
+    ff: "step wrong, answer wrong",
+    na: "step not evaluated",
+  };
+  const state = { run: "", task: "", label: "", step: "trace", cell: "any", search: "", page: 0 };
+  let matches = [];
+
+  function byId(id) {
+    return document.getElementById(id);
+  }
+
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function fillSelect(select, options) {
+    for (const [value, text] of options) {
+      const option = el("option", "", text);
+      option.value = value;
+      select.appendChild(option);
+    }
+  }
+
+  function cellOf(sample, step) {
+    const value = sample[STEP_KEYS[step]];
+    if (value === null || value === undefined) return "na";
+    return (value ? "t" : "f") + (sample.a ? "t" : "f");
+  }
+
+  function labelsInData() {
+    const labels = new Set();
+    for (const problem of Object.values(data.problems)) labels.add(problem.l);
+    return Array.from(labels).sort();
+  }
+
+  function applyFilters() {
+    const run = state.run === "" ? -1 : Number(state.run);
+    const task = state.task === "" ? -1 : Number(state.task);
+    const needle = state.search.trim().toLowerCase();
+    matches = [];
+    for (const sample of data.samples) {
+      if (run >= 0 && sample.r !== run) continue;
+      if (task >= 0 && sample.t !== task) continue;
+      const problem = data.problems[sample.p];
+      if (state.label !== "" && problem.l !== state.label) continue;
+      if (state.cell !== "any" && cellOf(sample, state.step) !== state.cell) continue;
+      if (needle && !problem.id.toLowerCase().includes(needle) && !problem.q.toLowerCase().includes(needle)) continue;
+      matches.push(sample);
+    }
+    state.page = 0;
+    render();
+  }
+
+  function mark(ok) {
+    if (ok === null || ok === undefined) return ["na", "\u2013"];
+    return ok ? ["ok", "\u2713"] : ["bad", "\u2717"];
+  }
+
+  function badge(name, ok) {
+    const [cls, symbol] = mark(ok);
+    return el("span", "badge " + cls, name + " " + symbol);
+  }
+
+  function verdict(ok) {
+    if (ok === null || ok === undefined) return "not scored";
+    return ok ? "correct" : "wrong";
+  }
+
+  function list(values) {
+    return "[" + values.join(", ") + "]";
+  }
+
+  function quoted(values) {
+    return "[" + values.map((v) => JSON.stringify(v)).join(", ") + "]";
+  }
+
+  function formatWhy(sample) {
+    const [think, closed, ir, answerTag] = sample.f;
+    if (sample.ok) return "complete: closed <think> with a CLS and an IR sentence, and a tagged <answer>";
+    const missing = [];
+    if (!think) missing.push("no <think>");
+    else if (!closed) missing.push("<think> never closed");
+    if (sample.pl === null) missing.push("no CLS sentence");
+    if (!ir) missing.push("no IR sentence");
+    if (!answerTag) missing.push("no <answer> tag");
+    return "incomplete: " + (missing.length ? missing.join(", ") : "see the generation");
+  }
+
+  function strictWhy(sample, problem) {
+    const why = [];
+    why.push(["CLS", sample.pl === null
+      ? "no CLS sentence found \u2192 wrong"
+      : `predicted "${sample.pl}" vs gold "${problem.l}" (exact, case-insensitive) \u2192 ${verdict(sample.c)}`]);
+    if (!sample.f[2]) {
+      why.push(["IR", "no IR sentence found \u2192 wrong"]);
+    } else {
+      const gold = new Set(problem.s);
+      const cited = new Set(sample.ci);
+      const missing = problem.s.filter((i) => !cited.has(i));
+      const extra = sample.ci.filter((i) => !gold.has(i));
+      let text = `cited units ${list(sample.ci)} vs gold support ${list(problem.s)}`;
+      if (missing.length) text += `; missing ${list(missing)}`;
+      if (extra.length) text += `; extra ${list(extra)}`;
+      if (sample.u) text += `; ${sample.u} cited item(s) match no unit`;
+      text += ` (P ${sample.rp}, R ${sample.rr}, F1 ${sample.rf}) \u2192 ${verdict(sample.i)}`;
+      why.push(["IR", text]);
+    }
+    why.push(["trace", `right when both CLS and IR are right \u2192 ${verdict(sample.tr)}`]);
+    return why;
+  }
+
+  function paperWhy(sample, problem) {
+    if (!sample.ev) {
+      return [["steps", "not evaluated: no text before </think> (paper scoring counts the item in answer accuracy only)"]];
+    }
+    const sentence = data.paperClsSentence[problem.d] === 1 ? "second" : "first";
+    return [
+      ["CLS", `paper rule: gold label "${problem.l}" inside the ${sentence} "."-sentence of the trace \u2192 ${verdict(sample.c)}`],
+      ["IR", `paper rule: any context unit verbatim in the trace; units found ${list(sample.ci)} \u2192 ${verdict(sample.i)}`],
+      ["trace", `right when both CLS and IR pass \u2192 ${verdict(sample.tr)}`],
+    ];
+  }
+
+  function groundedWhy(sample) {
+    if (data.scoring === "paper") return "n/a: not part of paper scoring";
+    if (sample.gd === null) return "n/a: the gold answer does not occur in the gold units";
+    return sample.gd
+      ? "yes: every answer item occurs in the units the trace cites"
+      : "no: an answer item is missing from the cited units (or nothing was cited or answered)";
+  }
+
+  function whyList(sample, problem) {
+    const rows = [["format", formatWhy(sample)]];
+    rows.push(...(data.scoring === "paper" ? paperWhy(sample, problem) : strictWhy(sample, problem)));
+    rows.push(["answer", `read as ${quoted(sample.ai)} vs gold ${quoted(problem.a)} \u2192 ${verdict(sample.a)} (F1 ${sample.af})`]);
+    rows.push(["grounded", groundedWhy(sample)]);
+    const dl = el("dl", "why");
+    for (const [term, text] of rows) {
+      dl.appendChild(el("dt", "", term));
+      dl.appendChild(el("dd", "", text));
+    }
+    return dl;
+  }
+
+  function unitsList(sample, problem) {
+    const gold = new Set(problem.s);
+    const cited = new Set(sample.ci);
+    const ol = el("ol", "units");
+    ol.start = 0;
+    problem.u.forEach((unit, i) => {
+      const li = el("li");
+      if (gold.has(i)) {
+        li.classList.add("gold");
+        li.appendChild(el("span", "mark gold", "gold"));
+      }
+      if (cited.has(i)) {
+        li.classList.add("cited");
+        li.appendChild(el("span", "mark cited", "cited"));
+      }
+      li.appendChild(document.createTextNode(unit));
+      ol.appendChild(li);
+    });
+    return ol;
+  }
+
+  function sampleCard(sample) {
+    const problem = data.problems[sample.p];
+    const card = el("article", "sample");
+    card.dataset.cell = cellOf(sample, state.step);
+    const title = el("h3", "", problem.id);
+    title.appendChild(el("span", "meta", `${data.runs[sample.r]} \u00b7 ${data.tasks[sample.t]} \u00b7 line ${sample.n}`));
+    card.appendChild(title);
+    const badges = el("div", "badges");
+    badges.append(badge("format", sample.ok), badge("CLS", sample.c), badge("IR", sample.i), badge("trace", sample.tr),
+      badge("answer", sample.a), badge("grounded", sample.gd));
+    card.appendChild(badges);
+    card.appendChild(el("p", "question", "Q: " + problem.q));
+    card.appendChild(el("p", "", `Label: predicted ${sample.pl === null ? "(none)" : JSON.stringify(sample.pl)}, gold ${JSON.stringify(problem.l)}. ` +
+      `Answer: predicted ${quoted(sample.ai)}, gold ${quoted(problem.a)}.`));
+    card.appendChild(whyList(sample, problem));
+    const context = el("details");
+    context.open = true;
+    context.appendChild(el("summary", "", `context (${problem.u.length} units; gold support ${list(problem.s)}, cited ${list(sample.ci)})`));
+    context.appendChild(unitsList(sample, problem));
+    card.appendChild(context);
+    const generation = el("details");
+    generation.appendChild(el("summary", "", "generation" + (sample.gl ? ` (first ${data.maxGenerationChars} of ${sample.gl} characters)` : "")));
+    generation.appendChild(el("pre", "generation", sample.g));
+    card.appendChild(generation);
+    return card;
+  }
+
+  function render() {
+    const pages = Math.max(1, Math.ceil(matches.length / PAGE_SIZE));
+    state.page = Math.min(state.page, pages - 1);
+    const start = state.page * PAGE_SIZE;
+    const shown = matches.slice(start, start + PAGE_SIZE);
+    byId("sample-list").replaceChildren(...shown.map(sampleCard));
+    const cell = state.cell === "any" ? "" : ` in cell "${STEP_NAMES[state.step]}: ${CELL_NAMES[state.cell]}"`;
+    byId("sample-count").textContent = `${matches.length} of ${data.samples.length} samples${cell}`;
+    byId("sample-count").dataset.count = String(matches.length);
+    byId("page-info").textContent = matches.length
+      ? `page ${state.page + 1} of ${pages} (samples ${start + 1}\u2013${start + shown.length})`
+      : "no samples match";
+    byId("page-prev").disabled = state.page === 0;
+    byId("page-next").disabled = state.page >= pages - 1;
+  }
+
+  function bind(id, key, parse) {
+    const node = byId(id);
+    node.addEventListener(node.tagName === "INPUT" ? "input" : "change", () => {
+      state[key] = parse ? parse(node.value) : node.value;
+      applyFilters();
+    });
+  }
+
+  function init() {
+    fillSelect(byId("filter-run"), [["", "all runs"], ...data.runs.map((name, i) => [String(i), name])]);
+    fillSelect(byId("filter-task"), [["", "all tasks"], ...data.tasks.map((name, i) => [String(i), name])]);
+    fillSelect(byId("filter-label"), [["", "all labels"], ...labelsInData().map((l) => [l, l])]);
+    fillSelect(byId("filter-step"), Object.entries(STEP_NAMES));
+    fillSelect(byId("filter-cell"), Object.entries(CELL_NAMES));
+    bind("filter-run", "run");
+    bind("filter-task", "task");
+    bind("filter-label", "label");
+    bind("filter-step", "step");
+    bind("filter-cell", "cell");
+    bind("filter-search", "search");
+    byId("page-prev").addEventListener("click", () => { state.page -= 1; render(); });
+    byId("page-next").addEventListener("click", () => { state.page += 1; render(); });
+    if (data.aggregateOnly.length) {
+      byId("browser-note").textContent = "Not in the browser (aggregates only, from a rescore JSON): " +
+        data.aggregateOnly.join(", ") + ".";
+    }
+    applyFilters();
+  }
+
+  init();
+})();

@@ -1,0 +1,129 @@
+"""The sample browser's data: every re-scored item with its judgements, each problem stored once.
+
+Built per samples file where the file is scored (possibly in a worker process) as ready JSON text, so
+that only strings travel back; :func:`payload_json` joins the parts. Compact on purpose (50,000 samples
+must stay a file a browser opens): short keys, 0/1 flags, problems keyed by content and shared by every
+run that answered them, generations cut at ``MAX_GENERATION_CHARS``.
+
+Payload: ``scoring``, ``runs`` and ``tasks`` (names), ``problems`` (key -> ``d`` dataset, ``id``, ``l``
+label, ``q`` question, ``u`` units, ``s`` support, ``a`` answers), ``groups`` (``r`` run and ``t`` task
+index with their ``samples``). Keys of a sample (read by report.js): ``p`` problem key, ``n`` line in the
+samples file, ``g`` generation, ``gl`` its full length when cut, ``f`` parse facts [think opened, think
+closed, IR sentence, answer tag], ``ok`` parse_ok, ``ev`` evaluated, ``c`` CLS, ``i`` IR, ``tr`` trace,
+``a`` answer, ``gd`` grounded (1/0/null), ``af`` answer F1, ``rp``/``rr``/``rf`` IR precision/recall/F1,
+``pl`` predicted label, ``ci`` cited unit indices, ``u`` citations matching no unit, ``ai`` answer items.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from tracekd_ext.adapters import get_spec
+from tracekd_ext.record import Problem
+from tracekd_ext.rescore import Scored, ScoredFile
+from tracekd_ext.trace_parse import parse
+
+if TYPE_CHECKING:
+    from tracekd_ext.report.runs import Run
+
+MAX_GENERATION_CHARS = 4000
+PAGE_SIZE = 50  # samples rendered at a time
+COMPLETE_FORMAT = [1, 1, 1, 1]  # format_facts of a generation whose trace format is complete (parse_ok)
+
+
+@dataclass(frozen=True)
+class BrowserPart:
+    """One samples file's share of the browser data, as JSON text: its samples and its problems by key."""
+
+    samples_json: str
+    problems: list[tuple[str, str]]
+
+
+def _dumps(obj: Any) -> str:
+    """Compact JSON safe inside a ``<script type="application/json">`` block (no ``<`` that could end it)."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False).replace("<", "\\u003c")
+
+
+def _flag(value: bool | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+def problem_key(problem: Problem) -> str:
+    """``dataset/id`` plus a digest of the content: runs share a problem only when it is the same problem."""
+    content = json.dumps([problem.label, problem.question, problem.units, problem.support, problem.answers])
+    return f"{problem.dataset}/{problem.id}#{hashlib.blake2s(content.encode('utf-8'), digest_size=6).hexdigest()}"
+
+
+def _problem_entry(problem: Problem) -> dict[str, Any]:
+    return {"d": problem.dataset, "id": problem.id, "l": problem.label, "q": problem.question,
+            "u": list(problem.units), "s": list(problem.support), "a": list(problem.answers)}
+
+
+def format_facts(generation: str) -> list[int]:
+    """What the parser found: [think opened, think closed, IR sentence, answer tag] as 0/1."""
+    parsed = parse(generation)
+    return [int(parsed.has_think), int(parsed.think_closed), int(parsed.ir_text is not None),
+            int(parsed.has_answer_tag)]
+
+
+def sample_entry(item: Scored, problem: str) -> dict[str, Any]:
+    """One item as the browser reads it (see the module docstring for the keys)."""
+    s = item.score
+    entry: dict[str, Any] = {
+        "p": problem, "n": item.line, "g": item.generation[:MAX_GENERATION_CHARS],
+        "f": COMPLETE_FORMAT if s.parse_ok else format_facts(item.generation),
+        "ok": int(s.parse_ok), "ev": int(s.evaluated), "c": _flag(s.cls_correct), "i": _flag(s.ret_correct),
+        "tr": _flag(s.trace_correct), "a": int(s.answer_correct), "gd": _flag(s.grounded),
+        "af": _rounded(s.answer_f1), "rp": _rounded(s.ret_precision), "rr": _rounded(s.ret_recall),
+        "rf": _rounded(s.ret_f1), "pl": s.pred_label, "ci": list(s.cited), "u": s.uncited_items,
+        "ai": list(s.answer_items),
+    }
+    if len(item.generation) > MAX_GENERATION_CHARS:
+        entry["gl"] = len(item.generation)
+    return entry
+
+
+def browser_part(scored: ScoredFile) -> BrowserPart:
+    """The browser data of one re-scored samples file."""
+    problems: dict[str, str] = {}
+    samples = []
+    for item in scored.items:
+        key = problem_key(item.problem)
+        if key not in problems:
+            problems[key] = _dumps(_problem_entry(item.problem))
+        samples.append(sample_entry(item, key))
+    return BrowserPart(_dumps(samples), list(problems.items()))
+
+
+def payload_json(runs: Sequence[Run], tasks: Sequence[str], scoring: str) -> str:
+    """The whole browser payload as JSON text (see the module docstring), joined from the files' parts."""
+    task_index = {task: i for i, task in enumerate(tasks)}
+    problems: dict[str, str] = {}
+    groups = []
+    for r, run in enumerate(runs):
+        for task, result in run.tasks.items():
+            if result.items is None:
+                continue
+            for key, entry in result.items.browser.problems:
+                problems.setdefault(key, entry)
+            groups.append(f'{{"r":{r},"t":{task_index[task]},"samples":{result.items.browser.samples_json}}}')
+    datasets = sorted({key.split("/", 1)[0] for key in problems})
+    head = {
+        "scoring": scoring,
+        "runs": [run.label for run in runs],
+        "tasks": list(tasks),
+        "aggregateOnly": [run.label for run in runs if any(t.items is None for t in run.tasks.values())],
+        "paperClsSentence": {d: get_spec(d).paper_cls_sentence for d in datasets},
+        "maxGenerationChars": MAX_GENERATION_CHARS,
+        "pageSize": PAGE_SIZE,
+    }
+    problems_json = ",".join(f"{_dumps(key)}:{entry}" for key, entry in problems.items())
+    return f'{_dumps(head)[:-1]},"problems":{{{problems_json}}},"groups":[{",".join(groups)}]}}'

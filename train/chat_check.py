@@ -1,0 +1,143 @@
+"""Checks of the chat-template rendering, run before training on every example.
+
+1. The prompt that evaluation renders (``apply_chat_template(prompt, add_generation_prompt=True)``, what
+   lm-eval's ``--apply_chat_template`` does) must be a prefix of the training text; otherwise the model
+   learns a context it never sees. Qwen3-style templates break this for trace variants when
+   ``enable_thinking=false``: the generation prompt then ends in an empty think block.
+2. The trace delimiters of the target must survive in the tokenised completion (some templates strip the
+   reasoning from assistant turns, e.g. DeepSeek-R1 distills).
+3. Token counts: how many examples exceed ``max_length`` (TRL truncates them silently).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from tracekd_ext.errors import TracekdError
+from tracekd_ext.trace_parse import ANSWER_OPEN, THINK_CLOSE, THINK_OPEN
+from train.config import ModelArguments
+
+TRACE_DELIMITERS = (THINK_OPEN, THINK_CLOSE, ANSWER_OPEN)
+PINNED_DATE = "26 Jul 2024"  # the Llama 3 templates' own fallback date
+
+
+@dataclass(frozen=True)
+class TokenReport:
+    """Token counts of the training texts (prompt and completion, chat template applied)."""
+
+    examples: int
+    max_length: int
+    over_max_length: int
+    max_tokens: int
+    mean_tokens: float
+    total_tokens: int
+    completion_tokens: int
+    first_over_ids: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def summary(self) -> str:
+        text = (f"{self.examples} examples, {self.mean_tokens:.0f} tokens on average (max {self.max_tokens}); "
+                f"{self.over_max_length} exceed max_length {self.max_length}")
+        if self.over_max_length:
+            text += f" and will be truncated (first: {', '.join(self.first_over_ids)})"
+        return text
+
+
+def load_chat_template(source: str) -> str:
+    """A chat template from a ``.jinja`` file or from a tokenizer directory / hub id."""
+    path = Path(source).expanduser()
+    if path.is_file():
+        return path.read_text(encoding="utf-8")
+    from transformers import AutoTokenizer
+
+    try:
+        template = AutoTokenizer.from_pretrained(source).chat_template
+    except (OSError, ValueError) as err:
+        raise TracekdError(f"cannot read a chat template from '{source}': {str(err).splitlines()[0]}") from None
+    if not template:
+        raise TracekdError(f"'{source}' has no chat template")
+    return template
+
+
+def template_kwargs(model_args: ModelArguments, template: str) -> tuple[dict[str, Any], list[str]]:
+    """The variables the chat template is rendered with (training and evaluation alike) and notes about them.
+
+    ``enable_thinking`` joins them when set; a template that prints today's date (Llama 3) gets
+    ``date_string`` pinned so that prompts do not change from day to day.
+    """
+    kwargs = dict(model_args.chat_template_kwargs)
+    notes = []
+    if model_args.enable_thinking is not None:
+        kwargs["enable_thinking"] = model_args.enable_thinking
+        if "enable_thinking" not in template:
+            notes.append("the chat template ignores enable_thinking")
+    if "strftime_now" in template and "date_string" in template and "date_string" not in kwargs:
+        kwargs["date_string"] = PINNED_DATE
+        notes.append(f"the chat template prints today's date; pinned date_string={PINNED_DATE!r}")
+    return kwargs, notes
+
+
+def template_sha256(template: str) -> str:
+    return hashlib.sha256(template.encode("utf-8")).hexdigest()
+
+
+def _common_prefix(a: Sequence[Any], b: Sequence[Any]) -> int:
+    """Length of the common prefix of two token lists (or strings)."""
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def _prefix_error(example_id: str, prompt: str, full: str, kwargs: dict[str, Any], template: str) -> TracekdError:
+    at = _common_prefix(prompt, full)
+    hint = ""
+    if "enable_thinking" in template:
+        hint = (" Qwen3-style templates end the generation prompt in an empty think block when enable_thinking "
+                "is false, so a trace target cannot follow it: leave --enable-thinking unset (or true) for trace "
+                "variants.")
+    return TracekdError(
+        f"chat template: the evaluation prompt of '{example_id}' is not a prefix of its training text (with "
+        f"{kwargs or 'no template variables'}): the prompt continues {prompt[at:at + 40]!r} where the training "
+        f"text has {full[at:at + 40]!r}; the model would learn a context it is never evaluated with.{hint}")
+
+
+def check_examples(tokenizer: Any, examples: Sequence[dict[str, Any]], max_length: int,
+                   kwargs: dict[str, Any]) -> TokenReport:
+    """Render and tokenise every example as TRL does; raise on the template problems above, count lengths."""
+    template = tokenizer.chat_template or ""
+    lengths, completion_tokens, over = [], 0, []
+    for example in tqdm(examples, desc="checking chat template", unit="ex", leave=False):
+        prompt = tokenizer.apply_chat_template(example["prompt"], tokenize=False, add_generation_prompt=True, **kwargs)
+        full = tokenizer.apply_chat_template(example["prompt"] + example["completion"], tokenize=False, **kwargs)
+        if not full.startswith(prompt):
+            raise _prefix_error(example["id"], prompt, full, kwargs, template)
+        prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+        full_ids = tokenizer(full, add_special_tokens=False)["input_ids"]
+        completion_ids = full_ids[_common_prefix(prompt_ids, full_ids):]
+        decoded = tokenizer.decode(completion_ids, skip_special_tokens=False)
+        target = example["completion"][0]["content"]
+        lost = [d for d in TRACE_DELIMITERS if d in target and d not in decoded]
+        if lost:
+            raise TracekdError(
+                f"chat template: the tokenised training text of '{example['id']}' lost {', '.join(lost)} from the "
+                "assistant turn (the template or tokenizer drops or mangles the trace); pass --chat-template with "
+                "a template that keeps the assistant text")
+        lengths.append(len(full_ids))
+        completion_tokens += len(completion_ids)
+        if len(full_ids) > max_length:
+            over.append(example["id"])
+    return TokenReport(
+        examples=len(lengths), max_length=max_length, over_max_length=len(over), max_tokens=max(lengths, default=0),
+        mean_tokens=sum(lengths) / len(lengths) if lengths else 0.0, total_tokens=sum(lengths),
+        completion_tokens=completion_tokens, first_over_ids=tuple(over[:3]))
