@@ -9,7 +9,6 @@ tables are rescore's numbers, checked against lm-eval's aggregated metrics befor
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import logging
 import math
 import shlex
@@ -134,9 +133,10 @@ def evaluate(model: str, tasks: list[str], args: argparse.Namespace, metadata: d
 
 def write_report(run_dir: Path, out: Path) -> Path | None:
     """``tracekd report`` of the run, when this installation has the report command; else ``None``."""
-    if importlib.util.find_spec("tracekd_ext.report") is None:
+    from tracekd_ext.cli import COMMAND_MODULES, main
+
+    if "tracekd_ext.commands.report" not in COMMAND_MODULES:
         return None
-    from tracekd_ext.cli import main
 
     report_dir = out / "report"
     if main(["report", str(run_dir), "--out", str(report_dir)]) != 0:
