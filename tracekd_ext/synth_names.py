@@ -83,10 +83,6 @@ class NamePool:
         self._max_tries = max_tries
         self._used: list[str] = []
 
-    def reserve(self, name: str) -> None:
-        """Take ``name`` out of circulation (names fixed by the caller)."""
-        self._used.append(name)
-
     def new(self, kind: str) -> str:
         """A fresh name of ``kind`` unrelated (by substring) to every name given out so far."""
         for _ in range(self._max_tries):

@@ -28,7 +28,7 @@ from tracekd_ext.task_registry import tasks_dir
 
 SYNTH_TASK, REAL_TASK = "cotemp_synth_trace", "cotemp_trace"
 # Sized for under 5 minutes on 2 CPU cores with the default model (bench/bench_demo.py measures it).
-DEFAULT_LIMIT, DEFAULT_FEWSHOT, DEFAULT_MAX_GEN_TOKS, DEFAULT_BATCH_SIZE = 20, 1, 160, 4
+DEFAULT_LIMIT, DEFAULT_FEWSHOT, DEFAULT_MAX_GEN_TOKS, DEFAULT_BATCH_SIZE = 16, 1, 160, 4
 
 
 def add_parser(subparsers) -> None:
