@@ -85,7 +85,7 @@ def test_demo_with_the_embedded_default_model(tmp_path, capsys):
 
     assert AutoTokenizer.from_pretrained(folder).chat_template
     out = tmp_path / "demo"
-    assert main(["demo", "--limit", "2", "--max-gen-toks", "24", "--out", str(out)]) == 0
+    assert main(["demo", "--limit", "2", "--num-fewshot", "0", "--max-gen-toks", "16", "--out", str(out)]) == 0
     shown = capsys.readouterr().out
     rows = [json.loads(line) for line in next(out.rglob("samples_cotemp_synth_trace_*.jsonl")).read_text().splitlines()]
     assert len(rows) == 2 and all(r["resps"][0][0].strip() for r in rows)

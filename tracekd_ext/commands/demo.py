@@ -9,6 +9,7 @@ tables are rescore's numbers, checked against lm-eval's aggregated metrics befor
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import math
 import shlex
@@ -73,8 +74,6 @@ def _metadata(args: argparse.Namespace) -> dict[str, Any]:
 
 def equivalent_command(args: argparse.Namespace, model: str, tasks: list[str], metadata: dict[str, Any]) -> str:
     """The ``tracekd eval`` command line that runs the same evaluation."""
-    import json
-
     parts = ["tracekd", "eval", "--model", "hf", "--model_args", f"pretrained={model}", "--tasks", ",".join(tasks),
              "--num_fewshot", str(args.num_fewshot), "--apply_chat_template", "--limit", str(args.limit),
              "--gen_kwargs", f"max_gen_toks={args.max_gen_toks}", "--device", args.device,
