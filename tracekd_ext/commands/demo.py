@@ -29,7 +29,8 @@ from tracekd_ext.task_registry import tasks_dir
 
 SYNTH_TASK, REAL_TASK = "cotemp_synth_trace", "cotemp_trace"
 # Sized for under 5 minutes on 2 CPU cores with the default model (bench/bench_demo.py measures it).
-DEFAULT_LIMIT, DEFAULT_FEWSHOT, DEFAULT_MAX_GEN_TOKS, DEFAULT_BATCH_SIZE = 16, 1, 160, 4
+DEFAULT_LIMIT, DEFAULT_FEWSHOT, DEFAULT_MAX_GEN_TOKS, DEFAULT_BATCH_SIZE = 16, 2, 160, 4
+DEFAULT_DISTRACTORS = 2  # fewer than the task's 6: short prompts, and a 135M model still follows the format
 
 
 def add_parser(subparsers) -> None:
@@ -51,6 +52,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="default %(default)s")
     parser.add_argument("--device", default="cpu", help="torch device (default %(default)s)")
     parser.add_argument("--seed", type=int, help="seed of the synthetic problems (default: the task's, 42)")
+    parser.add_argument("--distractors", type=int, default=DEFAULT_DISTRACTORS,
+                        help="distractor facts per synthetic problem (default %(default)s; the task's own is 6)")
     parser.add_argument("--data-dir", help="also evaluate on CoTemp QA from this local data folder")
     parser.add_argument("--out", default="runs/demo", help="output folder (default %(default)s)")
     parser.add_argument("--print-model-path", action="store_true",
@@ -62,7 +65,7 @@ def add_parser(subparsers) -> None:
 
 def _metadata(args: argparse.Namespace) -> dict[str, Any]:
     """Task options that differ from the tasks' defaults (passed like lm-eval's --metadata)."""
-    metadata: dict[str, Any] = {}
+    metadata: dict[str, Any] = {"distractors": args.distractors}
     if args.seed is not None:
         metadata["seed"] = args.seed
     if args.limit > 200:  # the synthetic task's default size
@@ -144,8 +147,9 @@ def write_report(run_dir: Path, out: Path) -> Path | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.limit < 1 or args.num_fewshot < 0 or args.max_gen_toks < 1 or args.batch_size < 1:
-        raise TracekdError("--limit, --max-gen-toks and --batch-size must be positive, --num-fewshot not negative")
+    if min(args.limit, args.max_gen_toks, args.batch_size) < 1 or min(args.num_fewshot, args.distractors) < 0:
+        raise TracekdError("--limit, --max-gen-toks and --batch-size must be positive, --num-fewshot and "
+                           "--distractors not negative")
     if args.data_dir and not Path(args.data_dir).expanduser().is_dir():
         raise TracekdError(f"--data-dir {args.data_dir}: no such folder")
     model = resolve_model(args.model)
