@@ -17,6 +17,7 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from tracekd_ext import option_ranges as ranges
 from tracekd_ext.errors import DataError, TracekdError
 from tracekd_ext.trace_format import PERTURBABLE_STEPS, VARIANTS
 
@@ -298,13 +299,33 @@ def validate(config: RunConfig) -> None:
     if config.data.variant == "teacher" and not config.data.teacher_traces:
         raise TracekdError("the teacher variant needs --teacher-traces FILE (JSONL with id and trace, or an "
                            "lm-eval samples file)")
-    if not 0.0 <= config.data.perturb_probability <= 1.0:
-        raise TracekdError("--perturb-probability must lie in [0, 1]")
-    if not 0.0 <= config.train.warmup_ratio < 1.0:
-        raise TracekdError("--warmup-ratio must lie in [0, 1)")
     if config.train.merge and config.model.method == "full":
         raise TracekdError("--merge applies to LoRA and QLoRA adapters; full fine-tuning already saves a whole model")
-    for name in ("per_device_train_batch_size", "gradient_accumulation_steps", "max_length", "logging_steps",
-                 "save_steps"):
-        if getattr(config.train, name) < 1:
-            raise TracekdError(f"--{name.replace('_', '-')} must be at least 1")
+    for section, name, checker in RANGES:
+        value = getattr(getattr(config, section), name)
+        if value is not None:
+            ranges.check(f"--{name.replace('_', '-')}", value, checker)
+
+
+# The range of every numeric option (``None`` where a field is optional means "not set").
+RANGES = (
+    ("data", "limit", ranges.positive_int),
+    ("data", "perturb_probability", ranges.probability),
+    ("data", "data_seed", ranges.nonnegative_int),
+    ("model", "lora_r", ranges.positive_int),
+    ("model", "lora_alpha", ranges.positive_float),
+    ("model", "lora_dropout", ranges.fraction),
+    ("train", "learning_rate", ranges.positive_float),
+    ("train", "warmup_ratio", ranges.fraction),
+    ("train", "per_device_train_batch_size", ranges.positive_int),
+    ("train", "gradient_accumulation_steps", ranges.positive_int),
+    ("train", "num_train_epochs", ranges.positive_float),
+    ("train", "max_steps", ranges.steps_limit),
+    ("train", "max_length", ranges.positive_int),
+    ("train", "weight_decay", ranges.nonnegative_float),
+    ("train", "max_grad_norm", ranges.nonnegative_float),
+    ("train", "seed", ranges.nonnegative_int),
+    ("train", "logging_steps", ranges.positive_int),
+    ("train", "save_steps", ranges.positive_int),
+    ("train", "save_total_limit", ranges.positive_int),
+)
