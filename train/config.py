@@ -97,7 +97,9 @@ class TrainArguments:
     gradient_accumulation_steps: int = _field(4, "steps accumulated per optimizer update")
     num_train_epochs: float = _field(3.0, "epochs")
     max_steps: int = _field(-1, "stop after N optimizer updates (overrides epochs when > 0)")
-    max_length: int = _field(1024, "tokens per example (longer ones are truncated; the count is reported)")
+    max_length: int = _field(1024, "tokens per example; an example longer than this loses the end of its "
+                             "completion (its answer), which is refused unless --allow-truncation")
+    allow_truncation: bool = _field(False, "train even when examples exceed --max-length (their completions are cut)")
     packing: bool = _field(False, "pack several examples into each max_length sequence")
     packing_strategy: str = _field("bfd", "packing strategy", ("bfd", "bfd_split", "wrapped"))
     optim: str | None = _field(None, "optimizer; default: paged_adamw_8bit for QLoRA (the paper), adamw_torch "
