@@ -38,6 +38,7 @@ def test_load_docs_refuses_a_misspelled_dataset_option(data_dir):
         load_docs("cotemp", "trace", data_dir=str(data_dir), instruction="maybe")
 
 
+@pytest.mark.slow
 def test_real_lm_eval_run_rejects_a_misspelled_key_and_accepts_model_args(tiny_model_dir, data_dir, tmp_path,
                                                                          capsys):
     """Through lm-eval's own CLI with the hf backend: model_args reach custom_dataset next to --metadata."""
