@@ -132,8 +132,10 @@ def test_length_report_counts_examples_over_max_length(model_dir):
     assert report.examples == 3 and report.over_max_length == 0 and report.completion_tokens > 0
     assert report.total_tokens == round(report.mean_tokens * 3)
     assert dry_run(model_dir, "--max-length", str(report.max_tokens)).tokens.over_max_length == 0
-    assert dry_run(model_dir, "--max-length", str(report.max_tokens - 1)).tokens.over_max_length >= 1
-    assert dry_run(model_dir, "--max-length", "100").tokens.over_max_length == 3
+    cut = dry_run(model_dir, "--max-length", str(report.max_tokens - 1), "--allow-truncation").tokens
+    assert cut.over_max_length >= 1
+    with pytest.raises(TracekdError, match="no example keeps any of its completion"):
+        dry_run(model_dir, "--max-length", "100", "--allow-truncation")
 
 
 def test_full_fine_tuning_is_evaluated_as_a_whole_model():

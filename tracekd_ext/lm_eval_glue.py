@@ -6,25 +6,31 @@ the task kind, so ``process_results`` (and ``tracekd rescore`` on a samples file
 
 from __future__ import annotations
 
+import difflib
+import functools
+import inspect
 import json
+import logging
 from typing import Any
 
 from tracekd_ext.adapters import get_spec
+from tracekd_ext.adapters.options import as_bool
 from tracekd_ext.data_source import resolve_data_dir
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.metrics import mean_defined, sample_values
 from tracekd_ext.record import Problem
 from tracekd_ext.scoring import MODES, score
 from tracekd_ext.stats import chi_square, count_pairs, fisher_p, phi, share
+from tracekd_ext.task_registry import TASKS
 from tracekd_ext.trace_format import render_prompt, render_target
 from tracekd_ext.trace_parse import parse
 
 TRACE_VARIANT = "correct"
 DIRECT_VARIANT = "answer"
-
-
-def _as_bool(value: Any) -> bool:
-    return value if isinstance(value, bool) else str(value).strip().lower() in ("1", "true", "yes", "on")
+TASK_KEYS = ("data_dir", "split", "scoring", "instruction")  # every task's metadata keys (plus the adapter's)
+LM_EVAL_KEYS = ("version", "config_source")  # what lm-eval itself puts into a task's metadata
+SIMILAR = 0.75  # difflib ratio from which an unknown key counts as a misspelling of a task key
+LOG = logging.getLogger("tracekd")
 
 
 def make_doc(problem: Problem, kind: str, scoring: str, instruction: bool) -> dict[str, Any]:
@@ -39,6 +45,44 @@ def make_doc(problem: Problem, kind: str, scoring: str, instruction: bool) -> di
     return doc
 
 
+@functools.cache
+def model_arg_names() -> frozenset[str]:
+    """Every ``__init__`` parameter of lm-eval's registered model backends (and their base classes): the
+    ``--model_args`` keys that lm-eval also passes to ``custom_dataset``."""
+    import lm_eval.models  # noqa: F401  (registers the backends)
+    from lm_eval.api.registry import MODEL_REGISTRY
+
+    names: set[str] = set()
+    for alias in list(MODEL_REGISTRY):
+        try:
+            backend = MODEL_REGISTRY.get(alias)
+        except Exception:  # a backend whose optional dependency is missing (vllm, ...)
+            continue
+        for cls in getattr(backend, "__mro__", ()):
+            try:
+                parameters = inspect.signature(cls.__init__).parameters.values()
+            except (TypeError, ValueError):
+                continue
+            names |= {p.name for p in parameters if p.kind is p.KEYWORD_ONLY or p.kind is p.POSITIONAL_OR_KEYWORD}
+    return frozenset(names - {"self"})
+
+
+def check_metadata_keys(task: str, options: tuple[str, ...], metadata: dict[str, Any]) -> None:
+    """lm-eval hands ``custom_dataset`` the task metadata, every ``--metadata`` key and every ``--model_args``
+    key in one dict. A key that is none of the task's, lm-eval's or a model backend's parameters and resembles a
+    task key is a misspelling: a one-line error listing the task's keys. Other unknown keys may be model
+    keywords that a backend passes on (``attn_implementation`` to transformers): they are logged, not refused."""
+    valid = (*TASK_KEYS, *options)
+    unknown = [key for key in metadata if key not in valid and key not in LM_EVAL_KEYS]
+    for key in unknown:
+        if key in model_arg_names():
+            continue
+        if difflib.get_close_matches(key, valid, n=1, cutoff=SIMILAR):
+            raise TracekdError(f"{task}: unknown --metadata key '{key}'; valid keys: {', '.join(valid)}")
+        LOG.warning("%s: --metadata/--model_args key '%s' is neither an option of the task (%s) nor a parameter of "
+                    "an lm-eval model backend; the task ignores it", task, key, ", ".join(valid))
+
+
 def load_docs(dataset: str, kind: str, **metadata: Any) -> dict[str, Any]:
     """``custom_dataset`` hook: ``{"test": <split from metadata>, "train": <train split, few-shot>}``.
 
@@ -49,10 +93,12 @@ def load_docs(dataset: str, kind: str, **metadata: Any) -> dict[str, Any]:
     import datasets
 
     spec = get_spec(dataset)
+    task = next((name for name, bound in TASKS.items() if bound == (dataset, kind)), f"{dataset}_{kind}")
+    check_metadata_keys(task, spec.options, metadata)
     scoring = str(metadata.get("scoring", "strict"))
     if scoring not in MODES:
         raise TracekdError(f"unknown scoring mode '{scoring}'; choose from {', '.join(MODES)}")
-    instruction = _as_bool(metadata.get("instruction", True))
+    instruction = as_bool("instruction", metadata.get("instruction", True))
     data_dir = resolve_data_dir(metadata.get("data_dir"))
     split = str(metadata.get("split", "test"))
     options = {k: v for k, v in metadata.items() if k in spec.options}

@@ -53,6 +53,16 @@ def task_from_filename(path: Path) -> str | None:
     return match.group("task") if match else None
 
 
+def generation_text(value: object, path: Path, line: int, field: str) -> str:
+    """A saved generation as text: ``null`` is a missing generation, i.e. empty (a parse failure), never
+    the text "None"; anything but a string or ``null`` is a DataError."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise DataError(f"expected a string or null, got {type(value).__name__}", path=path, line=line, field=field)
+    return value
+
+
 def _generation(row: dict[str, Any], path: Path, line: int) -> str:
     if "filtered_resps" in row:
         resps = row["filtered_resps"]
@@ -61,9 +71,10 @@ def _generation(row: dict[str, Any], path: Path, line: int) -> str:
         resps = resps[0] if resps and isinstance(resps[0], list) else resps
     else:
         raise DataError("missing", path=path, line=line, field="filtered_resps")
+    field = "filtered_resps" if "filtered_resps" in row else "resps"
     if not isinstance(resps, list):
-        raise DataError("expected a list", path=path, line=line, field="filtered_resps")
-    return str(resps[0]) if resps else ""
+        raise DataError("expected a list", path=path, line=line, field=field)
+    return generation_text(resps[0], path, line, field) if resps else ""
 
 
 @lru_cache(maxsize=8)
@@ -141,9 +152,15 @@ def load_scored(path: str | Path, task: str | None = None, scoring: str | None =
             if dataset is None:
                 dataset = _row_dataset(row, path, line)
             problem = _problem(row, dataset, path, line, data_dir)
-            generation = row["prediction"] if isinstance(row["prediction"], str) else str(row["prediction"])
+            generation = generation_text(row["prediction"], path, line, "prediction")
             row_kind, mode = kind or "trace", scoring or "strict"
         _check_label(problem, path, line)
+        if dataset is None:
+            dataset = problem.dataset
+        elif problem.dataset != dataset:
+            owner = f"task '{task}'" if task else f"this file (line {items[0].line} is {dataset})"
+            raise DataError(f"a {problem.dataset} record does not belong to {owner}; a file holds one task's items",
+                            path=path, line=line, field="dataset")
         kind = kind or row_kind
         modes.add(mode)
         spec = get_spec(problem.dataset)
@@ -155,7 +172,25 @@ def load_scored(path: str | Path, task: str | None = None, scoring: str | None =
         raise DataError("no samples in file", path=path)
     if task is None:
         task = f"{items[0].problem.dataset}_{kind}"
-    return ScoredFile(path, task, kind or "trace", modes.pop(), items)
+    scored = ScoredFile(path, task, kind or "trace", modes.pop(), items)
+    check_distinct_items([scored])
+    return scored
+
+
+def check_distinct_items(files: list[ScoredFile]) -> None:
+    """Every (task, item) once: a repeated line, the same file given twice or two runs of one task would
+    count items twice in a table; the error names both places."""
+    seen: dict[tuple[str, str], tuple[Path, int]] = {}
+    for scored in files:
+        for item in scored.items:
+            key = (scored.task, item.problem.id)
+            if key in seen:
+                first_path, first_line = seen[key]
+                raise TracekdError(
+                    f"{scored.path}:{item.line}: item '{item.problem.id}' of task '{scored.task}' is also at "
+                    f"{first_path}:{first_line}; a table counts every item once (rescore one run at a time, and "
+                    "compare runs with tracekd report)")
+            seen[key] = (scored.path, item.line)
 
 
 def summarize_file(scored: ScoredFile, replicates: int = 10_000) -> dict[str, Any]:
@@ -169,6 +204,7 @@ def summarize_files(files: list[ScoredFile], replicates: int = 10_000) -> dict[s
     """One file: its summary. Several: per-task summaries and the pooled one (all trace items together)."""
     if len(files) == 1:
         return summarize_file(files[0], replicates)
+    check_distinct_items(files)
     modes = {f.scoring for f in files}
     if len(modes) > 1:
         raise TracekdError(f"files were scored in different modes ({', '.join(sorted(modes))}); pass --scoring")

@@ -6,7 +6,8 @@
    ``enable_thinking=false``: the generation prompt then ends in an empty think block.
 2. The trace delimiters of the target must survive in the tokenised completion (some templates strip the
    reasoning from assistant turns, e.g. DeepSeek-R1 distills).
-3. Token counts: how many examples exceed ``max_length`` (TRL truncates them silently).
+3. Token counts: how many examples exceed ``max_length``. TRL truncates them at the end, so each of them loses
+   the end of its completion, the answer included; :func:`check_truncation` refuses that unless allowed.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class TokenReport:
     total_tokens: int
     completion_tokens: int
     first_over_ids: tuple[str, ...]
+    without_completion: int = 0  # examples whose prompt alone fills max_length: no completion token is left
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -47,8 +49,26 @@ class TokenReport:
         text = (f"{self.examples} examples, {self.mean_tokens:.0f} tokens on average (max {self.max_tokens}); "
                 f"{self.over_max_length} exceed max_length {self.max_length}")
         if self.over_max_length:
-            text += f" and will be truncated (first: {', '.join(self.first_over_ids)})"
+            text += (f" and lose the end of their completion, answer included, to truncation ({self.without_completion}"
+                     f" keep no completion token; first: {', '.join(self.first_over_ids)})")
         return text
+
+
+def check_truncation(tokens: TokenReport, truncates: bool, allowed: bool) -> None:
+    """Refuse training when truncation would cut completions: any example longer than ``max_length`` unless
+    ``allowed``, and always when no example keeps a completion token. ``truncates`` is false for packing
+    strategies that split long examples instead of cutting them."""
+    if not truncates or not tokens.over_max_length:
+        return
+    if tokens.without_completion == tokens.examples:
+        raise TracekdError(f"--max-length {tokens.max_length}: every prompt fills it, so no example keeps any of its "
+                           f"completion; raise --max-length (longest example: {tokens.max_tokens} tokens)")
+    if not allowed:
+        raise TracekdError(
+            f"--max-length {tokens.max_length}: {tokens.over_max_length} of {tokens.examples} examples are longer and "
+            f"would lose the end of their completion, answer included ({tokens.without_completion} all of it; first: "
+            f"{', '.join(tokens.first_over_ids)}); raise --max-length to {tokens.max_tokens}, or pass "
+            "--allow-truncation to train on the cut examples")
 
 
 def load_chat_template(source: str) -> str:
@@ -116,7 +136,7 @@ def check_examples(tokenizer: Any, examples: Sequence[dict[str, Any]], max_lengt
                    kwargs: dict[str, Any]) -> TokenReport:
     """Render and tokenise every example as TRL does; raise on the template problems above, count lengths."""
     template = tokenizer.chat_template or ""
-    lengths, completion_tokens, over = [], 0, []
+    lengths, completion_tokens, over, without_completion = [], 0, [], 0
     for example in tqdm(examples, desc="checking chat template", unit="ex", leave=False):
         prompt = tokenizer.apply_chat_template(example["prompt"], tokenize=False, add_generation_prompt=True, **kwargs)
         full = tokenizer.apply_chat_template(example["prompt"] + example["completion"], tokenize=False, **kwargs)
@@ -137,7 +157,8 @@ def check_examples(tokenizer: Any, examples: Sequence[dict[str, Any]], max_lengt
         completion_tokens += len(completion_ids)
         if len(full_ids) > max_length:
             over.append(example["id"])
+            without_completion += len(full_ids) - len(completion_ids) >= max_length
     return TokenReport(
         examples=len(lengths), max_length=max_length, over_max_length=len(over), max_tokens=max(lengths, default=0),
         mean_tokens=sum(lengths) / len(lengths) if lengths else 0.0, total_tokens=sum(lengths),
-        completion_tokens=completion_tokens, first_over_ids=tuple(over[:3]))
+        completion_tokens=completion_tokens, first_over_ids=tuple(over[:3]), without_completion=without_completion)

@@ -17,6 +17,7 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from tracekd_ext import option_ranges as ranges
 from tracekd_ext.errors import DataError, TracekdError
 from tracekd_ext.trace_format import PERTURBABLE_STEPS, VARIANTS
 
@@ -96,7 +97,9 @@ class TrainArguments:
     gradient_accumulation_steps: int = _field(4, "steps accumulated per optimizer update")
     num_train_epochs: float = _field(3.0, "epochs")
     max_steps: int = _field(-1, "stop after N optimizer updates (overrides epochs when > 0)")
-    max_length: int = _field(1024, "tokens per example (longer ones are truncated; the count is reported)")
+    max_length: int = _field(1024, "tokens per example; an example longer than this loses the end of its "
+                             "completion (its answer), which is refused unless --allow-truncation")
+    allow_truncation: bool = _field(False, "train even when examples exceed --max-length (their completions are cut)")
     packing: bool = _field(False, "pack several examples into each max_length sequence")
     packing_strategy: str = _field("bfd", "packing strategy", ("bfd", "bfd_split", "wrapped"))
     optim: str | None = _field(None, "optimizer; default: paged_adamw_8bit for QLoRA (the paper), adamw_torch "
@@ -298,13 +301,33 @@ def validate(config: RunConfig) -> None:
     if config.data.variant == "teacher" and not config.data.teacher_traces:
         raise TracekdError("the teacher variant needs --teacher-traces FILE (JSONL with id and trace, or an "
                            "lm-eval samples file)")
-    if not 0.0 <= config.data.perturb_probability <= 1.0:
-        raise TracekdError("--perturb-probability must lie in [0, 1]")
-    if not 0.0 <= config.train.warmup_ratio < 1.0:
-        raise TracekdError("--warmup-ratio must lie in [0, 1)")
     if config.train.merge and config.model.method == "full":
         raise TracekdError("--merge applies to LoRA and QLoRA adapters; full fine-tuning already saves a whole model")
-    for name in ("per_device_train_batch_size", "gradient_accumulation_steps", "max_length", "logging_steps",
-                 "save_steps"):
-        if getattr(config.train, name) < 1:
-            raise TracekdError(f"--{name.replace('_', '-')} must be at least 1")
+    for section, name, checker in RANGES:
+        value = getattr(getattr(config, section), name)
+        if value is not None:
+            ranges.check(f"--{name.replace('_', '-')}", value, checker)
+
+
+# The range of every numeric option (``None`` where a field is optional means "not set").
+RANGES = (
+    ("data", "limit", ranges.positive_int),
+    ("data", "perturb_probability", ranges.probability),
+    ("data", "data_seed", ranges.nonnegative_int),
+    ("model", "lora_r", ranges.positive_int),
+    ("model", "lora_alpha", ranges.positive_float),
+    ("model", "lora_dropout", ranges.fraction),
+    ("train", "learning_rate", ranges.positive_float),
+    ("train", "warmup_ratio", ranges.fraction),
+    ("train", "per_device_train_batch_size", ranges.positive_int),
+    ("train", "gradient_accumulation_steps", ranges.positive_int),
+    ("train", "num_train_epochs", ranges.positive_float),
+    ("train", "max_steps", ranges.steps_limit),
+    ("train", "max_length", ranges.positive_int),
+    ("train", "weight_decay", ranges.nonnegative_float),
+    ("train", "max_grad_norm", ranges.nonnegative_float),
+    ("train", "seed", ranges.nonnegative_int),
+    ("train", "logging_steps", ranges.positive_int),
+    ("train", "save_steps", ranges.positive_int),
+    ("train", "save_total_limit", ranges.positive_int),
+)

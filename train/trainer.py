@@ -19,7 +19,7 @@ from transformers import TrainerCallback
 
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.jsonl import write_atomic, write_json_atomic
-from train.chat_check import TokenReport, check_examples, load_chat_template, template_kwargs
+from train.chat_check import TokenReport, check_examples, check_truncation, load_chat_template, template_kwargs
 from train.config import RunConfig
 from train.deps import GPU_EXTRA, require, require_training_stack
 from train.run_card import build_run_card, library_versions
@@ -113,6 +113,8 @@ def prepare(config: RunConfig) -> PreparedRun:
         print(f"tracekd train: note: {note}")
     tokens = check_examples(tokenizer, data.examples, config.train.max_length, template_vars)
     print(f"tracekd train: {data.dataset}/{data.variant}: {tokens.summary()}")
+    splits_long_examples = config.train.packing and config.train.packing_strategy != "bfd"
+    check_truncation(tokens, truncates=not splits_long_examples, allowed=config.train.allow_truncation)
     if data.dropped_ids:
         print(f"tracekd train: note: {len(data.dropped_ids)} problems without a teacher trace were left out")
     return PreparedRun(config, data, tokenizer, template_vars, own_template, tokens)

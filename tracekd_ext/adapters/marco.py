@@ -15,6 +15,8 @@ rate, all = every query of every source. Rates = target / estimated answerable q
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -24,10 +26,11 @@ from typing import Any
 from tracekd_ext.adapters.base import DatasetSpec
 from tracekd_ext.adapters.options import as_bool, as_choice
 from tracekd_ext.answer_rules import AnswerScore, exact_match_any
+from tracekd_ext.default_model import cache_dir
 from tracekd_ext.errors import DataError, TracekdError
-from tracekd_ext.jsonl import read_jsonl
+from tracekd_ext.jsonl import read_jsonl, write_jsonl_atomic
 from tracekd_ext.record import Problem
-from tracekd_ext.splits import LOG, in_sample, report_missing
+from tracekd_ext.splits import LOG, SPLIT_SEED, in_sample, report_missing
 
 HUB_ID = "microsoft/ms_marco"
 HUB_CONFIG = "v2.1"
@@ -170,7 +173,31 @@ def _rows(data_dir: Path | None, splits: Iterable[str]) -> Iterator[tuple[str, o
             row, line = next(rows, None), line + 1
 
 
-def _wanted(split: str, source_split: str, row: dict[str, Any], path: object, line: int) -> bool:
+def sample_cache_path(split: str) -> Path:
+    """Where the hub sample of ``split`` is cached: the user cache, keyed by everything that decides which rows
+    the sample holds (source, config, split rule and its seed, targets and rate estimates)."""
+    key = json.dumps({"source": HUB_ID, "config": HUB_CONFIG, "split": split, "seed": SPLIT_SEED, "targets": TARGETS,
+                      "answerable": ANSWERABLE, "shares": TYPE_SHARES, "format": 1}, sort_keys=True)
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+    return cache_dir() / "datasets" / "marco" / f"{HUB_CONFIG}-{split}-{digest}.jsonl"
+
+
+def _hub_sample(split: str) -> list[tuple[str, object, int, dict[str, Any]]]:
+    """The hub rows of ``split``'s sample (test or train): from the cache, else streamed once (the whole public
+    split) and cached. Rows are cached before the loader options apply, so every option shares one cache file."""
+    cache = sample_cache_path(split)
+    if cache.is_file():
+        return [(r["source_split"], r["where"], r["line"], r["row"]) for _, r in read_jsonl(cache)]
+    sources = (TARGETS[split][0],)
+    LOG.warning("MS MARCO %s split: streaming %s %s from the hub once (cached in %s)", split, HUB_ID,
+                "/".join(sources), cache)
+    rows = [entry for entry in _rows(None, sources) if _wanted(split, *entry)]
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    write_jsonl_atomic(cache, [{"source_split": s, "where": w, "line": n, "row": r} for s, w, n, r in rows])
+    return rows
+
+
+def _wanted(split: str, source_split: str, path: object, line: int, row: dict[str, Any]) -> bool:
     if split == "all":
         return True
     label, version = query_label(row, path, line)
@@ -196,11 +223,12 @@ def load(data_dir: str | Path | None = None, split: str = "test", keep_no_answer
     local = None if data_dir is None else Path(data_dir)
     sources = ("train", "validation", "test") if split == "all" else (TARGETS[split][0],)
     problems = []
-    for source_split, where, line, row in _rows(local, sources):
-        if _wanted(split, source_split, row, where, line):
-            problem = problem_from_row(row, source_split=source_split, path=where, line=line, support_rule=rule)
-            if keep or not problem.meta["no_answer"]:
-                problems.append(problem)
+    cached = local is None and split != "all"  # "all" is the whole dataset: streamed, never copied
+    entries = _hub_sample(split) if cached else (e for e in _rows(local, sources) if _wanted(split, *e))
+    for source_split, where, line, row in entries:
+        problem = problem_from_row(row, source_split=source_split, path=where, line=line, support_rule=rule)
+        if keep or not problem.meta["no_answer"]:
+            problems.append(problem)
     if local is not None and split != "all":
         _report_local_sample(problems, split, local)
     return problems

@@ -15,18 +15,12 @@ from typing import Any
 
 from tracekd_ext.adapters.cotemp import SPEC as COTEMP_SPEC
 from tracekd_ext.errors import TracekdError
+from tracekd_ext.option_ranges import check, nonnegative_int, positive_int
 from tracekd_ext.record import Problem
 from tracekd_ext.synth_cotemp import generate, parse_relation_mix
 
 SPLITS = ("test", "train", "all")
 DEFAULT_SIZE, DEFAULT_SEED, DEFAULT_DISTRACTORS = 200, 42, 6
-
-
-def _integer(name: str, value: object) -> int:
-    """A non-negative integer option given as a number or a string of digits (lm-eval --metadata)."""
-    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().isdigit():
-        raise TracekdError(f"synth option '{name}': expected a non-negative integer, got {value!r}")
-    return int(value)
 
 
 def load(data_dir: str | Path | None = None, split: str = "test", *, size: object = DEFAULT_SIZE,
@@ -35,9 +29,10 @@ def load(data_dir: str | Path | None = None, split: str = "test", *, size: objec
     """``size`` generated problems of ``split`` (``all``: test then train); ``data_dir`` is not used."""
     if split not in SPLITS:
         raise TracekdError(f"unknown split '{split}'; choose from {', '.join(SPLITS)}")
-    options = {"seed": _integer("seed", seed), "distractors": _integer("distractors", distractors),
+    options = {"seed": check("synth option 'seed'", seed, nonnegative_int),
+               "distractors": check("synth option 'distractors'", distractors, nonnegative_int),
                "relation_mix": parse_relation_mix(relation_mix)}
-    count = _integer("size", size)
+    count = check("synth option 'size'", size, positive_int)
     splits = ("test", "train") if split == "all" else (split,)
     return [p for name in splits for p in generate(name, count, **options)]
 

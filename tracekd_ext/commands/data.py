@@ -8,6 +8,7 @@ from tracekd_ext.adapters import DATASETS, get_spec
 from tracekd_ext.data_source import resolve_data_dir
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.jsonl import write_jsonl_atomic
+from tracekd_ext.option_ranges import nonnegative_int, probability
 from tracekd_ext.splits import id_list_checksum
 from tracekd_ext.trace_format import PERTURBABLE_STEPS, VARIANTS, render_prompt, render_target
 
@@ -26,10 +27,11 @@ def add_parser(subparsers) -> None:
                         help="dataset loader option, repeatable (bAbI: tasks=paper|all|1,2,3, all_questions=true; "
                              "MS MARCO: keep_no_answer=true, support=selected|overlap; CoTemp: split_rule=paper|hash)")
     export.add_argument("--variant", default="correct", choices=VARIANTS)
-    export.add_argument("--seed", type=int, default=42, help="seed of the incorrect variant's perturbations")
+    export.add_argument("--seed", type=nonnegative_int, default=42,
+                        help="seed of the incorrect variant's perturbations")
     export.add_argument("--perturb", nargs="+", default=list(PERTURBABLE_STEPS), choices=PERTURBABLE_STEPS,
                         help="steps an incorrect trace gets wrong")
-    export.add_argument("--perturb-probability", type=float, default=1.0,
+    export.add_argument("--perturb-probability", type=probability, default=1.0,
                         help="probability that each chosen step is perturbed")
     export.add_argument("--instruction", action="store_true", help="append the trace-format instruction to prompts")
     export.add_argument("--out", required=True, metavar="FILE.jsonl")

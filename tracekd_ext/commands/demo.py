@@ -24,6 +24,7 @@ from tracekd_ext.formatting import summary_tables
 from tracekd_ext.json_safe import json_safe
 from tracekd_ext.jsonl import write_json_atomic
 from tracekd_ext.metrics import PAIR_METRICS, STEP_METRICS
+from tracekd_ext.option_ranges import nonnegative_int, positive_int
 from tracekd_ext.rescore import load_scored, summarize_files
 from tracekd_ext.task_registry import tasks_dir
 
@@ -44,15 +45,16 @@ def add_parser(subparsers) -> None:
                     "safetensors copy.")
     parser.add_argument("--model", default=DEFAULT_MODEL,
                         help=f"'{DEFAULT_MODEL}' (SmolLM2-135M-Instruct) or a Hugging Face model id or folder")
-    parser.add_argument("--limit", type=int, default=DEFAULT_LIMIT, help="problems per task (default %(default)s)")
-    parser.add_argument("--num-fewshot", type=int, default=DEFAULT_FEWSHOT,
+    parser.add_argument("--limit", type=positive_int, default=DEFAULT_LIMIT,
+                        help="problems per task (default %(default)s)")
+    parser.add_argument("--num-fewshot", type=nonnegative_int, default=DEFAULT_FEWSHOT,
                         help="gold-trace examples from the train split (default %(default)s)")
-    parser.add_argument("--max-gen-toks", type=int, default=DEFAULT_MAX_GEN_TOKS,
+    parser.add_argument("--max-gen-toks", type=positive_int, default=DEFAULT_MAX_GEN_TOKS,
                         help="new tokens per generation (default %(default)s)")
-    parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="default %(default)s")
+    parser.add_argument("--batch-size", type=positive_int, default=DEFAULT_BATCH_SIZE, help="default %(default)s")
     parser.add_argument("--device", default="cpu", help="torch device (default %(default)s)")
-    parser.add_argument("--seed", type=int, help="seed of the synthetic problems (default: the task's, 42)")
-    parser.add_argument("--distractors", type=int, default=DEFAULT_DISTRACTORS,
+    parser.add_argument("--seed", type=nonnegative_int, help="seed of the synthetic problems (default: the task's, 42)")
+    parser.add_argument("--distractors", type=nonnegative_int, default=DEFAULT_DISTRACTORS,
                         help="distractor facts per synthetic problem (default %(default)s; the task's own is 6)")
     parser.add_argument("--data-dir", help="also evaluate on CoTemp QA from this local data folder")
     parser.add_argument("--out", default="runs/demo", help="output folder (default %(default)s)")
@@ -147,9 +149,6 @@ def write_report(run_dir: Path, out: Path) -> Path | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if min(args.limit, args.max_gen_toks, args.batch_size) < 1 or min(args.num_fewshot, args.distractors) < 0:
-        raise TracekdError("--limit, --max-gen-toks and --batch-size must be positive, --num-fewshot and "
-                           "--distractors not negative")
     if args.data_dir and not Path(args.data_dir).expanduser().is_dir():
         raise TracekdError(f"--data-dir {args.data_dir}: no such folder")
     model = resolve_model(args.model)

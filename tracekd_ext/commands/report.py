@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from tracekd_ext.errors import TracekdError
+from tracekd_ext.option_ranges import nonnegative_int
 from tracekd_ext.scoring import MODES
 
 DESCRIPTION = """Compare runs side by side. Each RUN is an lm-eval output folder (samples_*.jsonl with
@@ -33,9 +34,10 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--name", action="append", default=[], metavar="RUN=LABEL",
                         help="label of a run (RUN: the argument as given or its last name, its model folder, or its "
                              "default label: the model name from results_*.json, else the folder or file name)")
-    parser.add_argument("--jobs", type=int, default=0, metavar="N", help="worker processes that score samples "
-                        "files in parallel, one file each (default 0: one per CPU but one, so 1 on a 2-CPU machine; "
-                        "used only for inputs over 50 MB; on a busy machine 1 is fastest)")
+    parser.add_argument("--jobs", type=nonnegative_int, default=0, metavar="N",
+                        help="worker processes that score samples files in parallel, one file each (default 0: one per "
+                             "CPU but one, so 1 on a 2-CPU machine; used only for inputs over 50 MB; on a busy "
+                             "machine 1 is fastest)")
     parser.add_argument("--title", default="tracekd report", help="title of report.md and report.html")
     parser.set_defaults(func=run)
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
+from tracekd_ext.errors import TracekdError
 from tracekd_ext.formatting import summary_tables
 from tracekd_ext.json_safe import json_safe
 from tracekd_ext.jsonl import write_json_atomic, write_jsonl_atomic
@@ -31,7 +33,18 @@ def add_parser(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
+def refuse_repeated_inputs(paths: list[str]) -> None:
+    """The same file twice (by its resolved path) would count each of its items twice."""
+    seen: dict[Path, str] = {}
+    for path in paths:
+        resolved = Path(path).expanduser().resolve()
+        if resolved in seen:
+            raise TracekdError(f"{path}: given twice (also as {seen[resolved]}); each file counts once")
+        seen[resolved] = path
+
+
 def run(args: argparse.Namespace) -> int:
+    refuse_repeated_inputs(args.files)
     files = [load_scored(path, args.task, args.scoring, data_dir=args.data_dir) for path in args.files]
     summary = summarize_files(files)
     if len(files) == 1:

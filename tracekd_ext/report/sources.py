@@ -126,7 +126,10 @@ def read_rescore_json(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any] 
         raise DataError("this is an lm-eval results file; pass its folder (with the samples files) instead", path=path)
     if "per_task" in data:
         pooled = data.get("pooled")
-        return ([_json_summary(s, path) for s in data["per_task"].values()],
+        # keyed by the per_task name: two files of one task are "task" and "task#2", both shown (the pooled
+        # summary counts both)
+        parts = data["per_task"] if isinstance(data["per_task"], dict) else {}
+        return ([{**_json_summary(s, path), "task": key} for key, s in parts.items()],
                 None if pooled is None else _none_to_nan(pooled))
     return [_json_summary(data, path)], None
 
