@@ -3,8 +3,9 @@
 For every run config in ``task_configs/sft/paper/<model>/<dataset>-<variant>.yaml`` (filtered by the
 options): ``tracekd train`` (skipped when ``run.json`` exists; continued with ``--resume`` when only
 checkpoints exist), then ``tracekd eval`` with the command the run card records (the evaluated prompt is
-the trained one), then ``tracekd rescore`` with strict and paper scoring, and finally a Markdown and JSON
-report over all finished runs. Datasets whose adapter is not registered are skipped with a note.
+the trained one), then ``tracekd rescore`` with strict and paper scoring, then the same evaluation on the dataset's
+trace interventions (``<dataset>_intervene``: forced gold / corrupted traces, docs/interventions.md) and
+their paired analysis, and finally a Markdown and JSON report over all finished runs. Datasets whose adapter is not registered are skipped with a note.
 
     python task_configs/run_paper_matrix.py --models qwen3-1.7b --datasets cotemp --dry-run
     python task_configs/run_paper_matrix.py \
@@ -24,6 +25,8 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 PAPER = HERE / "sft" / "paper"
 SCORINGS = ("strict", "paper")
+INTERVENE_GROUPS = {"cotemp": "cotemp_intervene", "babi": "babi_intervene", "marco": "marco_intervene",
+                    "synth": "cotemp_synth_intervene"}
 
 
 def tracekd(*args: str) -> list[str]:
@@ -60,8 +63,39 @@ def train_command(path: Path, run_dir: Path, launcher: str | None) -> list[str]:
 
 
 def samples_file(eval_dir: Path) -> Path | None:
-    found = sorted(eval_dir.rglob("samples_*.jsonl"))
+    found = sorted(p for p in eval_dir.rglob("samples_*.jsonl") if "_intervene_" not in p.name)
     return found[-1] if found else None
+
+
+def intervention_argv(argv: list[str], dataset: str) -> list[str]:
+    """The run card's evaluation arguments with ``--tasks`` replaced by the dataset's intervention group."""
+    out, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--tasks":
+            skip = True
+        elif not arg.startswith("--tasks="):
+            out.append(arg)
+    return [*out, "--tasks", INTERVENE_GROUPS[dataset]]
+
+
+def run_interventions(card: dict[str, Any], eval_dir: Path, args: argparse.Namespace) -> None:
+    """Evaluate the run on its dataset's intervention tasks and write the paired analysis."""
+    if card["dataset"] not in INTERVENE_GROUPS:
+        return
+    out_dir = eval_dir / "interventions"
+    found = sorted(out_dir.rglob("samples_*_intervene_*.jsonl"))
+    if not found:
+        step(tracekd("eval", *intervention_argv(card["eval"]["argv"], card["dataset"]), "--output_path",
+                     str(out_dir), "--log_samples", "--batch_size", args.eval_batch_size,
+                     *shlex.split(args.eval_args)), args.dry_run)
+        found = sorted(out_dir.rglob("samples_*_intervene_*.jsonl"))
+    summary = eval_dir / "interventions.json"
+    if found and not summary.is_file():
+        free = samples_file(eval_dir)
+        step(tracekd("rescore", *map(str, found), *([str(free)] if free else []), "--output", str(summary)),
+             args.dry_run)
 
 
 def run_one(path: Path, args: argparse.Namespace) -> None:
@@ -71,7 +105,7 @@ def run_one(path: Path, args: argparse.Namespace) -> None:
     if not card_path.is_file():
         step(train_command(path, run_dir, args.launcher), args.dry_run)
     if args.dry_run and not card_path.is_file():
-        print(f"  (then tracekd eval with {card_path}'s eval.argv, and tracekd rescore)")
+        print(f"  (then tracekd eval with {card_path}'s eval.argv, tracekd rescore, and the interventions)")
         return
     card = json.loads(card_path.read_text(encoding="utf-8"))
     if card["eval"]["argv"] is None:
@@ -86,6 +120,7 @@ def run_one(path: Path, args: argparse.Namespace) -> None:
         out = eval_dir / f"rescore_{scoring}.json"
         if samples is not None and not out.is_file():
             step(tracekd("rescore", str(samples), "--scoring", scoring, "--output", str(out)), args.dry_run)
+    run_interventions(card, eval_dir, args)
 
 
 def _cell(value: Any, digits: int = 3) -> str:
@@ -110,10 +145,24 @@ def report(configs: list[Path], out_dir: Path) -> Path:
     columns = ["model", "run", "scoring", "n", "answer_acc", "trace_acc", "tt_share", "phi", "chi2", "fisher_p"]
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(_cell(row[c]) for c in columns) + " |" for row in rows]
+    lines += intervention_lines(configs)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "report.json").write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
     (out_dir / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return out_dir / "report.md"
+
+
+def intervention_lines(configs: list[Path]) -> list[str]:
+    """The paired intervention analysis of every finished run: accuracy per condition and the reading."""
+    lines = []
+    for path in configs:
+        summary_path = Path(config_values(path)["output_dir"]) / "eval" / "interventions.json"
+        if not summary_path.is_file():
+            continue
+        for run in json.loads(summary_path.read_text(encoding="utf-8"))["runs"]:
+            accs = ", ".join(f"{name} {_cell(c['answer_acc'])}" for name, c in run["conditions"].items())
+            lines.append(f"- {path.parent.name} {path.stem}: {accs}. {run['reading']}.")
+    return ["", "## Interventions (answer accuracy per forced trace)", "", *lines] if lines else []
 
 
 def main(argv: list[str] | None = None) -> int:

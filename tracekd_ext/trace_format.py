@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from tracekd_ext.adapters.base import DatasetSpec
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.record import Problem
-from tracekd_ext.text import squash_spaces
+from tracekd_ext.text import normalize_answer, squash_spaces
 
 VARIANTS = ("answer", "cls", "correct", "incorrect")
 PERTURBABLE_STEPS = ("cls", "ret")
@@ -59,12 +59,12 @@ def render_trace(spec: DatasetSpec, label: str | None, units: Iterable[str] | No
 
 
 def perturb(problem: Problem, spec: DatasetSpec, *, seed: int, steps: Iterable[str] = PERTURBABLE_STEPS,
-            probability: float = 1.0) -> tuple[str, list[int]]:
+            probability: float = 1.0, avoid_answers: bool = False) -> tuple[str, list[int]]:
     """A wrong label and/or wrong support for an incorrect trace (SPEC 4), seeded per problem id.
 
-    CLS: a label drawn uniformly from the other labels of the problem's label set. IR: see
-    :func:`wrong_support`. Each chosen step is perturbed with ``probability``; the result does not depend
-    on the order of problems.
+    CLS: a label drawn uniformly from the other labels of the problem's label set (the gold label when
+    there is no other). IR: see :func:`wrong_support`. Each chosen step is perturbed with ``probability``;
+    the result does not depend on the order of problems.
     """
     steps = set(steps)
     unknown = steps - set(PERTURBABLE_STEPS)
@@ -73,20 +73,27 @@ def perturb(problem: Problem, spec: DatasetSpec, *, seed: int, steps: Iterable[s
     rng = random.Random(f"{seed}:{problem.id}")
     label, support = problem.label, list(problem.support)
     if "cls" in steps and rng.random() < probability:
-        label = rng.choice([lab for lab in spec.labels_for(problem) if lab != problem.label])
+        others = [lab for lab in spec.labels_for(problem) if lab != problem.label]
+        label = rng.choice(others) if others else problem.label
     if "ret" in steps and rng.random() < probability:
-        support = wrong_support(problem, spec, rng)
+        support = wrong_support(problem, spec, rng, avoid_answers=avoid_answers)
     return label, support
 
 
-def wrong_support(problem: Problem, spec: DatasetSpec, rng: random.Random) -> list[int]:
+def wrong_support(problem: Problem, spec: DatasetSpec, rng: random.Random, *,
+                  avoid_answers: bool = False) -> list[int]:
     """Units for a wrong IR step: ``spec.wrong_unit_count`` units whose text is not a gold unit's text
-    (all of them when the context has fewer). When every unit repeats a gold text (e.g. bAbI stories whose
+    (all of them when the context has fewer); with ``avoid_answers``, only units that contain no gold
+    answer (normalised) wherever the context has such units (trace interventions). When every unit repeats a gold text (e.g. bAbI stories whose
     lines all support the answer), the gold support minus every unit of one gold text: a proper subset,
     the empty list for a single gold text. Only a context without units keeps the (empty) gold support."""
     keys = [squash_spaces(unit) for unit in problem.units]
     gold_keys = {keys[i] for i in problem.support}
     others = [i for i, key in enumerate(keys) if key not in gold_keys]
+    if avoid_answers:
+        answers = [normalize_answer(a) for a in problem.answers]
+        clean = [i for i in others if not any(a and a in normalize_answer(problem.units[i]) for a in answers)]
+        others = clean or others
     if others:
         k = min(len(others), max(1, spec.wrong_unit_count(problem)))
         return sorted(rng.sample(others, k))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.formatting import summary_tables
+from tracekd_ext.interventions_analysis import is_intervention_samples
 from tracekd_ext.json_safe import json_safe
 from tracekd_ext.jsonl import write_json_atomic, write_jsonl_atomic
 from tracekd_ext.rescore import load_scored, per_sample_rows, summarize_files
@@ -20,7 +21,10 @@ def add_parser(subparsers) -> None:
         description="Re-score saved generations (lm-eval samples_*.jsonl, or predictions JSONL with "
                     "'prediction' plus the record fields, only 'id', or the raw dataset fields) and print the "
                     "step metrics and the step-vs-answer statistics. Several files: per task and pooled over "
-                    "all trace items (2x2 tables and tests that lm-eval's group averages cannot give).")
+                    "all trace items (2x2 tables and tests that lm-eval's group averages cannot give). Samples of "
+                    "intervention tasks (*_intervene_*): the paired analysis per model and dataset (accuracy per "
+                    "condition, difference to gold with McNemar p, answers changed, follow rate), with the "
+                    "correlational numbers of trace samples given alongside.")
     parser.add_argument("files", nargs="+", metavar="FILE", help="samples_*.jsonl or predictions .jsonl")
     parser.add_argument("--task", choices=sorted(TASKS), help="task of the files (default: from the file name "
                         "or the samples' docs; required for raw predictions)")
@@ -45,6 +49,8 @@ def refuse_repeated_inputs(paths: list[str]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     refuse_repeated_inputs(args.files)
+    if any(is_intervention_samples(path) for path in args.files):
+        return run_interventions(args)
     files = [load_scored(path, args.task, args.scoring, data_dir=args.data_dir) for path in args.files]
     summary = summarize_files(files)
     if len(files) == 1:
@@ -57,4 +63,20 @@ def run(args: argparse.Namespace) -> int:
         write_json_atomic(args.output, json_safe(summary))
     if args.per_sample:
         write_jsonl_atomic(args.per_sample, [json_safe(row) for f in files for row in per_sample_rows(f)])
+    return 0
+
+
+def run_interventions(args: argparse.Namespace) -> int:
+    """Intervention samples (``*_intervene_*``): the paired analysis per model and dataset; trace samples
+    given with them add the correlational numbers."""
+    from tracekd_ext.interventions_analysis import analyze, per_sample_rows, read_samples
+    from tracekd_ext.interventions_report import markdown
+
+    result = analyze(args.files)
+    print(markdown(result))
+    if args.output:
+        write_json_atomic(args.output, json_safe(result))
+    if args.per_sample:
+        rows = [row for path in args.files if is_intervention_samples(path) for row in per_sample_rows(read_samples(path))]
+        write_jsonl_atomic(args.per_sample, [json_safe(row) for row in rows])
     return 0

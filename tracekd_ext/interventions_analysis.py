@@ -1,0 +1,234 @@
+"""Paired analysis of intervention runs: per-item results keyed by (model, item, condition), reduced per
+model and dataset to accuracy per condition, the paired difference to ``gold`` (Newcombe CI, exact
+McNemar p), ``answer_changed`` and ``follow_rate``; beside them, when the same model's free-generation
+samples are given, the correlational trace-vs-answer numbers; and a one-sentence reading per run.
+
+    from tracekd_ext.interventions_analysis import analyze
+    result = analyze(["runs/m/samples_cotemp_synth_intervene_gold_....jsonl", ...])
+    for run in result["runs"]:
+        print(run["model"], run["reading"])
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tracekd_ext.errors import DataError, TracekdError
+from tracekd_ext.interventions import CONDITIONS, CORRUPTIONS
+from tracekd_ext.interventions_glue import KIND, score_doc
+from tracekd_ext.interventions_stats import count_paired, mcnemar_exact_p, paired_difference, wilson
+from tracekd_ext.jsonl import read_jsonl
+from tracekd_ext.rescore import _generation, load_scored, summarize_file
+
+REFERENCE = "gold"
+STEP_NAMES = {"wrong_ret": "retrieval step", "wrong_cls": "classification step", "wrong_both": "trace"}
+ALPHA = 0.05
+
+
+@dataclass(frozen=True, slots=True)
+class InterventionItem:
+    """One answer written after a forced trace, judged, with where it came from."""
+
+    model: str
+    dataset: str
+    item: str
+    condition: str
+    correct: bool
+    f1: float
+    answer: tuple[str, ...]
+    follows: bool | None
+    perturbed: bool | None
+    prefix: str
+    generation: str
+    source: Path
+    line: int
+
+
+def model_of(path: Path) -> str:
+    """lm-eval writes samples into ``<output_path>/<model name>/``: the folder names the model."""
+    return path.resolve().parent.name
+
+
+def is_intervention_samples(path: str | Path) -> bool:
+    """Whether the first row of a samples file is an intervention task's."""
+    for _, row in read_jsonl(Path(path)):
+        doc = row.get("doc")
+        return isinstance(doc, dict) and doc.get("kind") == KIND
+    return False
+
+
+def read_samples(path: str | Path, model: str | None = None) -> list[InterventionItem]:
+    """Re-judge every row of an intervention samples file with the code ``process_results`` runs."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError("no such file", path=path)
+    model = model or model_of(path)
+    items = []
+    for line, row in read_jsonl(path):
+        doc = row.get("doc")
+        if not isinstance(doc, dict) or doc.get("kind") != KIND:
+            raise DataError("not an intervention task's sample (doc.kind is not 'intervene')", path=path, line=line,
+                            field="doc")
+        for name in ("condition", "gen_prefix", "id", "dataset"):
+            if name not in doc:
+                raise DataError("missing", path=path, line=line, field=f"doc.{name}")
+        if doc["condition"] not in CONDITIONS:
+            raise DataError(f"unknown condition {doc['condition']!r}", path=path, line=line, field="doc.condition")
+        generation = _generation(row, path, line)
+        judged = score_doc(doc, generation)
+        items.append(InterventionItem(model, str(doc["dataset"]), str(doc["id"]), doc["condition"],
+                                      judged.answer_correct, judged.answer_f1, judged.answer_items, judged.follows,
+                                      doc.get("perturbed"), doc["gen_prefix"], generation, path, line))
+    if not items:
+        raise DataError("no samples in file", path=path)
+    return items
+
+
+def _mean(values: Sequence[float]) -> float:
+    """Same arithmetic, in the same order, as lm-eval's ``mean``."""
+    return sum(values) / len(values) if values else math.nan
+
+
+def _group(items: Iterable[InterventionItem]) -> dict[tuple[str, str], dict[str, list[InterventionItem]]]:
+    """(model, dataset) -> condition -> items; a repeated (model, item, condition) is an error."""
+    runs: dict[tuple[str, str], dict[str, list[InterventionItem]]] = {}
+    seen: dict[tuple[str, str, str, str], InterventionItem] = {}
+    for it in items:
+        key = (it.model, it.dataset, it.item, it.condition)
+        if key in seen:
+            first = seen[key]
+            raise TracekdError(f"item {it.item} of model {it.model} appears twice under condition {it.condition} "
+                               f"({first.source}:{first.line} and {it.source}:{it.line})")
+        seen[key] = it
+        runs.setdefault((it.model, it.dataset), {}).setdefault(it.condition, []).append(it)
+    return runs
+
+
+def _check_pairs(runs: dict[tuple[str, str], dict[str, list[InterventionItem]]]) -> None:
+    """Every run needs ``gold`` and the same items under every condition; the error names what does not pair."""
+    for (model, dataset), conditions in runs.items():
+        if REFERENCE not in conditions:
+            golds = sorted(m for (m, d), c in runs.items() if d == dataset and REFERENCE in c)
+            if golds:
+                raise TracekdError(
+                    f"{dataset} conditions come from different models: gold from {', '.join(golds)}; "
+                    f"{', '.join(sorted(conditions))} from {model}; a paired analysis needs one model")
+            raise TracekdError(f"model {model}, {dataset}: no gold condition to pair with (have "
+                               f"{', '.join(sorted(conditions))})")
+        gold_ids = {it.item for it in conditions[REFERENCE]}
+        for condition, its in conditions.items():
+            ids = {it.item for it in its}
+            if ids != gold_ids:
+                only_gold, only_here = sorted(gold_ids - ids), sorted(ids - gold_ids)
+                parts = [f"{len(only_gold)} only under gold" + (f" (e.g. {only_gold[0]})" if only_gold else ""),
+                         f"{len(only_here)} only under {condition}" + (f" (e.g. {only_here[0]})" if only_here else "")]
+                raise TracekdError(f"model {model}, {dataset}: condition {condition} covers different items than "
+                                   f"gold: {', '.join(parts)}")
+
+
+def _condition_summary(its: list[InterventionItem], gold: dict[str, InterventionItem]) -> dict[str, Any]:
+    correct = [int(it.correct) for it in its]
+    follows = [int(it.follows) for it in its if it.follows is not None]
+    low, high = wilson(sum(correct), len(correct))
+    out: dict[str, Any] = {
+        "n": len(its), "answer_acc": _mean(correct), "answer_acc_ci": [low, high],
+        "answer_f1": _mean([it.f1 for it in its]),
+        "follow_rate": _mean(follows), "follow_rate_ci": list(wilson(sum(follows), len(follows))),
+        "follow_n": len(follows),
+        "not_perturbed": sum(1 for it in its if it.perturbed is False),
+    }
+    if its[0].condition != REFERENCE:
+        counts = count_paired([gold[it.item].correct for it in its], [it.correct for it in its])
+        diff, d_low, d_high = paired_difference(counts)
+        changed = sum(1 for it in its if it.answer != gold[it.item].answer)
+        out.update(diff_vs_gold=diff, diff_ci=[d_low, d_high], mcnemar_p=mcnemar_exact_p(counts),
+                   discordant={"gold_only": counts.reference_only, "condition_only": counts.other_only},
+                   answer_changed=changed / len(its), answer_changed_ci=list(wilson(changed, len(its))))
+    return out
+
+
+def reading(run: dict[str, Any]) -> str:
+    """One sentence: does the answer depend on the trace (the first corruption present of wrong_ret,
+    wrong_both, wrong_cls decides: a significant accuracy drop under it, McNemar p < 0.05)?"""
+    conditions = run["conditions"]
+    chosen = next((c for c in ("wrong_ret", "wrong_both", "wrong_cls") if c in conditions), None)
+    if chosen is None:
+        return "no corrupted condition was run: nothing to say about dependence on the trace"
+    c = conditions[chosen]
+    step = STEP_NAMES[chosen]
+    follow = "n/a" if math.isnan(c["follow_rate"]) else f"{c['follow_rate']:.0%}"
+    effect = (f"accuracy {c['diff_vs_gold'] * 100:+.0f} points vs gold (McNemar p = {c['mcnemar_p']:.2g}), "
+              f"{c['answer_changed']:.0%} of answers change")
+    if c["mcnemar_p"] < ALPHA and c["diff_vs_gold"] < 0:
+        text = f"answers follow a corrupted {step} in {follow} of items ({effect}): the answer depends on the trace"
+    else:
+        text = (f"answers follow a corrupted {step} in {follow} of items ({effect}): no evidence that the answer "
+                "depends on the trace")
+    corr = run.get("correlational")
+    if corr:
+        text += (f"; correlationally phi = {corr['phi']:.2f}, P(answer | trace right) = "
+                 f"{corr['p_answer_given_trace_right']:.2f} vs P(answer | trace wrong) = "
+                 f"{corr['p_answer_given_trace_wrong']:.2f}")
+    return text
+
+
+def _correlational(paths: Sequence[Path], replicates: int) -> dict[tuple[str, str], dict[str, Any]]:
+    """(model, dataset) -> the free-generation trace-vs-answer numbers of that model's trace samples."""
+    out = {}
+    for path in paths:
+        scored = load_scored(path)
+        if scored.kind != "trace":
+            continue
+        pair = summarize_file(scored, replicates)["pairs"]["trace"]
+        out[(model_of(path), scored.items[0].problem.dataset)] = {
+            "task": scored.task, "n": pair["n"], "phi": pair["phi"], "phi_ci": pair["phi_ci"],
+            "p_answer_given_trace_right": pair["p_answer_given_step"],
+            "p_answer_given_trace_wrong": pair["p_answer_given_not_step"], "fisher_p": pair["fisher_p"],
+            "source": str(path)}
+    return out
+
+
+def analyze_items(items: Iterable[InterventionItem],
+                  correlational: dict[tuple[str, str], dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The paired analysis of judged items (pure): ``{"runs": [...]}``, one run per (model, dataset)."""
+    runs = _group(items)
+    if not runs:
+        raise TracekdError("no intervention samples to analyse")
+    _check_pairs(runs)
+    out = []
+    for (model, dataset), conditions in sorted(runs.items()):
+        gold = {it.item: it for it in conditions[REFERENCE]}
+        run: dict[str, Any] = {
+            "model": model, "dataset": dataset, "n": len(gold),
+            "conditions": {c: _condition_summary(conditions[c], gold) for c in CONDITIONS if c in conditions},
+        }
+        if correlational and (model, dataset) in correlational:
+            run["correlational"] = correlational[(model, dataset)]
+        run["reading"] = reading(run)
+        out.append(run)
+    return {"runs": out, "corruptions": list(CORRUPTIONS)}
+
+
+def analyze(samples_paths: Sequence[str | Path], *, replicates: int = 10_000) -> dict[str, Any]:
+    """The paired analysis of intervention samples files; free-generation trace samples among the paths
+    (e.g. ``samples_cotemp_trace_*.jsonl`` of the same model folder) add the correlational numbers."""
+    paths = [Path(p) for p in samples_paths]
+    for path in paths:
+        if not path.is_file():
+            raise DataError("no such file", path=path)
+    intervention = [p for p in paths if is_intervention_samples(p)]
+    others = [p for p in paths if p not in intervention]
+    items = [it for p in intervention for it in read_samples(p)]
+    return analyze_items(items, _correlational(others, replicates))
+
+
+def per_sample_rows(items: Iterable[InterventionItem]) -> list[dict[str, Any]]:
+    """One JSON row per judged item: the forced prefix, the generation and the normalised answer."""
+    return [{"model": it.model, "dataset": it.dataset, "id": it.item, "condition": it.condition,
+             "forced_prefix": it.prefix, "generation": it.generation, "answer": list(it.answer),
+             "answer_acc": int(it.correct), "answer_f1": it.f1, "follows_trace": it.follows,
+             "perturbed": it.perturbed, "source": str(it.source), "line": it.line} for it in items]

@@ -1,0 +1,77 @@
+"""lm-eval hooks of the intervention tasks (``<dataset>_intervene_<condition>``).
+
+The task template passes ``dataset`` and ``condition`` through the task's metadata; each doc carries the
+problem record, the prompt, the gold trace (few-shot target), the condition, the forced prefix (the task's
+``gen_prefix`` field), the forced label and units, and whether the corruption could be applied.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tracekd_ext.adapters import get_spec
+from tracekd_ext.data_source import resolve_data_dir
+from tracekd_ext.errors import TracekdError
+from tracekd_ext.interventions import PERTURB_SEED, check_condition, force, sample_values, score_intervention
+from tracekd_ext.lm_eval_glue import _as_bool, make_doc
+from tracekd_ext.record import Problem
+
+KIND = "intervene"
+
+
+def make_intervention_doc(problem: Problem, condition: str, *, instruction: bool, seed: int = PERTURB_SEED,
+                          layout: str = "inline") -> dict[str, Any]:
+    """A trace-task doc (whose ``target`` is the whole gold trace, shown by few-shot examples) plus the
+    condition's forced trace."""
+    doc = make_doc(problem, "trace", "strict", instruction)
+    forced = force(problem, get_spec(problem.dataset), condition, seed=seed, layout=layout)
+    doc.update(kind=KIND, condition=condition, gen_prefix=forced.prefix, forced_label=forced.label,
+               forced_support=None if forced.support is None else list(forced.support), perturbed=forced.perturbed)
+    return doc
+
+
+def load_docs(**metadata: Any) -> dict[str, Any]:
+    """``custom_dataset`` hook. Metadata: ``dataset`` and ``condition`` (set by the task), ``perturb_seed``
+    (default 42, the ``incorrect`` SFT variant's), ``think_layout`` (``inline``, or ``block``
+    for Qwen3-style chat templates), plus the trace tasks' keys (``data_dir``, ``split``, ``instruction``,
+    dataset options)."""
+    import datasets
+
+    if "dataset" not in metadata or "condition" not in metadata:
+        raise TracekdError("intervention tasks need 'dataset' and 'condition' in their metadata")
+    spec = get_spec(str(metadata["dataset"]))
+    condition = check_condition(str(metadata["condition"]))
+    instruction = _as_bool(metadata.get("instruction", True))
+    layout = str(metadata.get("think_layout", "inline"))
+    seed = int(metadata.get("perturb_seed", PERTURB_SEED))
+    data_dir = resolve_data_dir(metadata.get("data_dir"))
+    split = str(metadata.get("split", "test"))
+    options = {k: v for k, v in metadata.items() if k in spec.options}
+    out = {}
+    for name, which in (("test", split), ("train", "train")):
+        problems = spec.load(data_dir, which, **options)
+        docs = [make_intervention_doc(p, condition, instruction=instruction, seed=seed, layout=layout)
+                for p in problems]
+        out[name] = datasets.Dataset.from_list(docs)
+    return out
+
+
+def score_doc(doc: dict[str, Any], generation: object):
+    """Judge one generation against its doc (the code ``process_results`` and ``rescore`` share)."""
+    problem = Problem.from_dict(doc)
+    support = doc.get("forced_support")
+    return score_intervention(problem, get_spec(problem.dataset), doc["condition"],
+                              None if support is None else tuple(int(i) for i in support), doc["gen_prefix"],
+                              generation)
+
+
+def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, Any]:
+    return sample_values(score_doc(doc, results[0] if results else ""))
+
+
+def doc_to_text(doc: dict[str, Any]) -> str:
+    return doc["prompt"]
+
+
+def doc_to_target(doc: dict[str, Any]) -> str:
+    return doc["target"]
