@@ -5,7 +5,8 @@ options): ``tracekd train`` (skipped when ``run.json`` exists; continued with ``
 checkpoints exist), then ``tracekd eval`` with the command the run card records (the evaluated prompt is
 the trained one), then ``tracekd rescore`` with strict and paper scoring, then the same evaluation on the dataset's
 trace interventions (``<dataset>_intervene``: forced gold / corrupted traces, docs/interventions.md) and
-their paired analysis, and finally a Markdown and JSON report over all finished runs. Datasets whose adapter is not registered are skipped with a note.
+their paired analysis, and finally a Markdown and JSON report over all finished runs. Datasets whose adapter is
+not registered are skipped with a note.
 
     python task_configs/run_paper_matrix.py --models qwen3-1.7b --datasets cotemp --dry-run
     python task_configs/run_paper_matrix.py \

@@ -15,8 +15,8 @@ from tracekd_ext.errors import TracekdError
 from tracekd_ext.record import Problem
 from tracekd_ext.scoring import score
 from tracekd_ext.text import normalize_answer
-from tracekd_ext.trace_format import render_trace
 from tracekd_ext.trace_format import perturb as perturb_steps
+from tracekd_ext.trace_format import render_trace
 from tracekd_ext.trace_parse import ANSWER_CLOSE, ANSWER_OPEN, THINK_CLOSE, THINK_OPEN, parse
 
 # condition -> (CLS step: "gold" / "wrong" / None, IR step: "gold" / "wrong" / None)

@@ -84,8 +84,9 @@ def wrong_support(problem: Problem, spec: DatasetSpec, rng: random.Random, *,
                   avoid_answers: bool = False) -> list[int]:
     """Units for a wrong IR step: ``spec.wrong_unit_count`` units whose text is not a gold unit's text
     (all of them when the context has fewer); with ``avoid_answers``, only units that contain no gold
-    answer (normalised) wherever the context has such units (trace interventions). When every unit repeats a gold text (e.g. bAbI stories whose
-    lines all support the answer), the gold support minus every unit of one gold text: a proper subset,
+    answer (normalised) wherever the context has such units (trace interventions). When every unit repeats a
+    gold text (e.g. bAbI stories whose lines all support the answer), the gold support minus every unit of one
+    gold text: a proper subset,
     the empty list for a single gold text. Only a context without units keeps the (empty) gold support."""
     keys = [squash_spaces(unit) for unit in problem.units]
     gold_keys = {keys[i] for i in problem.support}

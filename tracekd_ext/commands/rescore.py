@@ -77,6 +77,7 @@ def run_interventions(args: argparse.Namespace) -> int:
     if args.output:
         write_json_atomic(args.output, json_safe(result))
     if args.per_sample:
-        rows = [row for path in args.files if is_intervention_samples(path) for row in per_sample_rows(read_samples(path))]
+        rows = [row for path in args.files if is_intervention_samples(path)
+                for row in per_sample_rows(read_samples(path))]
         write_jsonl_atomic(args.per_sample, [json_safe(row) for row in rows])
     return 0
