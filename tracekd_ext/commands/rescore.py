@@ -6,7 +6,8 @@ import argparse
 
 from tracekd_ext.formatting import summary_tables
 from tracekd_ext.json_safe import json_safe
-from tracekd_ext.jsonl import write_json_atomic, write_jsonl_atomic
+from tracekd_ext.jsonl import json_text, jsonl_text
+from tracekd_ext.outputs import Outputs
 from tracekd_ext.rescore import load_scored, per_sample_rows, summarize_files
 from tracekd_ext.scoring import MODES
 from tracekd_ext.task_registry import TASKS
@@ -32,16 +33,18 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    files = [load_scored(path, args.task, args.scoring, data_dir=args.data_dir) for path in args.files]
-    summary = summarize_files(files)
+    with Outputs(inputs=args.files) as outputs:  # checked before scoring, written together before printing
+        outputs.claim(args.output, args.per_sample)
+        files = [load_scored(path, args.task, args.scoring, data_dir=args.data_dir) for path in args.files]
+        summary = summarize_files(files)
+        if args.output:
+            outputs.write(args.output, json_text(json_safe(summary)))
+        if args.per_sample:
+            outputs.write(args.per_sample, jsonl_text(json_safe(row) for f in files for row in per_sample_rows(f)))
     if len(files) == 1:
         print(summary_tables(summary, f"{summary['task']} ({summary['scoring']} scoring) - {files[0].path}"))
     else:
         for task, part in summary["per_task"].items():
             print(summary_tables(part, f"{task} ({part['scoring']} scoring)"), end="\n\n")
         print(summary_tables(summary["pooled"], "pooled over trace tasks"))
-    if args.output:
-        write_json_atomic(args.output, json_safe(summary))
-    if args.per_sample:
-        write_jsonl_atomic(args.per_sample, [json_safe(row) for f in files for row in per_sample_rows(f)])
     return 0
