@@ -69,6 +69,20 @@ def test_non_utf8_input_names_the_line(tmp_path, capsys, records):
     assert code == 2 and f"{path}:2: not UTF-8 text (byte 0xe9" in one_line_error(err)
 
 
+def test_binary_rescore_json_given_to_report_is_one_line(tmp_path, capsys):
+    binary = tmp_path / "summary.json"
+    binary.write_bytes(BINARY)
+    code, _, err = run_cli(capsys, "report", binary, "--out", tmp_path / "r")
+    assert code == 2 and f"{binary}:1: not UTF-8" in one_line_error(err)
+
+
+def test_binary_train_config_is_one_line(tmp_path, capsys):
+    binary = tmp_path / "run.yaml"
+    binary.write_bytes(BINARY)
+    code, _, err = run_cli(capsys, "train", "--config", binary, "--model", "m", "--output-dir", tmp_path / "run")
+    assert code == 2 and f"{binary}:1: not UTF-8" in one_line_error(err)
+
+
 def test_input_that_is_a_folder_is_one_line(tmp_path, capsys):
     code, _, err = run_cli(capsys, "rescore", tmp_path, *TASK)
     assert code == 2 and str(tmp_path) in one_line_error(err)
@@ -104,6 +118,11 @@ def test_data_export_out_that_is_a_folder(tmp_path, capsys, data_dir):
 def test_train_output_dir_that_is_a_file(tmp_path, capsys, good):
     code, _, err = run_cli(capsys, "train", "--model", "m", "--output-dir", good)
     assert code == 2 and "--output-dir" in one_line_error(err) and "not a folder" in err
+
+
+def test_demo_out_that_is_a_file(tmp_path, capsys, good):
+    code, _, err = run_cli(capsys, "demo", "--out", good)
+    assert code == 2 and "not a folder" in one_line_error(err)
 
 
 # --- closed standard output ----------------------------------------------------------------------------
