@@ -179,7 +179,7 @@ def test_report_md_escapes_raw_html_from_title_and_labels(tmp_path, capsys, good
     assert code == 0, err
     markdown = (tmp_path / "r" / "report.md").read_text(encoding="utf-8")
     assert "<script>" not in markdown and "<img" not in markdown
-    assert "# &lt;script&gt;alert(1)&lt;/script&gt;" in markdown and "&lt;img src=x onerror=alert(2)&gt;" in markdown
+    assert "# &lt;script>alert(1)&lt;/script>" in markdown and "&lt;img src=x onerror=alert(2)>" in markdown
 
 
 # --- training inputs -----------------------------------------------------------------------------------

@@ -1,19 +1,23 @@
 """report.md: the tables and test readings, ready to paste into a paper or a pull request.
 
-Text that comes from the user (the title, run labels in the tables and readings) is HTML-escaped, as in
-report.html: a Markdown renderer shows ``&lt;`` as ``<`` but would run raw HTML.
+Text that comes from the user (the title, run labels in the tables and readings) cannot carry raw HTML, as in
+report.html: every ``<`` that would open a tag, comment or declaration (followed by a letter, ``/``, ``!`` or
+``?``, CommonMark's rule for raw HTML) is written ``&lt;``, which renderers show as ``<``; the plain-text
+readings (``chi-square = 0.4 < 3.841``) stay as they are.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from html import escape
+import re
 
 from tracekd_ext.report.tables import COLUMN_GUIDE, Section, Table
 
+_TAG_OPENING = re.compile(r"<(?=[A-Za-z/!?])")
+
 
 def _text(value: str) -> str:
-    return escape(value, quote=False)
+    return _TAG_OPENING.sub("&lt;", value)
 
 
 def report_markdown(*, title: str, subtitle: str, runs_table: Table, sections: Sequence[Section],
