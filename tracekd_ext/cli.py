@@ -1,9 +1,16 @@
-"""The ``tracekd`` command line: ``tracekd COMMAND --help`` describes each command."""
+"""The ``tracekd`` command line: ``tracekd COMMAND --help`` describes each command.
+
+One error rule for every command: a user-caused error (a file, an option or the data; a ``TracekdError``,
+raised where the user's file is read or written) is one line on standard error naming the file, line or
+field, with exit status 2; anything else is a bug and keeps its traceback. A closed standard output
+(``tracekd rescore ... | head -1``) ends the command quietly, as other command-line tools do.
+"""
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from tracekd_ext.errors import TracekdError
@@ -40,13 +47,25 @@ def main(argv: list[str] | None = None) -> int:
     else:
         args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return code
+    except BrokenPipeError:
+        _silence_stdout()
+        return 1
     except TracekdError as err:
         print(f"tracekd {args.command}: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"tracekd {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _silence_stdout() -> None:
+    """After a closed pipe: point standard output at /dev/null so the exit-time flush does not fail again
+    (the recipe of Python's ``signal`` documentation, "Note on SIGPIPE")."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 if __name__ == "__main__":

@@ -21,3 +21,7 @@ class DataError(TracekdError):
             message = f"field '{field}': {message}"
         super().__init__(where + message)
         self.path, self.line, self.field = path, line, field
+
+
+class OutputError(TracekdError):
+    """An output file or folder that cannot be written; the message names it."""

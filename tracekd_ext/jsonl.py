@@ -1,24 +1,69 @@
-"""JSON-lines reading with errors that name the file and line, and atomic writes."""
+"""Reading the user's text and JSON-lines files with errors that name the file and line, and writing JSON(L)
+outputs through ``tracekd_ext.outputs``.
+
+Text enters tracekd here: a file that cannot be read, or is not UTF-8 (a binary file), is a ``DataError``
+naming the file and line, and a lone surrogate that a JSON escape produced (``"\\ud800"``, which no UTF-8
+file can carry) becomes U+FFFD, so that it is scored, shown and written as a replacement character.
+"""
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from tracekd_ext.errors import DataError
+from tracekd_ext.outputs import write_file
+
+_ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+REPLACEMENT_CHARACTER = "\ufffd"
+
+
+def replace_lone_surrogates(value: Any) -> Any:
+    """``value`` with every lone surrogate in its strings (keys included) replaced by U+FFFD."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub(REPLACEMENT_CHARACTER, value)
+    if isinstance(value, list):
+        return [replace_lone_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {replace_lone_surrogates(k): replace_lone_surrogates(v) for k, v in value.items()}
+    return value
+
+
+def _decode(raw: bytes, path: Path, line: int) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise DataError(f"not UTF-8 text (byte 0x{raw[err.start]:02x} at column {err.start + 1}); "
+                        "expected a UTF-8 text file", path=path, line=line) from None
+
+
+def _open_input(path: Path):
+    if not path.is_file():
+        raise DataError("no such file" if not path.exists() else "not a file", path=path)
+    try:
+        return path.open("rb")
+    except OSError as err:
+        raise DataError(f"cannot read ({err.strerror or err})", path=path) from None
+
+
+def read_text(path: str | os.PathLike) -> str:
+    """The whole of a UTF-8 text file; an unreadable or non-UTF-8 file is a DataError naming the line."""
+    path = Path(path)
+    with _open_input(path) as handle:
+        return "".join(_decode(raw, path, number) for number, raw in enumerate(handle, 1))
 
 
 def read_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield ``(line_number, object)`` for each non-blank line; a malformed line is a DataError."""
     path = Path(path)
-    if not path.is_file():
-        raise DataError("no such file", path=path)
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
+    with _open_input(path) as handle:
+        for number, raw in enumerate(handle, 1):
+            line = _decode(raw, path, number)
             if not line.strip():
                 continue
             try:
@@ -27,26 +72,27 @@ def read_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict[str, Any]]]:
                 raise DataError(f"malformed JSON ({err.msg} at column {err.colno})", path=path, line=number) from None
             if not isinstance(row, dict):
                 raise DataError(f"expected a JSON object, got {type(row).__name__}", path=path, line=number)
+            if _ESCAPED_SURROGATE.search(raw):
+                row = replace_lone_surrogates(row)
             yield number, row
 
 
+def jsonl_text(rows: Iterable[dict[str, Any]]) -> str:
+    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+
+
+def json_text(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, indent=2, allow_nan=True) + "\n"
+
+
 def write_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename, so readers never see half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write one output file (see ``tracekd_ext.outputs``: atomic, never through a planted link)."""
+    write_file(path, text)
 
 
 def write_jsonl_atomic(path: str | os.PathLike, rows: Iterable[dict[str, Any]]) -> None:
-    write_atomic(path, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+    write_file(path, jsonl_text(rows))
 
 
 def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
-    write_atomic(path, json.dumps(obj, ensure_ascii=False, indent=2, allow_nan=True) + "\n")
+    write_file(path, json_text(obj))

@@ -21,6 +21,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from tracekd_ext.errors import TracekdError
+from tracekd_ext.jsonl import read_text
 from tracekd_ext.trace_parse import ANSWER_OPEN, THINK_CLOSE, THINK_OPEN
 from train.config import ModelArguments
 
@@ -75,7 +76,7 @@ def load_chat_template(source: str) -> str:
     """A chat template from a ``.jinja`` file or from a tokenizer directory / hub id."""
     path = Path(source).expanduser()
     if path.is_file():
-        return path.read_text(encoding="utf-8")
+        return read_text(path)
     from transformers import AutoTokenizer
 
     try:

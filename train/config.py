@@ -19,6 +19,7 @@ from typing import Any
 
 from tracekd_ext import option_ranges as ranges
 from tracekd_ext.errors import DataError, TracekdError
+from tracekd_ext.jsonl import read_text
 from tracekd_ext.trace_format import PERTURBABLE_STEPS, VARIANTS
 
 SFT_VARIANTS = (*VARIANTS, "teacher")
@@ -241,7 +242,7 @@ def read_yaml_config(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str
     if not path.is_file():
         raise DataError("config file not found", path=path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml.safe_load(read_text(path)) or {}
     except yaml.YAMLError as err:
         raise DataError(f"malformed YAML ({str(err).splitlines()[0]})", path=path) from None
     if not isinstance(raw, dict):

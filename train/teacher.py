@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from tracekd_ext.errors import DataError, TracekdError
-from tracekd_ext.jsonl import read_jsonl, write_jsonl_atomic
+from tracekd_ext.jsonl import jsonl_text, read_jsonl
+from tracekd_ext.outputs import write_file
 from tracekd_ext.trace_parse import ANSWER_CLOSE, ANSWER_OPEN, THINK_CLOSE, THINK_OPEN, parse
 
 _TAGS = (THINK_OPEN, THINK_CLOSE, ANSWER_OPEN, ANSWER_CLOSE)
@@ -101,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
                 seen.add(row["id"])
             rows += found
             skipped += missing
-        write_jsonl_atomic(args.out, rows)
+        write_file(args.out, jsonl_text(rows), inputs=args.samples)
     except TracekdError as err:
         print(f"train.teacher: error: {err}", file=sys.stderr)
         return 2

@@ -129,6 +129,8 @@ def _checkpoints(output_dir: Path) -> list[Path]:
 def check_output_dir(config: RunConfig) -> Path | None:
     """The checkpoint to resume from (``None`` for a fresh run); a used directory needs ``resume``."""
     out = Path(config.train.output_dir)
+    if out.exists() and not out.is_dir():
+        raise TracekdError(f"--output-dir {out}: not a folder")
     found = _checkpoints(out) if out.is_dir() else []
     if config.train.resume:
         if not found:

@@ -7,8 +7,9 @@ import argparse
 from tracekd_ext.adapters import DATASETS, get_spec
 from tracekd_ext.data_source import resolve_data_dir
 from tracekd_ext.errors import TracekdError
-from tracekd_ext.jsonl import write_jsonl_atomic
+from tracekd_ext.jsonl import jsonl_text
 from tracekd_ext.option_ranges import nonnegative_int, probability
+from tracekd_ext.outputs import Outputs
 from tracekd_ext.splits import id_list_checksum
 from tracekd_ext.trace_format import PERTURBABLE_STEPS, VARIANTS, render_prompt, render_target
 
@@ -53,15 +54,17 @@ def parse_options(pairs: list[str], allowed: tuple[str, ...], dataset: str) -> d
 def run_export(args: argparse.Namespace) -> int:
     spec = get_spec(args.dataset)
     options = parse_options(args.option, spec.options, args.dataset)
-    problems = spec.load(resolve_data_dir(args.data_dir), args.split, **options)
-    rows = []
-    for problem in problems:
-        row = problem.to_dict()
-        row["prompt"] = render_prompt(problem, spec, instruction=args.instruction)
-        row["target"] = render_target(problem, spec, args.variant, seed=args.seed, perturb_steps=args.perturb,
-                                      perturb_probability=args.perturb_probability)
-        rows.append(row)
-    write_jsonl_atomic(args.out, rows)
+    with Outputs() as outputs:
+        outputs.claim(args.out)
+        problems = spec.load(resolve_data_dir(args.data_dir), args.split, **options)
+        rows = []
+        for problem in problems:
+            row = problem.to_dict()
+            row["prompt"] = render_prompt(problem, spec, instruction=args.instruction)
+            row["target"] = render_target(problem, spec, args.variant, seed=args.seed, perturb_steps=args.perturb,
+                                          perturb_probability=args.perturb_probability)
+            rows.append(row)
+        outputs.write(args.out, jsonl_text(rows))
     print(f"wrote {len(rows)} {args.dataset} {args.split} records ({args.variant}) to {args.out}; "
           f"id list sha256 {id_list_checksum(p.id for p in problems)}")
     return 0

@@ -151,6 +151,8 @@ def write_report(run_dir: Path, out: Path) -> Path | None:
 def run(args: argparse.Namespace) -> int:
     if args.data_dir and not Path(args.data_dir).expanduser().is_dir():
         raise TracekdError(f"--data-dir {args.data_dir}: no such folder")
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise TracekdError(f"--out {args.out}: not a folder")
     model = resolve_model(args.model)
     if args.print_model_path:
         print(model)

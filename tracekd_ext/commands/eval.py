@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.task_registry import tasks_dir
+
+# where lm-eval checks its command line; a ValueError raised there is the user's (one line)
+ARGUMENT_CHECKS = ("lm_eval/_cli/", "lm_eval/config/evaluate_config.py")
 
 HELP = """Runs lm-evaluation-harness with tracekd's tasks (cotemp_trace, cotemp_direct, group trace_qa, ...).
 All arguments go to lm_eval unchanged; tracekd adds --include_path itself. Local data:
@@ -43,8 +47,18 @@ def run(args: argparse.Namespace) -> int:
         cli_evaluate()
     except SystemExit as done:
         return int(done.code or 0) if not isinstance(done.code, str) else 2
-    except TracekdError:
-        raise
-    except ValueError as err:  # lm-eval's own argument and task errors ("Tasks not found: ...")
+    except (ValueError, FileNotFoundError) as err:
+        if not raised_by_argument_checks(err):
+            raise  # an error while evaluating is a bug somewhere: keep its traceback
         raise TracekdError(str(err)) from None
     return 0
+
+
+def raised_by_argument_checks(err: BaseException) -> bool:
+    """Whether lm-eval raised ``err`` while checking the command line (its CLI and ``EvaluatorConfig``:
+    bad options, "Tasks not found: ..."), i.e. before any model or task code ran."""
+    frame = err.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    return frame is not None and any(part in Path(frame.tb_frame.f_code.co_filename).as_posix()
+                                     for part in ARGUMENT_CHECKS)

@@ -9,7 +9,8 @@ from tracekd_ext.errors import TracekdError
 from tracekd_ext.formatting import summary_tables
 from tracekd_ext.interventions_analysis import is_intervention_samples
 from tracekd_ext.json_safe import json_safe
-from tracekd_ext.jsonl import write_json_atomic, write_jsonl_atomic
+from tracekd_ext.jsonl import json_text, jsonl_text
+from tracekd_ext.outputs import Outputs
 from tracekd_ext.rescore import load_scored, per_sample_rows, summarize_files
 from tracekd_ext.scoring import MODES
 from tracekd_ext.task_registry import TASKS
@@ -51,18 +52,20 @@ def run(args: argparse.Namespace) -> int:
     refuse_repeated_inputs(args.files)
     if any(is_intervention_samples(path) for path in args.files):
         return run_interventions(args)
-    files = [load_scored(path, args.task, args.scoring, data_dir=args.data_dir) for path in args.files]
-    summary = summarize_files(files)
+    with Outputs(inputs=args.files) as outputs:  # checked before scoring, written together before printing
+        outputs.claim(args.output, args.per_sample)
+        files = [load_scored(path, args.task, args.scoring, data_dir=args.data_dir) for path in args.files]
+        summary = summarize_files(files)
+        if args.output:
+            outputs.write(args.output, json_text(json_safe(summary)))
+        if args.per_sample:
+            outputs.write(args.per_sample, jsonl_text(json_safe(row) for f in files for row in per_sample_rows(f)))
     if len(files) == 1:
         print(summary_tables(summary, f"{summary['task']} ({summary['scoring']} scoring) - {files[0].path}"))
     else:
         for task, part in summary["per_task"].items():
             print(summary_tables(part, f"{task} ({part['scoring']} scoring)"), end="\n\n")
         print(summary_tables(summary["pooled"], "pooled over trace tasks"))
-    if args.output:
-        write_json_atomic(args.output, json_safe(summary))
-    if args.per_sample:
-        write_jsonl_atomic(args.per_sample, [json_safe(row) for f in files for row in per_sample_rows(f)])
     return 0
 
 
@@ -72,12 +75,14 @@ def run_interventions(args: argparse.Namespace) -> int:
     from tracekd_ext.interventions_analysis import analyze, per_sample_rows, read_samples
     from tracekd_ext.interventions_report import markdown
 
-    result = analyze(args.files)
+    with Outputs(inputs=args.files) as outputs:
+        outputs.claim(args.output, args.per_sample)
+        result = analyze(args.files)
+        if args.output:
+            outputs.write(args.output, json_text(json_safe(result)))
+        if args.per_sample:
+            rows = [row for path in args.files if is_intervention_samples(path)
+                    for row in per_sample_rows(read_samples(path))]
+            outputs.write(args.per_sample, jsonl_text(json_safe(row) for row in rows))
     print(markdown(result))
-    if args.output:
-        write_json_atomic(args.output, json_safe(result))
-    if args.per_sample:
-        rows = [row for path in args.files if is_intervention_samples(path)
-                for row in per_sample_rows(read_samples(path))]
-        write_jsonl_atomic(args.per_sample, [json_safe(row) for row in rows])
     return 0

@@ -1,10 +1,9 @@
 """``tracekd report`` end to end: load and re-score the runs, then write report.md, report.json, the
-PNG figures and report.html into one folder (each file written atomically)."""
+PNG figures and report.html into one folder (all together or none, through ``tracekd_ext.outputs``)."""
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from collections.abc import Sequence
@@ -13,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tracekd_ext.json_safe import json_safe
+from tracekd_ext.outputs import Outputs
 from tracekd_ext.report.browser_data import payload_json
 from tracekd_ext.report.html_page import report_html
 from tracekd_ext.report.markdown import report_markdown
@@ -21,6 +21,7 @@ from tracekd_ext.report.runs import Run, check_scoring, load_runs
 from tracekd_ext.report.tables import runs_table, sections, task_order
 
 DEFAULT_TITLE = "tracekd report"
+FIXED_FILES = ("report.md", "report.json", "report.html")
 
 
 @dataclass(frozen=True)
@@ -43,24 +44,15 @@ def report_json(runs: Sequence[Run], scoring: str) -> dict[str, Any]:
          "pooled": run.pooled} for run in runs]})
 
 
-def write_file_atomic(path: Path, data: bytes | str) -> None:
-    """Write through a temporary file and a rename, like ``jsonl.write_atomic``, but with the usual
-    permissions (umask), so that a report folder can be shared or served as it is."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def write_report(runs: Sequence[Run], out_dir: str | Path, *, title: str = DEFAULT_TITLE,
-                 started: float | None = None) -> ReportFiles:
-    """Write every report file for already loaded runs."""
+                 started: float | None = None, outputs: Outputs | None = None) -> ReportFiles:
+    """Write every report file for already loaded runs (staged in ``outputs`` when given; the caller
+    commits them), all together or none."""
+    if outputs is None:
+        with Outputs() as outputs:
+            return write_report(runs, out_dir, title=title, started=started, outputs=outputs)
     started = time.perf_counter() if started is None else started
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = outputs.folder(out_dir)
     scoring = check_scoring(runs)
     n_samples = sum(r.summary["n"] for run in runs for r in run.tasks.values())
     subtitle = (f"{scoring} scoring; {len(runs)} run(s), {n_samples} samples; "
@@ -69,18 +61,17 @@ def write_report(runs: Sequence[Run], out_dir: str | Path, *, title: str = DEFAU
     figures = report_figures(runs)
     figure_paths = []
     for name, (_, png) in figures.items():
-        write_file_atomic(out / name, png)
-        figure_paths.append(out / name)
+        figure_paths.append(outputs.write(out / name, png))
     markdown = out / "report.md"
-    write_file_atomic(markdown, report_markdown(title=title, subtitle=subtitle, runs_table=table_of_runs,
-                                                sections=task_sections,
-                                                figures={n: caption for n, (caption, _) in figures.items()}))
+    outputs.write(markdown, report_markdown(title=title, subtitle=subtitle, runs_table=table_of_runs,
+                                            sections=task_sections,
+                                            figures={n: caption for n, (caption, _) in figures.items()}))
     summary_json = out / "report.json"
-    write_file_atomic(summary_json, json.dumps(report_json(runs, scoring), ensure_ascii=False, indent=2) + "\n")
+    outputs.write(summary_json, json.dumps(report_json(runs, scoring), ensure_ascii=False, indent=2) + "\n")
     html = out / "report.html"
     page = report_html(title=title, subtitle=subtitle, runs_table=table_of_runs, sections=task_sections,
                        figures=figures, payload_json=payload_json(runs, [t for t, _ in task_order(runs)], scoring))
-    write_file_atomic(html, page)
+    outputs.write(html, page)
     return ReportFiles(markdown, html, summary_json, tuple(figure_paths), len(runs), n_samples,
                        time.perf_counter() - started)
 
@@ -92,8 +83,11 @@ def build_report(arguments: Sequence[str], out_dir: str | Path, *, scoring: str 
     ``jobs`` > 1 scores large samples files in worker processes (see ``runs.score_files``)."""
     started = time.perf_counter()
     progress = sys.stderr.isatty() if progress is None else progress
-    runs = load_runs(arguments, scoring=scoring, names=names, jobs=jobs, progress=progress)
-    return write_report(runs, out_dir, title=title, started=started)
+    with Outputs(inputs=[a for a in arguments if Path(a).is_file()]) as outputs:
+        out = outputs.folder(out_dir)  # checked before the runs are loaded
+        outputs.claim(*(out / name for name in FIXED_FILES))
+        runs = load_runs(arguments, scoring=scoring, names=names, jobs=jobs, progress=progress)
+        return write_report(runs, out, title=title, started=started, outputs=outputs)
 
 
 def _version() -> str:

@@ -3,7 +3,8 @@ and answer accuracy per run x task with 95% CI whiskers.
 
 Built with matplotlib's object API (``Figure`` + Agg canvas; pyplot's global state is never touched).
 Colour-blind safe: cividis for the heatmaps, the Okabe-Ito palette for the bars, and every cell and
-bar also carries its number.
+bar also carries its number. Every text is drawn literally (``text.parse_math`` off): a run label such as
+``x=$\\bad{x}$`` is not parsed as mathtext.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -194,6 +196,11 @@ def png_bytes(fig: Figure) -> bytes:
 
 def report_figures(runs: Sequence[Run]) -> dict[str, tuple[str, bytes]]:
     """File name -> (caption, PNG bytes) of every figure of a report."""
+    with rc_context({"text.parse_math": False, "text.usetex": False}):
+        return _report_figures(runs)
+
+
+def _report_figures(runs: Sequence[Run]) -> dict[str, tuple[str, bytes]]:
     figures: dict[str, tuple[str, bytes]] = {}
     has_trace = any(kind == "trace" for _, kind in task_order(runs))
     if has_trace:

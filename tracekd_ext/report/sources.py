@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tracekd_ext.errors import DataError, TracekdError
+from tracekd_ext.jsonl import read_text
 from tracekd_ext.rescore import task_from_filename
 
 # lm-eval names a run's folder after the first of these model_args keys (LM_EVAL_NOTES "Outputs").
@@ -117,7 +118,7 @@ def read_rescore_json(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any] 
     """The per-task summaries and the pooled one (``None`` when not given) of a ``tracekd rescore --output``
     JSON; undefined statistics (null) come back as NaN."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_text(path))
     except ValueError as err:
         raise DataError(f"malformed JSON ({err})", path=path) from None
     if not isinstance(data, dict):
