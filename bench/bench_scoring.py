@@ -83,7 +83,7 @@ def main() -> None:
 
     def paper_rule():
         for p, generation in items:
-            official_score(parse(generation).answer, p.answers, p.question, p.units,
+            official_score(paper_answer_span(generation), p.answers, p.question, p.units,
                            takes_subject(p.meta["triple_element"], "paper"))
 
     paper_rate = args.n / best_of(args.repeat, paper_rule)
