@@ -19,6 +19,7 @@ import time
 
 from tracekd_ext import answer_rules, cotemp_answer, scoring, text
 from tracekd_ext.adapters import get_spec
+from tracekd_ext.answer_rules import paper_answer_span
 from tracekd_ext.cotemp_answer import official_score, takes_subject
 from tracekd_ext.metrics import summarize
 from tracekd_ext.scoring import score
