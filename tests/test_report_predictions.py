@@ -19,7 +19,8 @@ def _raw_cotemp_predictions(path, n=9):
         if len(rows) == n:
             break
         answer = row["answer"][0]
-        prediction = [f"assistant\n\n{answer}", "Nobody", f"<think>x</think> <answer>{row['answer']!r}</answer>"][line % 3]
+        traced = f"<think>x</think> <answer>{row['answer']!r}</answer>"
+        prediction = [f"assistant\n\n{answer}", "Nobody", traced][line % 3]
         rows.append({**row, "label": "equal", "prediction": prediction})
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return rows

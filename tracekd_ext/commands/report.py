@@ -10,9 +10,9 @@ from tracekd_ext.scoring import MODES
 DESCRIPTION = """Compare runs side by side. Each RUN is an lm-eval output folder (samples_*.jsonl with
 results_*.json, directly or in model-named subfolders: one run per subfolder; the newest samples file of each
 task is used), one samples file, a predictions JSONL file (generations from elsewhere: raw dataset fields,
-common records, or id + prediction with --data-dir; --task names their task), or a `tracekd rescore --output` JSON (aggregates only: tables and figures,
-not the sample browser). Samples are re-scored from the saved generations, so --scoring switches between
-strict and paper scoring without rerunning any model.
+common records, or id + prediction with --data-dir; --task names their task), or a `tracekd rescore
+--output` JSON (aggregates only: tables and figures, not the sample browser). Samples are re-scored from the
+saved generations, so --scoring switches between strict and paper scoring without rerunning any model.
 
 Writes into DIR: report.md (one table per task and a pooled one, with 95% CIs, phi, chi-square and Fisher
 tests), report.json (every number behind it), confusion_{trace,cls,ret}.png (2x2 counts and row shares,

@@ -21,6 +21,7 @@ from tracekd_ext.errors import DataError, TracekdError
 from tracekd_ext.metrics import summarize
 from tracekd_ext.report.browser_data import BrowserPart, browser_part
 from tracekd_ext.report.sources import (
+    READ_AS_SAMPLES,
     PredictionsOptions,
     RunInput,
     chosen_label,
@@ -80,7 +81,7 @@ def _load_file(path: Path, scoring: str | None, reading: PredictionsOptions) -> 
 
 
 def score_file(path: Path, scoring: str | None, replicates: int,
-               reading: PredictionsOptions = PredictionsOptions()) -> TaskResult:
+               reading: PredictionsOptions = READ_AS_SAMPLES) -> TaskResult:
     """Re-score one samples or predictions file and summarise it exactly as ``tracekd rescore`` does."""
     scored = _load_file(path, scoring, reading)
     items = ScoredItems(path, [i.score for i in scored.items],
@@ -99,7 +100,7 @@ def _start_method() -> str:
 
 def score_files(paths: Sequence[Path], scoring: str | None, replicates: int, *, jobs: int = 1,
                 progress: bool = False, min_parallel_bytes: int = PARALLEL_MIN_BYTES,
-                reading: PredictionsOptions = PredictionsOptions()) -> dict[Path, TaskResult]:
+                reading: PredictionsOptions = READ_AS_SAMPLES) -> dict[Path, TaskResult]:
     """Score every samples file; with ``jobs`` > 1 in that many worker processes (one file each) when the
     files hold at least ``min_parallel_bytes``. Without fork, workers re-import the main module, so a script
     that calls this with ``jobs`` > 1 needs the usual ``if __name__ == "__main__":`` guard."""
@@ -172,7 +173,7 @@ def check_scoring(runs: Sequence[Run]) -> str:
 
 def load_runs(arguments: Sequence[str], *, scoring: str | None = None, names: dict[str, str] | None = None,
               replicates: int = 10_000, jobs: int = 1, progress: bool = True,
-              reading: PredictionsOptions = PredictionsOptions()) -> list[Run]:
+              reading: PredictionsOptions = READ_AS_SAMPLES) -> list[Run]:
     """Find, re-score and label every run; all runs must end up in one scoring mode. ``jobs``: worker
     processes for scoring (see :func:`score_files`)."""
     names = names or {}
