@@ -91,7 +91,7 @@ def conditional_phi_bounds(tt, row1, col1, n, level: float = 0.95) -> tuple[np.n
         # P(TT >= tt) rises with psi and P(TT <= tt) falls: bisection on log psi within +-60.
         lo, hi = np.full(tt.shape, -60.0), np.full(tt.shape, 60.0)
         side = (x >= tt[:, None]) if upper_tail else (x <= tt[:, None])
-        for _ in range(80):
+        for _ in range(52):  # 120 / 2 ** 52: log psi to double precision
             mid = (lo + hi) / 2
             mass = (law(mid) * side).sum(axis=1)
             above = mass > tail if upper_tail else mass < tail
