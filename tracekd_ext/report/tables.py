@@ -30,10 +30,10 @@ COLUMN_GUIDE = (
     "share of answers found in the units the model itself cited (items whose gold answer is in the gold units); "
     "TT/N: share of items with a correct step and a correct answer; P(answer | step) and P(answer | not step): "
     "answer accuracy when the step is right or wrong; phi: association of step and answer correctness with a "
-    "95% interval from the exact conditional (Fisher) test, marked * when an expected cell count is below 5 "
-    "(a small table: read it with the exact test); other means: 95% percentile bootstrap; chi-square: Pearson's test of independence (df 1, no continuity correction), "
-    "p its p-value; Yates: with continuity correction; Fisher p: two-sided exact test. n/a: undefined "
-    "(no items, or a 2x2 table with an empty row or column)."
+    "95% interval from the exact conditional (Fisher) test, marked * when an expected cell count is below 5; "
+    "F1 means: 95% percentile bootstrap; chi-square: Pearson's test of independence (df 1, no continuity "
+    "correction), p its p-value; Yates: with continuity correction; Fisher p: two-sided exact test. n/a: "
+    "undefined (no items, or a 2x2 table with an empty row or column)."
 )
 
 
