@@ -124,6 +124,9 @@ def test_wilson_and_mean_intervals():
     assert low == pytest.approx(0.4902, abs=1e-4) and high == pytest.approx(0.9433, abs=1e-4)
     assert wilson_interval(0, 7) == (0.0, pytest.approx(0.3543, abs=1e-4))  # exactly 0, not 5.55e-17
     assert wilson_interval(7, 7)[1] == 1.0
+    for k, n in ((0, 7), (3, 7), (7, 7), (1, 1000), (612, 949)):
+        ci = sps.binomtest(k, n).proportion_ci(method="wilson")
+        assert wilson_interval(k, n) == (pytest.approx(ci.low, abs=1e-12), pytest.approx(ci.high, abs=1e-12))
     mean, low, high = mean_interval([0.5, 1.0, 0.0, 0.25])
     assert mean == pytest.approx(0.4375) and 0.0 <= low < mean < high <= 1.0
     assert all(math.isnan(v) for v in mean_interval([]))

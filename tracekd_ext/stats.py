@@ -156,13 +156,17 @@ def share(numerator: int, denominator: int) -> float:
 
 
 def wilson_interval(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval of a proportion (scipy), inside [0, 1]: exactly 0 with no successes and
-    exactly 1 with no failures."""
+    """Wilson score interval of a proportion, inside [0, 1]: exactly 0 with no successes and exactly 1 with
+    no failures. The closed form, equal to ``scipy.stats.binomtest(k, n).proportion_ci(method="wilson")``
+    (tests/test_stats.py), which would also compute the test's p-value: milliseconds per call at n 20,000."""
     if n == 0:
         return math.nan, math.nan
-    ci = sps.binomtest(successes, n).proportion_ci(confidence_level=level, method="wilson")
-    low = 0.0 if successes == 0 else min(max(float(ci.low), 0.0), 1.0)
-    high = 1.0 if successes == n else min(max(float(ci.high), 0.0), 1.0)
+    z = float(sps.norm.ppf(1 - (1 - level) / 2))
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    low = 0.0 if successes == 0 else min(max(centre - half, 0.0), 1.0)
+    high = 1.0 if successes == n else min(max(centre + half, 0.0), 1.0)
     return low, high
 
 
