@@ -4,7 +4,7 @@
 
 Prints items/s of strict scoring (parse, CLS, IR, answer, grounding) on one core, next to the
 paper's answer-only CoTemp rule run on the same items, and the cost of tracekd's statistics
-(2x2 counts, phi with a 10,000-replicate multinomial bootstrap CI, chi-square, Yates, Fisher) next to
+(2x2 counts, phi with its exact conditional CI, chi-square, Yates, Fisher) next to
 lm-eval's built-in ``mcc`` aggregation with its bootstrap standard error (lm-eval's default is
 100,000 replicates; it re-calls sklearn per replicate, so it is timed on fewer and extrapolated).
 Targets (issue 2): statistics < 50 ms for 20,000 items; strict scoring >= 10,000 items/s.
@@ -160,7 +160,7 @@ def main() -> None:
     print(f"paper answer-only rule (parse + official match):  {paper_rate:10,.0f} items/s")
     print(f"tracekd strict (parse, CLS, IR, answer, grounding): {strict_rate:10,.0f} items/s "
           f"(ratio {strict_rate / paper_rate:.2f}x the paper rule; target >= 10,000/s)")
-    print(f"tracekd statistics (3 pairs: counts, phi + 10k bootstrap CI, chi2, Yates, Fisher, 8 means + CIs): "
+    print(f"tracekd statistics (3 pairs: counts, phi + exact CI, chi2, Yates, Fisher, 8 means + CIs): "
           f"{stats_ms:.1f} ms (target < 50 ms)")
     print(f"lm-eval mcc aggregation: {mcc_once * 1000:.1f} ms once; bootstrap stderr {per_replicate * 1000:.2f} ms "
           f"per replicate -> {mcc_default_s:,.0f} s at the default 100,000 replicates "

@@ -3,9 +3,9 @@
 A RUN argument is an lm-eval output folder (``samples_<task>_<date>.jsonl`` and ``results_<date>.json``,
 directly or in model-named subfolders: one run per subfolder; the newest samples file of each task), one
 samples file, a predictions JSONL file (generations from elsewhere, read as ``tracekd rescore`` reads
-them, with :class:`PredictionsOptions`), or a ``tracekd rescore --output`` JSON (aggregates only).
-The default label is the model
-name that lm-eval recorded in ``results_*.json``, else the folder or file name; ``--name`` overrides it.
+them, with :class:`PredictionsOptions`), or a ``tracekd rescore --output`` JSON (aggregates only). The
+default label is the model name that lm-eval recorded in ``results_*.json``, else the folder or file name;
+``--name`` overrides it.
 """
 
 from __future__ import annotations
