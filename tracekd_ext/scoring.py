@@ -3,9 +3,10 @@ beyond caches of per-problem lookups.
 
 strict (default): exact label, cited set equal to the gold support, the dataset's answer rule,
 and whether the answer follows from the model's own citations (``grounded``).
-paper: the published evaluation, defects included, to reproduce the paper's numbers. Its answer is
-read from the whole generation by the published extraction (``answer_rules.paper_answer_span``), the
-same for trace and answer-only (``*_direct``) tasks and for answer-only generations scored by a trace task.
+paper: the published evaluation, defects included, to reproduce the paper's numbers. For CoTemp and
+bAbI its answer is read from the whole generation by the published extraction
+(``answer_rules.paper_answer_span``), the same for trace and answer-only (``*_direct``) tasks and for
+answer-only generations scored by a trace task.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from tracekd_ext.text import normalize_answer, precision_recall_f1, squash_space
 from tracekd_ext.trace_parse import ParsedTrace, literal_strings
 
 MODES = ("strict", "paper")
+# Datasets whose published evaluator reads the answer with the extraction cascade of SPEC 5 (CoTemp and its
+# synthetic twin, bAbI); MS MARCO's published rule is normalised exact match on the <answer> text.
+PUBLISHED_SPAN_DATASETS = frozenset({"cotemp", "synth", "babi"})
 KINDS = ("trace", "direct")
 
 
@@ -132,7 +136,8 @@ def _strict(problem: Problem, parsed: ParsedTrace, spec: DatasetSpec, kind: str)
 
 
 def _paper(problem: Problem, parsed: ParsedTrace, spec: DatasetSpec, kind: str) -> SampleScore:
-    answer = spec.score_answer(problem, paper_answer_span(parsed.raw), "paper")
+    text = paper_answer_span(parsed.raw) if spec.name in PUBLISHED_SPAN_DATASETS else parsed.answer
+    answer = spec.score_answer(problem, text, "paper")
     close = parsed.raw.find("</think>")
     trace = parsed.raw[:close].replace("<think>", "").strip() if close >= 0 else ""
     if kind == "direct" or not trace:
