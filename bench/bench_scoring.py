@@ -4,10 +4,15 @@
 
 Prints items/s of strict scoring (parse, CLS, IR, answer, grounding) on one core, next to the
 paper's answer-only CoTemp rule run on the same items, and the cost of tracekd's statistics
-(2x2 counts, phi with a 10,000-replicate multinomial bootstrap CI, chi-square, Yates, Fisher) next to
+(2x2 counts, phi with its exact conditional CI, chi-square, Yates, Fisher) next to
 lm-eval's built-in ``mcc`` aggregation with its bootstrap standard error (lm-eval's default is
 100,000 replicates; it re-calls sklearn per replicate, so it is timed on fewer and extrapolated).
 Targets (issue 2): statistics < 50 ms for 20,000 items; strict scoring >= 10,000 items/s.
+
+Then adversarial generations of about 1 MB each (quotes, escaped quotes, brackets, tags, whitespace,
+repeated CLS / IR markers, the paper rule's split markers), each scored strict and paper as a trace
+task and strict as a direct task, with the time per item (issue 9 section 7: scoring is linear in the
+generation's length; tests/test_scoring_linear.py holds each under a generous bound).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import time
 
 from tracekd_ext import answer_rules, cotemp_answer, scoring, text
 from tracekd_ext.adapters import get_spec
+from tracekd_ext.answer_rules import paper_answer_span
 from tracekd_ext.cotemp_answer import official_score, takes_subject
 from tracekd_ext.metrics import summarize
 from tracekd_ext.scoring import score
@@ -68,6 +74,53 @@ def generations(problems, spec, n, seed=0):
     return out
 
 
+ADVERSARIAL_BYTES = 1_000_000
+_CLS = "The temporal relation between the event in question and the event in context is: equal.\n"
+_IR = "I need to use the following facts to answer the question: "
+
+
+def adversarial_generations(size: int = ADVERSARIAL_BYTES) -> dict[str, str]:
+    """Generations of about ``size`` characters built to make a careless parser backtrack or rescan."""
+    def fill(unit: str, prefix: str = "", suffix: str = "") -> str:
+        return prefix + unit * max(1, (size - len(prefix) - len(suffix)) // len(unit)) + suffix
+
+    return {
+        "quotes": fill("'"),
+        "double and single quotes": fill("\"'"),
+        "escaped quotes in a list": fill("\\'", "<think>x</think> <answer>['", "]</answer>"),
+        "escaped quotes, no list": fill("\\'", "<think>x</think> <answer>'"),
+        "backslashes": fill("\\", "<answer>['", "']</answer>"),
+        "open strings per line": fill("'a\n", "<answer>[", "]</answer>"),
+        "opening brackets": fill("[", "<answer>"),
+        "nested brackets": fill("[", "<answer>") [:size // 2] + "]" * (size // 2),
+        "think tags": fill("<think>"),
+        "closing think tags": fill("</think>"),
+        "answer tags": fill("<answer>"),
+        "whitespace": fill(" "),
+        "newlines in a think block": fill("\n", "<think>", "</think> <answer>x</answer>"),
+        "repeated CLS markers": fill(_CLS, "<think>", "</think> <answer>x</answer>"),
+        "repeated IR markers": fill(_IR, "<think>", "</think> <answer>x</answer>"),
+        "CLS marker and spaces": fill(" ", "<think>" + _CLS.split(" is:")[0] + " is"),
+        "IR marker and word": fill("w", "<think>I need to use the following "),
+        "paper split markers": fill(" answer answer: "),
+        "assistant": fill("assistant"),
+    }
+
+
+def adversarial_times(problem, spec) -> dict[str, dict[str, float]]:
+    """Seconds to parse and score each adversarial generation: strict and paper trace, strict direct."""
+    times = {}
+    for name, generation in adversarial_generations().items():
+        row = {}
+        for mode, kind in (("strict", "trace"), ("paper", "trace"), ("strict", "direct")):
+            clear_caches()
+            start = time.perf_counter()
+            score(problem, parse(generation), spec, mode, kind)
+            row[f"{mode} {kind}"] = time.perf_counter() - start
+        times[name] = row
+    return times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=os.environ.get("TRACEKD_DATA_DIR", "../shared/data"))
@@ -83,7 +136,7 @@ def main() -> None:
 
     def paper_rule():
         for p, generation in items:
-            official_score(parse(generation).answer, p.answers, p.question, p.units,
+            official_score(paper_answer_span(generation), p.answers, p.question, p.units,
                            takes_subject(p.meta["triple_element"], "paper"))
 
     paper_rate = args.n / best_of(args.repeat, paper_rule)
@@ -107,11 +160,15 @@ def main() -> None:
     print(f"paper answer-only rule (parse + official match):  {paper_rate:10,.0f} items/s")
     print(f"tracekd strict (parse, CLS, IR, answer, grounding): {strict_rate:10,.0f} items/s "
           f"(ratio {strict_rate / paper_rate:.2f}x the paper rule; target >= 10,000/s)")
-    print(f"tracekd statistics (3 pairs: counts, phi + 10k bootstrap CI, chi2, Yates, Fisher, 8 means + CIs): "
+    print(f"tracekd statistics (3 pairs: counts, phi + exact CI, chi2, Yates, Fisher, 8 means + CIs): "
           f"{stats_ms:.1f} ms (target < 50 ms)")
     print(f"lm-eval mcc aggregation: {mcc_once * 1000:.1f} ms once; bootstrap stderr {per_replicate * 1000:.2f} ms "
           f"per replicate -> {mcc_default_s:,.0f} s at the default 100,000 replicates "
           f"(measured on {args.mcc_replicates}); tracekd statistics are {mcc_default_s * 1000 / stats_ms:,.0f}x faster")
+    print(f"\nadversarial generations (~{ADVERSARIAL_BYTES / 1e6:.0f} MB each), seconds per item:")
+    print(f"{'input':28s} {'strict trace':>13s} {'paper trace':>12s} {'strict direct':>14s}")
+    for name, row in adversarial_times(problems[0], spec).items():
+        print(f"{name:28s} " + " ".join(f"{t:{w}.3f}" for t, w in zip(row.values(), (13, 12, 14), strict=True)))
 
 
 if __name__ == "__main__":

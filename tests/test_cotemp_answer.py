@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tracekd_ext.answer_rules import paper_answer_span
 from tracekd_ext.cotemp_answer import fact_entities, official_score, score_cotemp_answer, strict_score, takes_subject
 
 FACTS = (
@@ -33,7 +34,7 @@ def test_fact_entities_reads_both_sides_and_past_tense():
 
 def test_official_rule_deletes_a_gold_answer_contained_in_the_question_entity():
     golds = ("United Nations",)
-    assert not official_score("United Nations", golds, QUESTION, FACTS, subject=False).correct
+    assert not official_score(paper_answer_span("United Nations"), golds, QUESTION, FACTS, subject=False).correct
     assert strict_score("United Nations", golds, QUESTION, FACTS, subject=False).correct
     assert strict_score("It was the United Nations.", golds, QUESTION, FACTS, subject=False).correct
 
@@ -66,4 +67,4 @@ def test_paper_mode_uses_the_inverted_orientation():
     # S2_R1_O1: the original orientation reads subjects, so the wrong person counts against the answer;
     # the paper's inverted rule reads objects and never sees him.
     assert not score_cotemp_answer(answer, ("Bob Ray",), question, facts, "S2_R1_O1", "strict").correct
-    assert score_cotemp_answer(answer, ("Bob Ray",), question, facts, "S2_R1_O1", "paper").correct
+    assert score_cotemp_answer(paper_answer_span(answer), ("Bob Ray",), question, facts, "S2_R1_O1", "paper").correct

@@ -121,4 +121,4 @@ def test_paper_scoring_via_metadata(data_dir):
     # The paper's IR rule accepts the incorrect traces' irrelevant facts (strict: 6 of 10 right), and
     # the two answers without a think part are left out of the step metrics.
     assert out["results"]["cotemp_trace"]["ret_acc,none"] == 1.0
-    assert sum(s["ret_acc"] is not None for s in out["samples"]["cotemp_trace"]) == 8
+    assert sum("ret_acc" in s for s in out["samples"]["cotemp_trace"]) == 8  # undefined: left out

@@ -71,7 +71,10 @@ def with_ci(metric: dict) -> str:
 
 
 def phi_with_ci(pair: dict) -> str:
-    return "n/a" if pair["phi"] is None else f"{fmt(pair['phi'])} [{fmt(pair['phi_ci'][0])}, {fmt(pair['phi_ci'][1])}]"
+    if pair["phi"] is None:
+        return "n/a"
+    flag = "" if pair["phi_ci_reliable"] else "*"  # an expected cell count below 5
+    return f"{fmt(pair['phi'])} [{fmt(pair['phi_ci'][0])}, {fmt(pair['phi_ci'][1])}]{flag}"
 
 
 def expected_trace_row(summary: dict) -> dict[str, str]:

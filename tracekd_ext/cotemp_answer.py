@@ -10,11 +10,10 @@ survives), and text is compared after Unicode normalisation.
 from __future__ import annotations
 
 import re
-import string
 from functools import lru_cache
 
-from tracekd_ext.answer_rules import AnswerScore, exact_match_set
-from tracekd_ext.text import multiset_f1, normalize_answer
+from tracekd_ext.answer_rules import AnswerScore, exact_match_set, paper_list_score
+from tracekd_ext.text import normalize_answer
 from tracekd_ext.trace_parse import literal_strings
 
 # (marker that selects the relation, phrase between subject and object), in the official search order.
@@ -28,15 +27,23 @@ _RELATIONS = (
     ("work", "works for"),
     ("play", "plays for"),
 )
-_TEMPLATES = tuple(
-    (marker,
-     re.compile(rf"(.+?) {phrase} (.+?) from (.+?) to (.+?)\."),
-     re.compile(rf"(.+?) {phrase} (.+?) in (.+?)\."))
-    for marker, phrase in _RELATIONS
-)
-_MARKERS = re.compile("|".join(re.escape(marker) for marker, _ in _RELATIONS))
+
+
+def _templates(phrase: str) -> tuple[re.Pattern[str], ...]:
+    """The published templates of one relation, in their order: span (``from A to B.``), point
+    (``in A.``), open span (``from A``), bare (``X rel Y.``); ``holds the position of`` lists the point
+    template twice (kept: it changes nothing but the order is the published one)."""
+    span = re.compile(rf"(.+?) {phrase} (.+?) from (.+?) to (.+?)\.")
+    point = re.compile(rf"(.+?) {phrase} (.+?) in (.+?)\.")
+    open_span = re.compile(rf"(.+?) {phrase} (.+?) from (.+?)")
+    bare = re.compile(rf"(.+?) {phrase} (.+?)\.")
+    if phrase == "holds the position of":
+        return span, point, open_span, point, bare
+    return span, point, open_span, bare
+
+
+_TEMPLATES = tuple((marker, _templates(phrase)) for marker, phrase in _RELATIONS)
 _PRESENT_TENSE = ((" was ", " is "), (" held ", " holds "), (" worked ", " works "), (" played ", " plays "))
-_OFFICIAL_PUNCT = str.maketrans("", "", string.punctuation)
 
 
 def takes_subject(triple_element: str, orientation: str) -> bool:
@@ -55,60 +62,48 @@ def fact_entities(facts: tuple[str, ...], subject: bool) -> tuple[str, ...]:
 
 @lru_cache(maxsize=65536)
 def fact_pairs(facts: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-    """``(subject, object)``, lower-cased, of every fact that matches a relation template (official order)."""
+    """``(subject, object)``, lower-cased, of every fact that matches a relation template, as published:
+    the markers are tried in order on the fact as written (case-sensitive); the first one present turns
+    the fact into the present tense (kept for the later markers) and tries its templates in order with
+    ``re.match``; the first template that matches gives the pair, and when none does the next marker
+    present is tried."""
     found = []
     for fact in facts:
-        markers = set(_MARKERS.findall(fact))
-        if not markers:
-            continue
-        for old, new in _PRESENT_TENSE:
-            fact = fact.replace(old, new)
-        for marker, with_span, with_point in _TEMPLATES:
-            if marker not in markers:
+        for marker, templates in _TEMPLATES:
+            if marker not in fact:
                 continue
-            match = (" from " in fact and " to " in fact and with_span.match(fact)) or \
-                (" in " in fact and with_point.match(fact))
+            for old, new in _PRESENT_TENSE:
+                fact = fact.replace(old, new)
+            match = next((m for m in (t.match(fact) for t in templates) if m), None)
             if match:
                 found.append((match.group(1).lower(), match.group(2).lower()))
                 break
     return tuple(found)
 
 
-def _official_normalize(text: str) -> str:
-    return " ".join(text.lower().translate(_OFFICIAL_PUNCT).split())
-
-
-def _official_span(prediction: str) -> str:
-    prediction = prediction.lower()
-    if "answer the question based on" in prediction:
-        return prediction.split("answer the question based on")[0]
-    if " answer " in prediction:
-        return prediction.split(" answer ")[1]
-    return prediction
-
-
-def official_score(prediction: str, golds: tuple[str, ...], question: str, facts: tuple[str, ...],
+def official_score(span: str, golds: tuple[str, ...], question: str, facts: tuple[str, ...],
                    subject: bool) -> AnswerScore:
-    """The official matching as published, defects included (substring "in the question" test)."""
-    prediction = _official_span(prediction)
+    """The official matching as published, defects included, on the span the published extraction
+    gives (``answer_rules.paper_answer_span``).
+
+    Candidates: the facts' entities and the lower-cased golds, de-duplicated, longest first (ties in
+    first-seen order; the published code left them to set order). Each candidate found in the span is
+    removed from it; the first found that also occurs in the question (by substring) is dropped, the
+    others are predicted. Nothing predicted: the remaining span is the prediction.
+    """
     question = question.lower()
     lowered_golds = [g.lower() for g in golds]
-    candidates = sorted(set(fact_entities(facts, subject)) | set(lowered_golds), key=len, reverse=True)
-    predicted, skipped, hit = [], False, False
+    candidates = sorted(dict.fromkeys([*fact_entities(facts, subject), *lowered_golds]), key=len, reverse=True)
+    predicted, skipped = [], False
     for cand in candidates:
-        if cand not in prediction:
+        if cand not in span:
             continue
         if cand in question and not skipped:
             skipped = True
         else:
             predicted.append(cand)
-            hit = True
-        prediction = prediction.replace(cand, "")
-    if not hit:
-        predicted = [prediction]
-    pred = sorted({_official_normalize(p) for p in predicted})
-    gold = sorted({_official_normalize(g) for g in lowered_golds})
-    return AnswerScore(pred == gold, multiset_f1(pred, gold), tuple(pred))
+        span = span.replace(cand, "")
+    return paper_list_score(predicted or [span], lowered_golds)
 
 
 def _padded(text: str) -> str:
@@ -154,7 +149,8 @@ def strict_score(prediction: str, golds: tuple[str, ...], question: str, facts: 
 
 def score_cotemp_answer(prediction: str, golds: tuple[str, ...], question: str, facts: tuple[str, ...],
                         triple_element: str, mode: str) -> AnswerScore:
-    """Strict (default) or paper scoring of one CoTemp answer."""
+    """Strict (default) or paper scoring of one CoTemp answer: strict reads the answer part the parser
+    found, paper the span of the published extraction (``answer_rules.paper_answer_span``)."""
     if mode == "paper":
         return official_score(prediction, golds, question, facts, takes_subject(triple_element, "paper"))
     return strict_score(prediction, golds, question, facts, takes_subject(triple_element, "original"))

@@ -36,7 +36,11 @@ def summary_tables(summary: dict[str, Any], title: str = "") -> str:
         for pair, s in summary["pairs"].items():
             rows.append([f"{pair} vs answer", s["tt"], s["tf"], s["ft"], s["ff"], s["tt_share"],
                          s["p_answer_given_step"], s["p_answer_given_not_step"], s["phi"],
-                         f"[{fmt(s['phi_ci'][0])}, {fmt(s['phi_ci'][1])}]", s["chi2"], s["chi2_p"], s["fisher_p"]])
+                         f"[{fmt(s['phi_ci'][0])}, {fmt(s['phi_ci'][1])}]" + ("" if s["phi_ci_reliable"] else "*"),
+                         s["chi2"], s["chi2_p"], s["fisher_p"]])
         out.append(table(["pair", "TT", "TF", "FT", "FF", "TT/N", "P(a|s)", "P(a|~s)", "phi", "phi 95% CI",
                           "chi2", "p", "Fisher p"], rows))
+        if not all(s["phi_ci_reliable"] for s in summary["pairs"].values()):
+            out.append("* an expected cell count is below 5: a small table; the exact interval and Fisher's p "
+                       "hold, chi-square does not")
     return "\n\n".join(out)

@@ -17,7 +17,7 @@ from tracekd_ext.adapters import get_spec
 from tracekd_ext.adapters.options import as_bool
 from tracekd_ext.data_source import resolve_data_dir
 from tracekd_ext.errors import TracekdError
-from tracekd_ext.metrics import mean_defined, sample_values
+from tracekd_ext.metrics import sample_values
 from tracekd_ext.record import Problem
 from tracekd_ext.scoring import MODES, score
 from tracekd_ext.stats import chi_square, count_pairs, fisher_p, phi, share
@@ -127,11 +127,7 @@ def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, Any]:
     return sample_values(score_doc(doc, results[0] if results else ""), doc["kind"])
 
 
-# Aggregations (plain functions, referenced with !function; no lm-eval registration).
-def mean(items: list[float | None]) -> float:
-    return mean_defined(items)
-
-
+# Aggregations of the pair metrics (plain functions, referenced with !function; no lm-eval registration).
 def pair_phi(items: list) -> float:
     return phi(count_pairs(items))
 

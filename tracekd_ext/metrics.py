@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Sequence
 from operator import attrgetter
@@ -31,28 +30,22 @@ def _flag(value: bool | None) -> int | None:
 
 def sample_values(s: SampleScore, kind: str = "trace") -> dict[str, Any]:
     """The per-sample values lm-eval stores and aggregates (means, and pairs for the 2x2 statistics).
-    ``None`` marks an item that a metric does not cover."""
+
+    A mean-type metric that does not cover the item is left out: lm-eval accumulates only the metrics a
+    document returns, so its built-in ``mean`` (with its closed-form stderr) averages the covered items.
+    A pair metric is ``None`` there (its aggregation skips it)."""
     values: dict[str, Any] = {"parse_ok": int(s.parse_ok), "answer_acc": int(s.answer_correct),
                               "answer_f1": s.answer_f1}
     if kind == "direct":
         return values
-    values.update(cls_acc=_flag(s.cls_correct), ret_acc=_flag(s.ret_correct), ret_f1=s.ret_f1,
-                  trace_acc=_flag(s.trace_correct), grounded=_flag(s.grounded))
+    means = {"cls_acc": _flag(s.cls_correct), "ret_acc": _flag(s.ret_correct), "ret_f1": s.ret_f1,
+             "trace_acc": _flag(s.trace_correct), "grounded": _flag(s.grounded)}
+    values.update({name: value for name, value in means.items() if value is not None})
     steps = {"trace": s.trace_correct, "cls": s.cls_correct, "ret": s.ret_correct}
     for name, (pair, _) in PAIR_METRICS.items():
         step = steps[pair]
         values[name] = None if step is None else [int(step), int(s.answer_correct)]
     return values
-
-
-def defined(values: Sequence[Any]) -> list[Any]:
-    return [v for v in values if v is not None]
-
-
-def mean_defined(values: Sequence[float | None]) -> float:
-    """Mean over the items a metric covers (NaN if none); same arithmetic as lm-eval's ``mean``."""
-    kept = defined(values)
-    return sum(kept) / len(kept) if kept else math.nan
 
 
 # metric name -> SampleScore attribute, and whether its values are 0/1.
@@ -67,6 +60,7 @@ _PAIR_STEPS = {"trace": "trace_correct", "cls": "cls_correct", "ret": "ret_corre
 def summarize(scores: Sequence[SampleScore], kind: str = "trace", *, labels: Sequence[str] | None = None,
               replicates: int = 10_000) -> dict[str, Any]:
     """``n``, ``evaluated``, each metric's mean with a 95% CI, the pair statistics and ``by_label``.
+    ``replicates``: bootstrap resamples of the intervals of non-binary means (F1).
 
     Means use the same arithmetic, in the same order, as lm-eval's ``mean`` over the per-sample values.
     """
@@ -89,13 +83,13 @@ def _summary(scores: Sequence[SampleScore], kind: str, replicates: int) -> dict[
         attr, binary = _COLUMNS[name]
         column = columns[attr]
         kept = [v for v in column if v is not None] if None in column else column
-        mean, low, high = mean_interval(kept, binary=binary)
+        mean, low, high = mean_interval(kept, binary=binary, replicates=replicates)
         metrics[name] = {"mean": mean, "ci": [low, high], "n": len(kept)}
     out: dict[str, Any] = {"n": len(scores), "evaluated": sum(columns["evaluated"]), "metrics": metrics}
     if kind == "trace":
         steps = [columns[attr] for attr in _PAIR_STEPS.values()]
         cells = Counter(zip(*steps, columns["answer_correct"], strict=True))  # every pair's table in one pass
-        out["pairs"] = {pair: pair_statistics(_pair_counts(cells, k), replicates=replicates)
+        out["pairs"] = {pair: pair_statistics(_pair_counts(cells, k))
                         for k, pair in enumerate(_PAIR_STEPS)}
     return out
 

@@ -3,7 +3,10 @@ beyond caches of per-problem lookups.
 
 strict (default): exact label, cited set equal to the gold support, the dataset's answer rule,
 and whether the answer follows from the model's own citations (``grounded``).
-paper: the published evaluation, defects included, to reproduce the paper's numbers.
+paper: the published evaluation, defects included, to reproduce the paper's numbers. For CoTemp and
+bAbI its answer is read from the whole generation by the published extraction
+(``answer_rules.paper_answer_span``), the same for trace and answer-only (``*_direct``) tasks and for
+answer-only generations scored by a trace task.
 """
 
 from __future__ import annotations
@@ -12,12 +15,16 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from tracekd_ext.adapters.base import DatasetSpec
+from tracekd_ext.answer_rules import paper_answer_span
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.record import Problem
 from tracekd_ext.text import normalize_answer, precision_recall_f1, squash_spaces
 from tracekd_ext.trace_parse import ParsedTrace, literal_strings
 
 MODES = ("strict", "paper")
+# Datasets whose published evaluator reads the answer with the extraction cascade of SPEC 5 (CoTemp and its
+# synthetic twin, bAbI); MS MARCO's published rule is normalised exact match on the <answer> text.
+PUBLISHED_SPAN_DATASETS = frozenset({"cotemp", "synth", "babi"})
 KINDS = ("trace", "direct")
 
 
@@ -106,10 +113,11 @@ def cite(units: tuple[str, ...], ir_text: str) -> tuple[set[str], int]:
 
 
 def _strict(problem: Problem, parsed: ParsedTrace, spec: DatasetSpec, kind: str) -> SampleScore:
-    answer = spec.score_answer(problem, parsed.answer, "strict")
     if kind == "direct":
-        return SampleScore(bool(parsed.answer), False, None, None, None, None, None, None,
+        answer = spec.score_answer(problem, parsed.direct_answer, "strict")
+        return SampleScore(bool(parsed.direct_answer), False, None, None, None, None, None, None,
                            answer.correct, answer.f1, None, None, (), 0, answer.items)
+    answer = spec.score_answer(problem, parsed.answer, "strict")
     gold = _gold_steps(problem.units, problem.support, problem.answers)
     cls_ok = parsed.cls_label is not None and parsed.cls_label.casefold() == problem.label.casefold()
     cited, unmatched = cite(problem.units, parsed.ir_text) if parsed.ir_text is not None else (set(), 0)
@@ -128,11 +136,12 @@ def _strict(problem: Problem, parsed: ParsedTrace, spec: DatasetSpec, kind: str)
 
 
 def _paper(problem: Problem, parsed: ParsedTrace, spec: DatasetSpec, kind: str) -> SampleScore:
-    answer = spec.score_answer(problem, parsed.answer, "paper")
+    text = paper_answer_span(parsed.raw) if spec.name in PUBLISHED_SPAN_DATASETS else parsed.answer
+    answer = spec.score_answer(problem, text, "paper")
     close = parsed.raw.find("</think>")
     trace = parsed.raw[:close].replace("<think>", "").strip() if close >= 0 else ""
     if kind == "direct" or not trace:
-        return SampleScore(parsed.trace_format_ok if kind == "trace" else bool(parsed.answer), False, None, None,
+        return SampleScore(parsed.trace_format_ok if kind == "trace" else bool(parsed.direct_answer), False, None, None,
                            None, None, None, None, answer.correct, answer.f1, None, parsed.cls_label, (), 0,
                            answer.items)
     sentences = trace.split(".")

@@ -5,7 +5,6 @@ from tracekd_ext import lm_eval_glue as glue
 doc_to_text = glue.doc_to_text
 doc_to_target = glue.doc_to_target
 process_results = glue.process_results
-mean = glue.mean
 pair_phi = glue.pair_phi
 pair_chi2 = glue.pair_chi2
 pair_fisher_p = glue.pair_fisher_p

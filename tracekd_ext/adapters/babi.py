@@ -28,7 +28,7 @@ from typing import Any
 
 from tracekd_ext.adapters.base import DatasetSpec
 from tracekd_ext.adapters.options import as_bool
-from tracekd_ext.answer_rules import AnswerScore, exact_match_any, exact_match_set
+from tracekd_ext.answer_rules import AnswerScore, exact_match_set, paper_gated_match
 from tracekd_ext.errors import DataError, TracekdError
 from tracekd_ext.record import Problem
 from tracekd_ext.splits import in_sample, report_missing
@@ -290,15 +290,17 @@ def _file_problems(read: Callable[[str], tuple[str, str]], task: int, file_split
 
 
 def problem_from_raw(row: dict[str, Any], *, path: object = None, line: int | None = None) -> Problem:
-    """A predictions row with ``task`` (1-20, ``qaN`` or the name), ``story`` (the raw bAbI lines of the story
-    up to and including the question line, as one string or a list) and optionally ``split`` (default test)."""
-    for name in ("task", "story"):
-        if name not in row:
-            raise DataError("missing", path=path, line=line, field=name)
+    """A predictions row with ``task`` (1-20, ``qaN`` or the name; without it the ``label``, which names the
+    task one-to-one), ``story`` (the raw bAbI lines of the story up to and including the question line, as
+    one string or a list) and optionally ``split`` (default test)."""
+    if "task" not in row and "label" not in row:
+        raise DataError("missing (nor is there a 'label' naming the task)", path=path, line=line, field="task")
+    if "story" not in row:
+        raise DataError("missing", path=path, line=line, field="story")
     try:
-        (task,) = resolve_tasks([row["task"]])
+        (task,) = resolve_tasks([row["task"] if "task" in row else row["label"]])
     except TracekdError as err:
-        raise DataError(str(err), path=path, line=line, field="task") from None
+        raise DataError(str(err), path=path, line=line, field="task" if "task" in row else "label") from None
     story = row["story"]
     lines = story.splitlines() if isinstance(story, str) else [str(s) for s in story]
     file_split = str(row.get("split", "test"))
@@ -314,9 +316,10 @@ def problem_from_raw(row: dict[str, Any], *, path: object = None, line: int | No
 
 def score_babi_answer(problem: Problem, text: str, mode: str) -> AnswerScore:
     """Strict: normalised items compared as a set (qa8 lists), as an ordered list for paths (qa19, where
-    ``north`` counts as ``n``); paper: normalised exact match with the raw answer string."""
+    ``north`` counts as ``n``); paper (``text`` is the published extraction's span): the raw answer string
+    must occur in it, then normalised exact match."""
     if mode == "paper":
-        return exact_match_any(text, (str(problem.meta.get("answer") or ",".join(problem.answers)),))
+        return paper_gated_match(text, str(problem.meta.get("answer") or ",".join(problem.answers)))
     if problem.label == PATH_TASK:
         return _score_path(text, problem.answers)
     return exact_match_set(text.split(","), problem.answers)

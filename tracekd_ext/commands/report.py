@@ -10,9 +10,10 @@ from tracekd_ext.scoring import MODES
 
 DESCRIPTION = """Compare runs side by side. Each RUN is an lm-eval output folder (samples_*.jsonl with
 results_*.json, directly or in model-named subfolders: one run per subfolder; the newest samples file of each
-task is used), one samples file, or a `tracekd rescore --output` JSON (aggregates only: tables and figures,
-not the sample browser). Samples are re-scored from the saved generations, so --scoring switches between
-strict and paper scoring without rerunning any model.
+task is used), one samples file, a predictions JSONL file (generations from elsewhere: raw dataset fields,
+common records, or id + prediction with --data-dir; --task names their task), or a `tracekd rescore
+--output` JSON (aggregates only: tables and figures, not the sample browser). Samples are re-scored from the
+saved generations, so --scoring switches between strict and paper scoring without rerunning any model.
 
 Writes into DIR: report.md (one table per task and a pooled one, with 95% CIs, phi, chi-square and Fisher
 tests), report.json (every number behind it), confusion_{trace,cls,ret}.png (2x2 counts and row shares,
@@ -38,6 +39,10 @@ def add_parser(subparsers) -> None:
                         help="worker processes that score samples files in parallel, one file each (default 0: one per "
                              "CPU but one, so 1 on a 2-CPU machine; used only for inputs over 50 MB; on a busy "
                              "machine 1 is fastest)")
+    parser.add_argument("--task", help="task of predictions JSONL inputs (e.g. cotemp_trace); default: each "
+                        "line's dataset field or id prefix, scored as a trace task")
+    parser.add_argument("--data-dir", help="data folder for predictions that give only an id (else "
+                        "$TRACEKD_DATA_DIR, else the public source)")
     parser.add_argument("--title", default="tracekd report", help="title of report.md and report.html")
     parser.set_defaults(func=run)
 
@@ -56,11 +61,11 @@ def run(args: argparse.Namespace) -> int:
     except ImportError:
         raise TracekdError("tracekd report draws its figures with matplotlib: pip install 'tracekd[report]'") from None
     from tracekd_ext.report.build import build_report
-    from tracekd_ext.report.sources import parse_names
+    from tracekd_ext.report.sources import PredictionsOptions, parse_names
 
     jobs = args.jobs if args.jobs > 0 else default_jobs()
     files = build_report(args.runs, args.out, scoring=args.scoring, names=parse_names(args.name), title=args.title,
-                         jobs=jobs)
+                         jobs=jobs, reading=PredictionsOptions(args.task, args.data_dir))
     size_mb = files.html.stat().st_size / 1e6
     print(f"report of {files.runs} run(s), {files.samples} samples in {files.seconds:.1f} s:\n"
           f"  {files.markdown}\n  {files.html} ({size_mb:.1f} MB)\n  {files.json}\n"

@@ -18,6 +18,7 @@ from tracekd_ext.report.html_page import report_html
 from tracekd_ext.report.markdown import report_markdown
 from tracekd_ext.report.plots import report_figures
 from tracekd_ext.report.runs import Run, check_scoring, load_runs
+from tracekd_ext.report.sources import READ_AS_SAMPLES, PredictionsOptions
 from tracekd_ext.report.tables import runs_table, sections, task_order
 
 DEFAULT_TITLE = "tracekd report"
@@ -78,15 +79,16 @@ def write_report(runs: Sequence[Run], out_dir: str | Path, *, title: str = DEFAU
 
 def build_report(arguments: Sequence[str], out_dir: str | Path, *, scoring: str | None = None,
                  names: dict[str, str] | None = None, title: str = DEFAULT_TITLE, jobs: int = 1,
-                 progress: bool | None = None) -> ReportFiles:
+                 progress: bool | None = None, reading: PredictionsOptions = READ_AS_SAMPLES) -> ReportFiles:
     """Load, re-score and compare the runs named by ``arguments``; write the report into ``out_dir``.
-    ``jobs`` > 1 scores large samples files in worker processes (see ``runs.score_files``)."""
+    ``jobs`` > 1 scores large samples files in worker processes (see ``runs.score_files``); ``reading``
+    says how predictions JSONL inputs are read."""
     started = time.perf_counter()
     progress = sys.stderr.isatty() if progress is None else progress
     with Outputs(inputs=[a for a in arguments if Path(a).is_file()]) as outputs:
         out = outputs.folder(out_dir)  # checked before the runs are loaded
         outputs.claim(*(out / name for name in FIXED_FILES))
-        runs = load_runs(arguments, scoring=scoring, names=names, jobs=jobs, progress=progress)
+        runs = load_runs(arguments, scoring=scoring, names=names, jobs=jobs, progress=progress, reading=reading)
         return write_report(runs, out, title=title, started=started, outputs=outputs)
 
 

@@ -20,8 +20,16 @@ from typing import Any
 from tracekd_ext.errors import DataError, TracekdError
 from tracekd_ext.metrics import summarize
 from tracekd_ext.report.browser_data import BrowserPart, browser_part
-from tracekd_ext.report.sources import RunInput, chosen_label, find_inputs, name_keys, read_rescore_json
-from tracekd_ext.rescore import ScoredFile, load_scored, summarize_file
+from tracekd_ext.report.sources import (
+    READ_AS_SAMPLES,
+    PredictionsOptions,
+    RunInput,
+    chosen_label,
+    find_inputs,
+    name_keys,
+    read_rescore_json,
+)
+from tracekd_ext.rescore import ScoredFile, load_scored, summarize_file, task_from_filename
 from tracekd_ext.scoring import SampleScore
 
 PARALLEL_MIN_BYTES = 50_000_000  # below this much samples JSON, worker processes cost more than they save
@@ -62,9 +70,9 @@ class Run:
         return {t.scoring for t in self.tasks.values()}
 
 
-def _load_file(path: Path, scoring: str | None) -> ScoredFile:
+def _load_file(path: Path, scoring: str | None, reading: PredictionsOptions) -> ScoredFile:
     try:
-        return load_scored(path, None, scoring)
+        return load_scored(path, None if task_from_filename(path) else reading.task, scoring, data_dir=reading.data_dir)
     except DataError:
         raise
     except TracekdError as err:  # unknown task or dataset, mixed modes: say which file
@@ -72,9 +80,10 @@ def _load_file(path: Path, scoring: str | None) -> ScoredFile:
         raise TracekdError(message if message.startswith(str(path)) else f"{path}: {message}") from None
 
 
-def score_file(path: Path, scoring: str | None, replicates: int) -> TaskResult:
-    """Re-score one samples file and summarise it exactly as ``tracekd rescore`` does."""
-    scored = _load_file(path, scoring)
+def score_file(path: Path, scoring: str | None, replicates: int,
+               reading: PredictionsOptions = READ_AS_SAMPLES) -> TaskResult:
+    """Re-score one samples or predictions file and summarise it exactly as ``tracekd rescore`` does."""
+    scored = _load_file(path, scoring, reading)
     items = ScoredItems(path, [i.score for i in scored.items],
                         [f"{i.problem.dataset}:{i.problem.label}" for i in scored.items], browser_part(scored))
     return TaskResult(scored.task, scored.kind, scored.scoring, summarize_file(scored, replicates), items)
@@ -90,7 +99,8 @@ def _start_method() -> str:
 
 
 def score_files(paths: Sequence[Path], scoring: str | None, replicates: int, *, jobs: int = 1,
-                progress: bool = False, min_parallel_bytes: int = PARALLEL_MIN_BYTES) -> dict[Path, TaskResult]:
+                progress: bool = False, min_parallel_bytes: int = PARALLEL_MIN_BYTES,
+                reading: PredictionsOptions = READ_AS_SAMPLES) -> dict[Path, TaskResult]:
     """Score every samples file; with ``jobs`` > 1 in that many worker processes (one file each) when the
     files hold at least ``min_parallel_bytes``. Without fork, workers re-import the main module, so a script
     that calls this with ``jobs`` > 1 needs the usual ``if __name__ == "__main__":`` guard."""
@@ -101,14 +111,14 @@ def score_files(paths: Sequence[Path], scoring: str | None, replicates: int, *, 
     if workers > 1 and sum(p.stat().st_size for p in paths) >= min_parallel_bytes:
         context = multiprocessing.get_context(_start_method())
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            futures = {pool.submit(score_file, path, scoring, replicates): path for path in paths}
+            futures = {pool.submit(score_file, path, scoring, replicates, reading): path for path in paths}
             with tqdm(total=len(paths), desc="scoring samples files", unit="file", disable=not progress) as bar:
                 for future in as_completed(futures):
                     results[futures[future]] = future.result()
                     bar.update()
         return results
     for path in tqdm(paths, desc="scoring samples files", unit="file", disable=not progress):
-        results[path] = score_file(path, scoring, replicates)
+        results[path] = score_file(path, scoring, replicates, reading)
     return results
 
 
@@ -162,7 +172,8 @@ def check_scoring(runs: Sequence[Run]) -> str:
 
 
 def load_runs(arguments: Sequence[str], *, scoring: str | None = None, names: dict[str, str] | None = None,
-              replicates: int = 10_000, jobs: int = 1, progress: bool = True) -> list[Run]:
+              replicates: int = 10_000, jobs: int = 1, progress: bool = True,
+              reading: PredictionsOptions = READ_AS_SAMPLES) -> list[Run]:
     """Find, re-score and label every run; all runs must end up in one scoring mode. ``jobs``: worker
     processes for scoring (see :func:`score_files`)."""
     names = names or {}
@@ -174,7 +185,7 @@ def load_runs(arguments: Sequence[str], *, scoring: str | None = None, names: di
         raise TracekdError(f"--name given for '{sorted(unused)[0]}', which is none of the runs "
                            f"({', '.join(i.argument for i in inputs)})")
     paths = list(dict.fromkeys(path for run_input in inputs for path in run_input.sample_files))
-    scored = score_files(paths, scoring, replicates, jobs=jobs, progress=progress)
+    scored = score_files(paths, scoring, replicates, jobs=jobs, progress=progress, reading=reading)
     runs = [build_run(run_input, label, scoring, replicates, scored)
             for run_input, label in zip(inputs, labels, strict=True)]
     check_scoring(runs)

@@ -2,8 +2,10 @@
 
 A RUN argument is an lm-eval output folder (``samples_<task>_<date>.jsonl`` and ``results_<date>.json``,
 directly or in model-named subfolders: one run per subfolder; the newest samples file of each task), one
-samples file, or a ``tracekd rescore --output`` JSON (aggregates only). The default label is the model
-name that lm-eval recorded in ``results_*.json``, else the folder or file name; ``--name`` overrides it.
+samples file, a predictions JSONL file (generations from elsewhere, read as ``tracekd rescore`` reads
+them, with :class:`PredictionsOptions`), or a ``tracekd rescore --output`` JSON (aggregates only). The
+default label is the model name that lm-eval recorded in ``results_*.json``, else the folder or file name;
+``--name`` overrides it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,19 @@ from tracekd_ext.rescore import task_from_filename
 MODEL_ARG_KEYS = ("peft", "delta", "pretrained", "model", "path", "engine")
 SAMPLES_GLOB = "samples_*.jsonl"
 RESULTS_GLOB = "results_*.json"
+
+
+@dataclass(frozen=True)
+class PredictionsOptions:
+    """How predictions JSONL inputs are read (as by ``tracekd rescore``): ``task`` (e.g. ``cotemp_trace``;
+    else each line's ``dataset`` or id prefix, as a trace task) and ``data_dir`` for id-only lines. Files
+    whose name gives the task (lm-eval samples) keep their own."""
+
+    task: str | None = None
+    data_dir: str | None = None
+
+
+READ_AS_SAMPLES = PredictionsOptions()  # no task given: each line's dataset, or the samples file's own task
 
 
 @dataclass(frozen=True)

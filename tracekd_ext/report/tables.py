@@ -30,9 +30,10 @@ COLUMN_GUIDE = (
     "share of answers found in the units the model itself cited (items whose gold answer is in the gold units); "
     "TT/N: share of items with a correct step and a correct answer; P(answer | step) and P(answer | not step): "
     "answer accuracy when the step is right or wrong; phi: association of step and answer correctness with a "
-    "95% bootstrap interval; chi-square: Pearson's test of independence (df 1, no continuity correction), "
-    "p its p-value; Yates: with continuity correction; Fisher p: two-sided exact test. n/a: undefined "
-    "(no items, or a 2x2 table with an empty row or column)."
+    "95% interval from the exact conditional (Fisher) test, marked * when an expected cell count is below 5; "
+    "F1 means: 95% percentile bootstrap; chi-square: Pearson's test of independence (df 1, no continuity "
+    "correction), p its p-value; Yates: with continuity correction; Fisher p: two-sided exact test. n/a: "
+    "undefined (no items, or a 2x2 table with an empty row or column)."
 )
 
 
@@ -66,10 +67,16 @@ def metric_cell(summary: dict[str, Any], name: str) -> str:
     return "n/a" if metric is None else with_ci(metric["mean"], metric["ci"])
 
 
+def phi_cell(pair: dict[str, Any]) -> str:
+    """phi [CI], with ``*`` when the interval is flagged unreliable (an expected cell count below 5)."""
+    cell = with_ci(pair["phi"], pair["phi_ci"])
+    return cell if cell == "n/a" or pair.get("phi_ci_reliable", True) else f"{cell}*"
+
+
 def pair_cells(pair: dict[str, Any]) -> list[str]:
     """TT/N, P(answer | step), P(answer | not step), phi [CI], chi-square, p, Fisher p."""
     return [fmt(pair["tt_share"]), fmt(pair["p_answer_given_step"]), fmt(pair["p_answer_given_not_step"]),
-            with_ci(pair["phi"], pair["phi_ci"]), fmt(pair["chi2"]), fmt(pair["chi2_p"]), fmt(pair["fisher_p"])]
+            phi_cell(pair), fmt(pair["chi2"]), fmt(pair["chi2_p"]), fmt(pair["fisher_p"])]
 
 
 def summary_row(label: str, summary: dict[str, Any], kind: str) -> list[str]:
@@ -86,7 +93,7 @@ def pair_rows(label: str, summary: dict[str, Any]) -> list[list[str]]:
     for step, pair in summary["pairs"].items():
         rows.append([label, step, *(fmt(pair[c]) for c in ("tt", "tf", "ft", "ff", "n")),
                      fmt(pair["tt_share"]), fmt(pair["p_answer_given_step"]), fmt(pair["p_answer_given_not_step"]),
-                     with_ci(pair["phi"], pair["phi_ci"]), fmt(pair["chi2"]), fmt(pair["chi2_p"]),
+                     phi_cell(pair), fmt(pair["chi2"]), fmt(pair["chi2_p"]),
                      fmt(pair["chi2_yates"]), fmt(pair["chi2_yates_p"]), fmt(pair["fisher_p"])])
     return rows
 
