@@ -1,7 +1,7 @@
 """LoRA SFT throughput and model FLOP utilisation on one GPU, packing off vs on (prepared for a lent GPU).
 
 A randomly initialised model with Llama-3.2-1B's shapes (no download: the device has no network) is
-trained in bf16 with tracekd's own SFTConfig/LoRA settings (``train.trainer``: r 16 on all projections,
+trained in bf16 with tracekd's own SFTConfig/LoRA settings (``tracekd_train.trainer``: r 16 on all projections,
 completion-only loss, batch 4) on pre-tokenised synthetic examples whose lengths follow CoTemp SFT
 examples under a Llama-3 tokenizer (prompt 350-900 tokens, completion 40-160). Each mode runs
 ``--steps`` optimizer steps after ``--warmup`` untimed ones.
@@ -90,8 +90,8 @@ def run_mode(packing: bool, args: argparse.Namespace, shapes: dict, examples, ou
     from transformers import LlamaConfig, LlamaForCausalLM
     from trl import SFTTrainer
 
-    from train.config import config_from_values
-    from train.trainer import peft_config, sft_config
+    from tracekd_train.config import config_from_values
+    from tracekd_train.trainer import peft_config, sft_config
 
     cuda = torch.cuda.is_available()
     config = config_from_values({

@@ -45,7 +45,7 @@ def selected_configs(models: list[str] | None, datasets: list[str] | None, varia
 
 
 def config_values(path: Path) -> dict[str, Any]:
-    from train.config import read_yaml_config
+    from tracekd_train.config import read_yaml_config
 
     return read_yaml_config(path)
 

@@ -185,8 +185,8 @@ def test_report_md_escapes_raw_html_from_title_and_labels(tmp_path, capsys, good
 # --- training inputs -----------------------------------------------------------------------------------
 
 def test_binary_teacher_traces_is_one_line(tmp_path, capsys):
-    from train.teacher import load_teacher_traces
-    from train.teacher import main as teacher_main
+    from tracekd_train.teacher import load_teacher_traces
+    from tracekd_train.teacher import main as teacher_main
 
     binary = tmp_path / "traces.jsonl"
     binary.write_bytes(BINARY)

@@ -9,7 +9,7 @@ import pytest
 from tracekd_ext.cli import main
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.option_ranges import check, fraction, nonnegative_int, positive_int, probability, steps_limit
-from train.config import parse_config
+from tracekd_train.config import parse_config
 
 
 @pytest.mark.parametrize("bad", ["-1", "nan", "inf", "1.5", "x", True, None])

@@ -134,7 +134,7 @@ def test_rescore_and_data_export_respect_the_umask(tmp_path, capsys, good, data_
 
 def test_train_run_files_and_teacher_traces_respect_the_umask(tmp_path, umask_002):
     from tracekd_ext.jsonl import write_atomic, write_json_atomic  # what train/trainer.py writes run.json with
-    from train import teacher
+    from tracekd_train import teacher
 
     write_json_atomic(tmp_path / "run.json", {"a": 1})
     write_atomic(tmp_path / "dataset.jsonl", "{}\n")

@@ -12,9 +12,9 @@ from train_helpers import REPO, data_dir, tiny_model, trl_template
 
 from tracekd_ext.cli import main
 from tracekd_ext.errors import DataError, TracekdError
-from train.config import RunConfig, config_from_values, parse_config, read_yaml_config
-from train.eval_hint import eval_argv
-from train.trainer import prepare
+from tracekd_train.config import RunConfig, config_from_values, parse_config, read_yaml_config
+from tracekd_train.eval_hint import eval_argv
+from tracekd_train.trainer import prepare
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +73,7 @@ def test_help_and_parsing_never_import_trl():
         import sys
         sys.modules["trl"] = sys.modules["peft"] = None  # as if the train extra were not installed
         from tracekd_ext.cli import main
-        from train.deps import require_training_stack
+        from tracekd_train.deps import require_training_stack
         for argv in (["--help"], ["train", "--help"]):
             try:
                 main(argv)
@@ -182,7 +182,7 @@ def test_matrix_dry_run_prints_the_training_commands(capsys):
 def test_report_to_a_missing_logger_is_a_clear_error(monkeypatch):
     import importlib.util
 
-    from train.trainer import report_to_targets
+    from tracekd_train.trainer import report_to_targets
 
     assert report_to_targets(["none"]) == ["none"]
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)

@@ -14,10 +14,10 @@ from tracekd_ext.errors import DataError, TracekdError
 from tracekd_ext.lm_eval_glue import make_doc
 from tracekd_ext.scoring import score
 from tracekd_ext.trace_parse import parse
-from train.config import config_from_values
-from train.sft_data import BuildOptions, build_examples, build_sft_data, check_no_leakage
-from train.teacher import extract_from_samples, load_teacher_traces
-from train.teacher import main as teacher_main
+from tracekd_train.config import config_from_values
+from tracekd_train.sft_data import BuildOptions, build_examples, build_sft_data, check_no_leakage
+from tracekd_train.teacher import extract_from_samples, load_teacher_traces
+from tracekd_train.teacher import main as teacher_main
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +121,7 @@ def test_leakage_check_fires_on_a_planted_test_id(monkeypatch, spec, train_probl
         problems = list(real_load(data_dir, split, **options))
         return problems + real_load(data_dir, "test", **options)[:1] if split == "train" else problems
 
-    monkeypatch.setattr("train.sft_data.get_spec", lambda name: dataclasses.replace(spec, load=leaky_load))
+    monkeypatch.setattr("tracekd_train.sft_data.get_spec", lambda name: dataclasses.replace(spec, load=leaky_load))
     with pytest.raises(TracekdError, match=f"first: {test_ids[0]}"):
         build_sft_data(config())
 

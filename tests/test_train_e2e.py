@@ -10,8 +10,8 @@ import pytest
 from train_helpers import REPO, data_dir, smoke_args, tiny_model
 
 from tracekd_ext.cli import main
-from train.config import parse_config
-from train.trainer import build_trainer, merge_adapter, prepare, run
+from tracekd_train.config import parse_config
+from tracekd_train.trainer import build_trainer, merge_adapter, prepare, run
 
 pytestmark = pytest.mark.slow
 
@@ -71,7 +71,7 @@ def test_eval_loads_the_adapter_with_the_trained_prompt(evaluated_run, model_dir
     from transformers import AutoTokenizer
 
     from tracekd_ext.adapters import get_spec
-    from train.sft_data import BuildOptions, sft_example
+    from tracekd_train.sft_data import BuildOptions, sft_example
 
     argv = read_card(evaluated_run)["eval"]["argv"]
     assert argv[argv.index("--model_args") + 1] == f"pretrained={model_dir},peft={evaluated_run}"

@@ -7,8 +7,8 @@ from train_helpers import data_dir, tiny_model
 
 from tracekd_ext.cli import main
 from tracekd_ext.errors import TracekdError
-from train.config import parse_config
-from train.trainer import prepare
+from tracekd_train.config import parse_config
+from tracekd_train.trainer import prepare
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
-"""``python -m train`` / ``accelerate launch -m train``: the same options as ``tracekd train``."""
+"""``python -m tracekd_train`` / ``accelerate launch -m tracekd_train``: the same options as ``tracekd train``."""
 
 import sys
 
-from train.cli import main
+from tracekd_train.cli import main
 
-sys.exit(main(prog="python -m train"))
+sys.exit(main(prog="python -m tracekd_train"))

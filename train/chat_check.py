@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.jsonl import read_text
 from tracekd_ext.trace_parse import ANSWER_OPEN, THINK_CLOSE, THINK_OPEN
-from train.config import ModelArguments
+from tracekd_train.config import ModelArguments
 
 TRACE_DELIMITERS = (THINK_OPEN, THINK_CLOSE, ANSWER_OPEN)
 PINNED_DATE = "26 Jul 2024"  # the Llama 3 templates' own fallback date

@@ -1,12 +1,12 @@
-"""Command line of the training module: ``tracekd train ...``, ``python -m train ...`` and
-``accelerate launch -m train ...`` all end here."""
+"""Command line of the training module: ``tracekd train ...``, ``python -m tracekd_train ...`` and
+``accelerate launch -m tracekd_train ...`` all end here."""
 
 from __future__ import annotations
 
 import sys
 
 from tracekd_ext.errors import TracekdError
-from train.config import parse_config
+from tracekd_train.config import parse_config
 
 
 def main(argv: list[str] | None = None, prog: str = "tracekd train") -> int:
@@ -14,7 +14,7 @@ def main(argv: list[str] | None = None, prog: str = "tracekd train") -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         config = parse_config(argv, prog)
-        from train.trainer import run
+        from tracekd_train.trainer import run
 
         run(config)
     except TracekdError as err:

@@ -13,8 +13,8 @@ import shlex
 from typing import Any
 
 from tracekd_ext.task_registry import TASKS
-from train.config import RunConfig
-from train.sft_data import BuildOptions
+from tracekd_train.config import RunConfig
+from tracekd_train.sft_data import BuildOptions
 
 
 def eval_task(dataset: str, variant: str, with_instruction: bool) -> str | None:

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from tracekd_ext.data_source import resolve_data_dir
 from tracekd_ext.json_safe import json_safe
-from train.chat_check import template_sha256
-from train.eval_hint import eval_argv, eval_command
-from train.sft_data import ids_sha256
+from tracekd_train.chat_check import template_sha256
+from tracekd_train.eval_hint import eval_argv, eval_command
+from tracekd_train.sft_data import ids_sha256
 
 if TYPE_CHECKING:
-    from train.trainer import PreparedRun, ThroughputCallback
+    from tracekd_train.trainer import PreparedRun, ThroughputCallback
 
 PACKAGES = ("tracekd", "torch", "transformers", "trl", "peft", "accelerate", "datasets", "bitsandbytes", "lm_eval")
 

@@ -21,8 +21,8 @@ from tracekd_ext.data_source import resolve_data_dir
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.record import Problem
 from tracekd_ext.trace_format import PERTURBABLE_STEPS, render_prompt, render_target, wrap_trace
-from train.config import SFT_VARIANTS, RunConfig
-from train.teacher import load_teacher_traces
+from tracekd_train.config import SFT_VARIANTS, RunConfig
+from tracekd_train.teacher import load_teacher_traces
 
 Example = dict[str, Any]
 

@@ -3,7 +3,7 @@
 Two inputs are accepted: a traces JSONL (``{"id": ..., "trace": ...}`` per line) and an lm-eval samples
 file of a teacher run (``tracekd eval --model vllm|local-chat-completions ... --log_samples``), whose
 rows carry ``doc.id`` and the generation in ``filtered_resps[0]``; the think block of each generation
-is the trace. ``python -m train.teacher SAMPLES... --out traces.jsonl`` converts samples files.
+is the trace. ``python -m tracekd_train.teacher SAMPLES... --out traces.jsonl`` converts samples files.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def load_teacher_traces(path: str | Path) -> dict[str, str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m train.teacher",
+        prog="python -m tracekd_train.teacher",
         description="Extract teacher traces (the think block of each generation) from lm-eval samples files of "
                     "a tracekd trace task into a traces JSONL for --variant teacher --teacher-traces FILE.")
     parser.add_argument("samples", nargs="+", metavar="SAMPLES.jsonl")
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
             skipped += missing
         write_file(args.out, jsonl_text(rows), inputs=args.samples)
     except TracekdError as err:
-        print(f"train.teacher: error: {err}", file=sys.stderr)
+        print(f"tracekd_train.teacher: error: {err}", file=sys.stderr)
         return 2
     print(f"wrote {len(rows)} teacher traces to {args.out}; {len(skipped)} generations had no closed think block"
           + (f" (first: {', '.join(skipped[:5])})" if skipped else ""))

@@ -19,11 +19,11 @@ from transformers import TrainerCallback
 
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.jsonl import write_atomic, write_json_atomic
-from train.chat_check import TokenReport, check_examples, check_truncation, load_chat_template, template_kwargs
-from train.config import RunConfig
-from train.deps import GPU_EXTRA, require, require_training_stack
-from train.run_card import build_run_card, library_versions
-from train.sft_data import SFTData, build_sft_data
+from tracekd_train.chat_check import TokenReport, check_examples, check_truncation, load_chat_template, template_kwargs
+from tracekd_train.config import RunConfig
+from tracekd_train.deps import GPU_EXTRA, require, require_training_stack
+from tracekd_train.run_card import build_run_card, library_versions
+from tracekd_train.sft_data import SFTData, build_sft_data
 
 RUN_CARD = "run.json"
 RUN_START = "run_start.json"

@@ -16,6 +16,6 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from train.cli import main
+    from tracekd_train.cli import main
 
     return main(list(args.train_args) or ["--help"])
