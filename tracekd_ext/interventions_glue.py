@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from tracekd_ext.adapters import get_spec
+from tracekd_ext.adapters.options import as_bool
 from tracekd_ext.data_source import resolve_data_dir
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.interventions import PERTURB_SEED, check_condition, force, sample_values, score_intervention
-from tracekd_ext.lm_eval_glue import _as_bool, make_doc
+from tracekd_ext.lm_eval_glue import make_doc
 from tracekd_ext.record import Problem
 
 KIND = "intervene"
@@ -41,7 +42,7 @@ def load_docs(**metadata: Any) -> dict[str, Any]:
         raise TracekdError("intervention tasks need 'dataset' and 'condition' in their metadata")
     spec = get_spec(str(metadata["dataset"]))
     condition = check_condition(str(metadata["condition"]))
-    instruction = _as_bool(metadata.get("instruction", True))
+    instruction = as_bool("instruction", metadata.get("instruction", True))
     layout = str(metadata.get("think_layout", "inline"))
     seed = int(metadata.get("perturb_seed", PERTURB_SEED))
     data_dir = resolve_data_dir(metadata.get("data_dir"))
