@@ -8,14 +8,16 @@ from tracekd_ext.report.tables import COLUMN_GUIDE, Section, Table
 
 
 def report_markdown(*, title: str, subtitle: str, runs_table: Table, sections: Sequence[Section],
-                    figures: dict[str, str]) -> str:
-    """The whole document; ``figures`` maps PNG file names (next to report.md) to captions."""
+                    figures: dict[str, str], extra_sections: Sequence[str] = ()) -> str:
+    """The whole document; ``figures`` maps PNG file names (next to report.md) to captions;
+    ``extra_sections`` (ready Markdown, e.g. the Interventions section) follow the task sections."""
     parts = [f"# {title}", subtitle, runs_table.markdown()]
     for section in sections:
         parts.append(f"## {section.title}")
         parts += [table.markdown() for table in section.tables]
         if section.readings:
             parts.append("Tests of independence (step vs answer):\n\n" + "\n".join(f"- {r}" for r in section.readings))
+    parts += extra_sections
     parts.append("## Figures")
     parts += [f"![{name}]({name})\n\n*{caption}.*" for name, caption in figures.items()]
     parts += ["## Columns", COLUMN_GUIDE]
