@@ -1,8 +1,9 @@
 """What a report compares: runs (one model or variant each), re-scored from their saved generations.
 
 Intervention samples files (``<dataset>_intervene_<condition>``) are judged apart, per run
-(``report.intervention_samples``). Other samples files are re-scored with :func:`tracekd_ext.rescore.load_scored` and summarised with
-:func:`tracekd_ext.rescore.summarize_file`, so every number equals ``tracekd rescore`` on the same files.
+(``report.intervention_samples``). Other samples files are re-scored with
+:func:`tracekd_ext.rescore.load_scored` and summarised with :func:`tracekd_ext.rescore.summarize_file`,
+so every number equals ``tracekd rescore`` on the same files.
 Each file is scored in one call of :func:`score_file` (in a worker process when ``jobs`` > 1), which
 keeps what the report needs: the summary, the per-item scores for pooling, and the file's share of the
 sample browser as JSON text (cheap to send between processes).
