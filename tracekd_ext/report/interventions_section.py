@@ -83,8 +83,11 @@ def section_html(result: dict[str, Any], png: bytes) -> str:
 
 
 def section_figure(result: dict[str, Any]) -> bytes:
-    """The grouped bar chart as PNG."""
+    """The grouped bar chart as PNG; run labels are drawn literally (no mathtext: ``$x$`` stays ``$x$``)."""
+    from matplotlib import rc_context
+
     from tracekd_ext.interventions_report import accuracy_figure
     from tracekd_ext.report.plots import png_bytes
 
-    return png_bytes(accuracy_figure(result))
+    with rc_context({"text.parse_math": False, "text.usetex": False}):
+        return png_bytes(accuracy_figure(result))
