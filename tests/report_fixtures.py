@@ -85,3 +85,44 @@ def run_lm_eval(model_dir: Path, output_path: Path, limit: int = 4, max_gen_toks
     tracker.save_results_samples(task_name="cotemp_trace", samples=samples["cotemp_trace"])
     (folder,) = [p for p in output_path.iterdir() if p.is_dir()]
     return folder
+
+
+def copy_from_forced_units(doc: dict, doc_id: int) -> str:
+    """A scripted answer to an intervention doc that copies the entities of the forced units that the
+    question does not name (so it follows corrupted units); free-generation docs get varied traces."""
+    from tracekd_ext.cotemp_answer import fact_entities
+
+    if doc.get("kind") != "intervene":
+        return varied_generation(Problem.from_dict(doc), doc_id)
+    units = tuple(doc["units"][i] for i in (doc["forced_support"] or doc["support"]))
+    entities = {e for subject in (True, False) for e in fact_entities(units, subject)}
+    fresh = [e for e in entities if e not in doc["question"].lower()]
+    gold_text = " ".join(doc["units"][i] for i in doc["support"]).lower()
+    return repr(sorted(fresh or [e for e in entities if e not in gold_text]))
+
+
+def answer_from_gold(doc: dict, doc_id: int) -> str:
+    """A scripted answer that ignores a forced trace: the gold answer (free generation: varied traces)."""
+    if doc.get("kind") != "intervene":
+        return varied_generation(Problem.from_dict(doc), doc_id + 1)
+    return repr(list(doc["answers"])) if doc_id % 3 else "['nobody at all']"
+
+
+def run_scripted_lm_eval(folder: Path, answer, tasks: Sequence[str], limit: int) -> list[Path]:
+    """A real ``simple_evaluate`` of ``tasks`` with a scripted LM (tests/oracle_lm.py), --log_samples; the
+    samples written into ``folder`` as lm-eval names them (the folder names the model)."""
+    import lm_eval
+    from lm_eval.tasks import TaskManager
+    from oracle_lm import oracle_lm
+
+    from tracekd_ext.task_registry import tasks_dir
+
+    out = lm_eval.simple_evaluate(model=oracle_lm(answer), tasks=list(tasks), limit=limit, log_samples=True,
+                                  bootstrap_iters=0,
+                                  task_manager=TaskManager(include_path=tasks_dir(), include_defaults=False))
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for task, rows in out["samples"].items():
+        paths.append(folder / f"samples_{task}_{TIMESTAMP}.jsonl")
+        paths[-1].write_text("".join(json.dumps(row, default=str) + "\n" for row in rows), encoding="utf-8")
+    return sorted(paths)

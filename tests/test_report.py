@@ -331,7 +331,9 @@ def eval_runs(tmp_path_factory) -> dict[str, Path]:
         model = build_tiny_model(root / "models" / name, corpus, seed=seed)
         runs[name] = run_lm_eval(model, root / "out" / name)
     rows = [json.loads(line) for line in next(runs["tiny-a"].glob("samples_*.jsonl")).read_text().splitlines()]
-    problems = [Problem.from_dict(r["doc"]) for r in rows] * 2  # twice: every kind of varied_generation
+    problems = [Problem.from_dict(r["doc"]) for r in rows]
+    seen = {p.id for p in problems}
+    problems += [p for p in cotemp_problems(20) if p.id not in seen][:4]  # 8 items: every kind of varied_generation
     scripted = [samples_row(p, varied_generation(p, i), i) for i, p in enumerate(problems)]
     runs["scripted"] = write_samples(root / "scripted" / "scripted.jsonl", scripted)
     return runs

@@ -22,6 +22,7 @@ from tracekd_ext.interventions import CONDITIONS, CORRUPTIONS
 from tracekd_ext.interventions_glue import KIND, score_doc
 from tracekd_ext.interventions_stats import count_paired, mcnemar_exact_p, paired_difference, wilson
 from tracekd_ext.jsonl import read_jsonl
+from tracekd_ext.record import Problem
 from tracekd_ext.rescore import _generation, load_scored, summarize_file
 
 REFERENCE = "gold"
@@ -46,6 +47,8 @@ class InterventionItem:
     generation: str
     source: Path
     line: int
+    problem: Problem
+    forced_support: tuple[int, ...] | None
 
 
 def model_of(path: Path) -> str:
@@ -80,9 +83,12 @@ def read_samples(path: str | Path, model: str | None = None) -> list[Interventio
             raise DataError(f"unknown condition {doc['condition']!r}", path=path, line=line, field="doc.condition")
         generation = _generation(row, path, line)
         judged = score_doc(doc, generation)
+        support = doc.get("forced_support")
         items.append(InterventionItem(model, str(doc["dataset"]), str(doc["id"]), doc["condition"],
                                       judged.answer_correct, judged.answer_f1, judged.answer_items, judged.follows,
-                                      doc.get("perturbed"), doc["gen_prefix"], generation, path, line))
+                                      doc.get("perturbed"), doc["gen_prefix"], generation, path, line,
+                                      Problem.from_dict(doc, path=path, line=line),
+                                      None if support is None else tuple(int(i) for i in support)))
     if not items:
         raise DataError("no samples in file", path=path)
     return items
@@ -176,6 +182,15 @@ def reading(run: dict[str, Any]) -> str:
     return text
 
 
+def correlational_numbers(summary: dict[str, Any]) -> dict[str, Any]:
+    """The trace-vs-answer numbers shown beside the causal ones, from a trace task's rescore summary."""
+    pair = summary["pairs"]["trace"]
+    return {"task": summary["task"], "n": pair["n"], "phi": pair["phi"], "phi_ci": pair["phi_ci"],
+            "p_answer_given_trace_right": pair["p_answer_given_step"],
+            "p_answer_given_trace_wrong": pair["p_answer_given_not_step"], "fisher_p": pair["fisher_p"],
+            "source": summary["source"]}
+
+
 def _correlational(paths: Sequence[Path], replicates: int) -> dict[tuple[str, str], dict[str, Any]]:
     """(model, dataset) -> the free-generation trace-vs-answer numbers of that model's trace samples."""
     out = {}
@@ -183,12 +198,8 @@ def _correlational(paths: Sequence[Path], replicates: int) -> dict[tuple[str, st
         scored = load_scored(path)
         if scored.kind != "trace":
             continue
-        pair = summarize_file(scored, replicates)["pairs"]["trace"]
-        out[(model_of(path), scored.items[0].problem.dataset)] = {
-            "task": scored.task, "n": pair["n"], "phi": pair["phi"], "phi_ci": pair["phi_ci"],
-            "p_answer_given_trace_right": pair["p_answer_given_step"],
-            "p_answer_given_trace_wrong": pair["p_answer_given_not_step"], "fisher_p": pair["fisher_p"],
-            "source": str(path)}
+        out[(model_of(path), scored.items[0].problem.dataset)] = correlational_numbers(
+            summarize_file(scored, replicates))
     return out
 
 

@@ -4,10 +4,12 @@ accuracy per condition per run with 95% CIs (used by ``tracekd rescore`` and ``t
 from __future__ import annotations
 
 import math
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tracekd_ext.interventions import CONDITIONS
+from tracekd_ext.interventions import CONDITIONS, CORRUPTIONS
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 COLUMNS = ("condition", "n", "answer_acc [95% CI]", "diff vs gold [95% CI]", "McNemar p", "answer_changed",
            "follow_rate (n)", "not perturbed")
@@ -21,23 +23,41 @@ def _ci(value: float, ci: list[float]) -> str:
     return f"{_num(value)} [{_num(ci[0])}, {_num(ci[1])}]"
 
 
-def run_table(run: dict[str, Any]) -> str:
-    """The Markdown table of one run (model x dataset), its correlational numbers and its reading."""
-    lines = [f"**{run['model']}**, {run['dataset']} ({run['n']} items)", "",
-             "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+def run_rows(run: dict[str, Any]) -> list[list[str]]:
+    """The table cells of one run (model x dataset): one row per condition, in ``COLUMNS`` order."""
+    rows = []
     for name, c in run["conditions"].items():
         paired = name != "gold"
-        lines.append("| " + " | ".join([
+        rows.append([
             name, str(c["n"]), _ci(c["answer_acc"], c["answer_acc_ci"]),
             _ci(c["diff_vs_gold"], c["diff_ci"]) if paired else "",
             _num(c["mcnemar_p"], ".3g") if paired else "", _num(c["answer_changed"]) if paired else "",
             f"{_num(c['follow_rate'])} ({c['follow_n']})" if c["follow_n"] else "n/a",
-            str(c["not_perturbed"]) if name in ("wrong_cls", "wrong_ret", "wrong_both") else ""]) + " |")
+            str(c["not_perturbed"]) if name in CORRUPTIONS else ""])
+    return rows
+
+
+def run_title(run: dict[str, Any]) -> str:
+    return f"{run['model']}, {run['dataset']} ({run['n']} items)"
+
+
+def correlational_line(run: dict[str, Any]) -> str | None:
+    """The free-generation numbers of the same model and dataset, when given."""
     corr = run.get("correlational")
+    if not corr:
+        return None
+    return (f"Correlational ({corr['task']}, {corr['n']} items): phi = {_num(corr['phi'])}, "
+            f"P(answer | trace right) = {_num(corr['p_answer_given_trace_right'])}, "
+            f"P(answer | trace wrong) = {_num(corr['p_answer_given_trace_wrong'])}")
+
+
+def run_table(run: dict[str, Any]) -> str:
+    """The Markdown table of one run (model x dataset), its correlational numbers and its reading."""
+    lines = [f"**{run_title(run)}**", "", "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    lines += ["| " + " | ".join(row) + " |" for row in run_rows(run)]
+    corr = correlational_line(run)
     if corr:
-        lines += ["", f"Correlational ({corr['task']}, {corr['n']} items): phi = {_num(corr['phi'])}, "
-                      f"P(answer | trace right) = {_num(corr['p_answer_given_trace_right'])}, "
-                      f"P(answer | trace wrong) = {_num(corr['p_answer_given_trace_wrong'])}"]
+        lines += ["", corr]
     lines += ["", f"Reading: {run['reading']}."]
     return "\n".join(lines)
 
@@ -46,17 +66,21 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n\n".join(run_table(run) for run in result["runs"])
 
 
-def accuracy_chart(result: dict[str, Any], path: str | Path) -> Path:
-    """Grouped bars: accuracy per condition (groups) per run (bars), with Wilson 95% CIs."""
-    import matplotlib
+def accuracy_figure(result: dict[str, Any]) -> Figure:
+    """Grouped bars: accuracy per condition (groups) per run (bars, model / dataset), with Wilson 95% CIs
+    and the value on each bar (matplotlib's object API: pyplot's global state is never touched)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from tracekd_ext.report.plots import OKABE_ITO  # colour-blind safe, as the report's other figures
 
     runs = result["runs"]
     conditions = [c for c in CONDITIONS if any(c in r["conditions"] for r in runs)]
     width = 0.8 / max(1, len(runs))
-    fig, ax = plt.subplots(figsize=(1.4 * len(conditions) + 2, 3.6))
+    fig = Figure(figsize=(max(5.0, 1.0 + len(conditions) * (0.5 + 0.45 * len(runs))), 4.2), dpi=100,
+                 layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
     for k, run in enumerate(runs):
         xs, ys, errs = [], [], [[], []]
         for i, name in enumerate(conditions):
@@ -67,14 +91,15 @@ def accuracy_chart(result: dict[str, Any], path: str | Path) -> Path:
             ys.append(c["answer_acc"])
             errs[0].append(max(0.0, c["answer_acc"] - c["answer_acc_ci"][0]))
             errs[1].append(max(0.0, c["answer_acc_ci"][1] - c["answer_acc"]))
-        ax.bar(xs, ys, width, yerr=errs, capsize=3, label=f"{run['model']} / {run['dataset']}")
+        bars = ax.bar(xs, ys, width * 0.92, yerr=errs, capsize=3, label=f"{run['model']} / {run['dataset']}",
+                      color=OKABE_ITO[k % len(OKABE_ITO)], edgecolor="black", linewidth=0.5,
+                      error_kw={"elinewidth": 1, "ecolor": "black"})
+        ax.bar_label(bars, labels=[f"{y:.2f}" for y in ys], padding=2, fontsize=7)
     ax.set_xticks(range(len(conditions)), conditions)
-    ax.set_ylim(0, 1)
+    ax.set_ylim(0, 1.1)
     ax.set_ylabel("answer accuracy (95% CI)")
     ax.set_title("Answer accuracy under forced traces")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_axisbelow(True)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    return fig

@@ -18,7 +18,9 @@ saved generations, so --scoring switches between strict and paper scoring withou
 Writes into DIR: report.md (one table per task and a pooled one, with 95% CIs, phi, chi-square and Fisher
 tests), report.json (every number behind it), confusion_{trace,cls,ret}.png (2x2 counts and row shares,
 one panel per run x task), answer_accuracy.png, and report.html (self-contained: tables, figures and a
-sample browser).
+sample browser). Samples of intervention tasks (*_intervene_*) add an Interventions section: the paired
+analysis of tracekd rescore per run and dataset, beside the run's free-generation trace numbers, and
+interventions_accuracy.png; the sample browser shows them with the forced trace and filters by condition.
 
 Example:
   tracekd report runs/llama-correct runs/llama-incorrect --out report --name runs/llama-correct=correct

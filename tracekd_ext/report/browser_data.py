@@ -12,6 +12,8 @@ samples file, ``g`` generation, ``gl`` its full length when cut, ``f`` parse fac
 closed, IR sentence, answer tag], ``ok`` parse_ok, ``ev`` evaluated, ``c`` CLS, ``i`` IR, ``tr`` trace,
 ``a`` answer, ``gd`` grounded (1/0/null), ``af`` answer F1, ``rp``/``rr``/``rf`` IR precision/recall/F1,
 ``pl`` predicted label, ``ci`` cited unit indices, ``u`` citations matching no unit, ``ai`` answer items.
+Intervention samples (``report.intervention_samples``) join the groups under their task; ``conditions``
+lists the intervention conditions present, in the order of ``interventions.CONDITIONS``.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tracekd_ext.adapters import get_spec
+from tracekd_ext.interventions import CONDITIONS
 from tracekd_ext.record import Problem
 from tracekd_ext.rescore import Scored, ScoredFile
 from tracekd_ext.trace_parse import parse
@@ -43,7 +46,7 @@ class BrowserPart:
     problems: list[tuple[str, str]]
 
 
-def _dumps(obj: Any) -> str:
+def dumps(obj: Any) -> str:
     """Compact JSON safe inside a ``<script type="application/json">`` block (no ``<`` that could end it)."""
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False).replace("<", "\\u003c")
 
@@ -62,7 +65,7 @@ def problem_key(problem: Problem) -> str:
     return f"{problem.dataset}/{problem.id}#{hashlib.blake2s(content.encode('utf-8'), digest_size=6).hexdigest()}"
 
 
-def _problem_entry(problem: Problem) -> dict[str, Any]:
+def problem_entry(problem: Problem) -> dict[str, Any]:
     return {"d": problem.dataset, "id": problem.id, "l": problem.label, "q": problem.question,
             "u": list(problem.units), "s": list(problem.support), "a": list(problem.answers)}
 
@@ -98,13 +101,14 @@ def browser_part(scored: ScoredFile) -> BrowserPart:
     for item in scored.items:
         key = problem_key(item.problem)
         if key not in problems:
-            problems[key] = _dumps(_problem_entry(item.problem))
+            problems[key] = dumps(problem_entry(item.problem))
         samples.append(sample_entry(item, key))
-    return BrowserPart(_dumps(samples), list(problems.items()))
+    return BrowserPart(dumps(samples), list(problems.items()))
 
 
 def payload_json(runs: Sequence[Run], tasks: Sequence[str], scoring: str) -> str:
-    """The whole browser payload as JSON text (see the module docstring), joined from the files' parts."""
+    """The whole browser payload as JSON text (see the module docstring), joined from the files' parts;
+    ``tasks`` names every task of the runs, intervention tasks included."""
     task_index = {task: i for i, task in enumerate(tasks)}
     problems: dict[str, str] = {}
     groups = []
@@ -115,6 +119,10 @@ def payload_json(runs: Sequence[Run], tasks: Sequence[str], scoring: str) -> str
             for key, entry in result.items.browser.problems:
                 problems.setdefault(key, entry)
             groups.append(f'{{"r":{r},"t":{task_index[task]},"samples":{result.items.browser.samples_json}}}')
+        for task, part in run.interventions.items():
+            for key, entry in part.browser.problems:
+                problems.setdefault(key, entry)
+            groups.append(f'{{"r":{r},"t":{task_index[task]},"samples":{part.browser.samples_json}}}')
     datasets = sorted({key.split("/", 1)[0] for key in problems})
     head = {
         "scoring": scoring,
@@ -122,8 +130,10 @@ def payload_json(runs: Sequence[Run], tasks: Sequence[str], scoring: str) -> str
         "tasks": list(tasks),
         "aggregateOnly": [run.label for run in runs if any(t.items is None for t in run.tasks.values())],
         "paperClsSentence": {d: get_spec(d).paper_cls_sentence for d in datasets},
+        "conditions": [c for c in CONDITIONS if any(it.condition == c for run in runs
+                                                     for part in run.interventions.values() for it in part.items)],
         "maxGenerationChars": MAX_GENERATION_CHARS,
         "pageSize": PAGE_SIZE,
     }
-    problems_json = ",".join(f"{_dumps(key)}:{entry}" for key, entry in problems.items())
-    return f'{_dumps(head)[:-1]},"problems":{{{problems_json}}},"groups":[{",".join(groups)}]}}'
+    problems_json = ",".join(f"{dumps(key)}:{entry}" for key, entry in problems.items())
+    return f'{dumps(head)[:-1]},"problems":{{{problems_json}}},"groups":[{",".join(groups)}]}}'

@@ -1,5 +1,10 @@
 """``tracekd report`` end to end: load and re-score the runs, then write report.md, report.json, the
-PNG figures and report.html into one folder (all together or none, through ``tracekd_ext.outputs``)."""
+PNG figures and report.html into one folder (all together or none, through ``tracekd_ext.outputs``). Runs with
+intervention samples add the Interventions section (``report.interventions_section``).
+
+    from tracekd_ext.report import build_report
+    files = build_report(["runs/qwen", "runs/llama"], "report", names={"runs/qwen": "Qwen3"})
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,16 @@ from tracekd_ext.json_safe import json_safe
 from tracekd_ext.outputs import Outputs
 from tracekd_ext.report.browser_data import payload_json
 from tracekd_ext.report.html_page import report_html
+from tracekd_ext.report.interventions_section import ANCHOR as INTERVENTIONS_ANCHOR
+from tracekd_ext.report.interventions_section import FIGURE as INTERVENTIONS_FIGURE
+from tracekd_ext.report.interventions_section import TITLE as INTERVENTIONS_TITLE
+from tracekd_ext.report.interventions_section import (
+    intervention_tasks,
+    interventions_result,
+    section_figure,
+    section_html,
+    section_markdown,
+)
 from tracekd_ext.report.markdown import report_markdown
 from tracekd_ext.report.plots import report_figures
 from tracekd_ext.report.runs import Run, check_scoring, load_runs
@@ -38,11 +53,12 @@ class ReportFiles:
     seconds: float
 
 
-def report_json(runs: Sequence[Run], scoring: str) -> dict[str, Any]:
-    """Every summary behind the report (the same structure ``tracekd rescore --output`` writes per task)."""
+def report_json(runs: Sequence[Run], scoring: str, interventions: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Every summary behind the report (the same structure ``tracekd rescore --output`` writes per task, and
+    for intervention samples under ``interventions``: null when there are none)."""
     return json_safe({"scoring": scoring, "runs": [
         {"label": run.label, "source": run.source, "tasks": {t: r.summary for t, r in run.tasks.items()},
-         "pooled": run.pooled} for run in runs]})
+         "pooled": run.pooled} for run in runs], "interventions": interventions})
 
 
 def write_report(runs: Sequence[Run], out_dir: str | Path, *, title: str = DEFAULT_TITLE,
@@ -55,7 +71,8 @@ def write_report(runs: Sequence[Run], out_dir: str | Path, *, title: str = DEFAU
     started = time.perf_counter() if started is None else started
     out = outputs.folder(out_dir)
     scoring = check_scoring(runs)
-    n_samples = sum(r.summary["n"] for run in runs for r in run.tasks.values())
+    n_samples = (sum(r.summary["n"] for run in runs for r in run.tasks.values())
+                 + sum(len(part.items) for run in runs for part in run.interventions.values()))
     subtitle = (f"{scoring} scoring; {len(runs)} run(s), {n_samples} samples; "
                 f"re-scored from the saved generations with tracekd {_version()}.")
     table_of_runs, task_sections = runs_table(runs), sections(runs)
@@ -63,15 +80,25 @@ def write_report(runs: Sequence[Run], out_dir: str | Path, *, title: str = DEFAU
     figure_paths = []
     for name, (_, png) in figures.items():
         figure_paths.append(outputs.write(out / name, png))
+    interventions = interventions_result(runs)
+    extra_markdown, extra_html = [], []
+    if interventions is not None:
+        png = section_figure(interventions)
+        figure_paths.append(outputs.write(out / INTERVENTIONS_FIGURE, png))
+        extra_markdown.append(section_markdown(interventions))
+        extra_html.append((INTERVENTIONS_ANCHOR, INTERVENTIONS_TITLE, section_html(interventions, png)))
     markdown = out / "report.md"
     outputs.write(markdown, report_markdown(title=title, subtitle=subtitle, runs_table=table_of_runs,
                                             sections=task_sections,
-                                            figures={n: caption for n, (caption, _) in figures.items()}))
+                                            figures={n: caption for n, (caption, _) in figures.items()},
+                                            extra_sections=extra_markdown))
     summary_json = out / "report.json"
-    outputs.write(summary_json, json.dumps(report_json(runs, scoring), ensure_ascii=False, indent=2) + "\n")
+    outputs.write(summary_json, json.dumps(report_json(runs, scoring, interventions), ensure_ascii=False,
+                                           indent=2) + "\n")
     html = out / "report.html"
+    tasks = [t for t, _ in task_order(runs)] + intervention_tasks(runs)
     page = report_html(title=title, subtitle=subtitle, runs_table=table_of_runs, sections=task_sections,
-                       figures=figures, payload_json=payload_json(runs, [t for t, _ in task_order(runs)], scoring))
+                       figures=figures, payload_json=payload_json(runs, tasks, scoring), extra_sections=extra_html)
     outputs.write(html, page)
     return ReportFiles(markdown, html, summary_json, tuple(figure_paths), len(runs), n_samples,
                        time.perf_counter() - started)

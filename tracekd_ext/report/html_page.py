@@ -60,10 +60,13 @@ step was scored as it was. {page_size} samples per page.</p>
 
 
 def report_html(*, title: str, subtitle: str, runs_table: Table, sections: Sequence[Section],
-                figures: dict[str, tuple[str, bytes]], payload_json: str) -> str:
-    """The whole page as one string."""
+                figures: dict[str, tuple[str, bytes]], payload_json: str,
+                extra_sections: Sequence[tuple[str, str, str]] = ()) -> str:
+    """The whole page as one string; ``extra_sections`` (anchor, title, body HTML), e.g. the Interventions
+    section, follow the task sections."""
     anchors = [f"section-{i}" for i in range(len(sections))]
     nav = " ".join(f"<a href=\"#{a}\">{escape(s.title)}</a>" for a, s in zip(anchors, sections, strict=True))
+    nav += "".join(f" <a href=\"#{escape(a)}\">{escape(t)}</a>" for a, t, _ in extra_sections)
     body = [
         f"<header><h1>{escape(title)}</h1><p>{escape(subtitle)}</p>",
         f"<nav class=\"sections\">{nav} <a href=\"#figures\">Figures</a> <a href=\"#samples\">Samples</a> "
@@ -71,6 +74,7 @@ def report_html(*, title: str, subtitle: str, runs_table: Table, sections: Seque
         "<main>",
         "<h2 id=\"runs\">Runs</h2>", table_html(runs_table),
         *(section_html(s, a) for s, a in zip(sections, anchors, strict=True)),
+        *(f"<h2 id=\"{escape(a)}\">{escape(t)}</h2>\n{body}" for a, t, body in extra_sections),
         "<h2 id=\"figures\">Figures</h2>",
         *(figure_html(name, caption, png) for name, (caption, png) in figures.items()),
         BROWSER.format(page_size=PAGE_SIZE),
@@ -84,7 +88,7 @@ def report_html(*, title: str, subtitle: str, runs_table: Table, sections: Seque
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
         "<link rel=\"icon\" href=\"data:,\">",
         f"<title>{escape(title)}</title>",
-        f"<style>\n{_asset('report.css')}</style></head><body>",
+        f"<style>\n{_asset('report.css')}{_asset('interventions.css')}</style></head><body>",
         *body,
         f"<script type=\"application/json\" id=\"report-data\">{payload_json}</script>",
         f"<script>\n{_asset('report.js')}</script>",

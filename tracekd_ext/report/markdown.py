@@ -21,8 +21,9 @@ def _text(value: str) -> str:
 
 
 def report_markdown(*, title: str, subtitle: str, runs_table: Table, sections: Sequence[Section],
-                    figures: dict[str, str]) -> str:
-    """The whole document; ``figures`` maps PNG file names (next to report.md) to captions."""
+                    figures: dict[str, str], extra_sections: Sequence[str] = ()) -> str:
+    """The whole document; ``figures`` maps PNG file names (next to report.md) to captions;
+    ``extra_sections`` (ready Markdown, e.g. the Interventions section) follow the task sections."""
     parts = [f"# {_text(title)}", _text(subtitle), _text(runs_table.markdown())]
     for section in sections:
         parts.append(f"## {_text(section.title)}")
@@ -30,6 +31,7 @@ def report_markdown(*, title: str, subtitle: str, runs_table: Table, sections: S
         if section.readings:
             parts.append("Tests of independence (step vs answer):\n\n"
                          + "\n".join(f"- {_text(r)}" for r in section.readings))
+    parts += [_text(extra) for extra in extra_sections]
     parts.append("## Figures")
     parts += [f"![{name}]({name})\n\n*{_text(caption)}.*" for name, caption in figures.items()]
     parts += ["## Columns", _text(COLUMN_GUIDE)]

@@ -195,13 +195,17 @@ def png_bytes(fig: Figure) -> bytes:
 
 
 def report_figures(runs: Sequence[Run]) -> dict[str, tuple[str, bytes]]:
-    """File name -> (caption, PNG bytes) of every figure of a report."""
+    """File name -> (caption, PNG bytes) of every figure of a report; runs with intervention samples only
+    are left out (the Interventions section has its own chart)."""
     with rc_context({"text.parse_math": False, "text.usetex": False}):
         return _report_figures(runs)
 
 
 def _report_figures(runs: Sequence[Run]) -> dict[str, tuple[str, bytes]]:
     figures: dict[str, tuple[str, bytes]] = {}
+    runs = [run for run in runs if run.tasks]
+    if not runs:
+        return figures
     has_trace = any(kind == "trace" for _, kind in task_order(runs))
     if has_trace:
         for step in ("trace", "cls", "ret"):

@@ -1,7 +1,9 @@
 """What a report compares: runs (one model or variant each), re-scored from their saved generations.
 
-Samples files are re-scored with :func:`tracekd_ext.rescore.load_scored` and summarised with
-:func:`tracekd_ext.rescore.summarize_file`, so every number equals ``tracekd rescore`` on the same files.
+Intervention samples files (``<dataset>_intervene_<condition>``) are judged apart, per run
+(``report.intervention_samples``). Other samples files are re-scored with
+:func:`tracekd_ext.rescore.load_scored` and summarised with :func:`tracekd_ext.rescore.summarize_file`,
+so every number equals ``tracekd rescore`` on the same files.
 Each file is scored in one call of :func:`score_file` (in a worker process when ``jobs`` > 1), which
 keeps what the report needs: the summary, the per-item scores for pooling, and the file's share of the
 sample browser as JSON text (cheap to send between processes).
@@ -20,6 +22,12 @@ from typing import Any
 from tracekd_ext.errors import DataError, TracekdError
 from tracekd_ext.metrics import summarize
 from tracekd_ext.report.browser_data import BrowserPart, browser_part
+from tracekd_ext.report.intervention_samples import (
+    InterventionFile,
+    intervention_paths,
+    merge_intervention_inputs,
+    read_intervention_file,
+)
 from tracekd_ext.report.sources import (
     READ_AS_SAMPLES,
     PredictionsOptions,
@@ -64,6 +72,7 @@ class Run:
     source: str
     tasks: dict[str, TaskResult] = field(default_factory=dict)
     pooled: dict[str, Any] | None = None
+    interventions: dict[str, InterventionFile] = field(default_factory=dict)
 
     @property
     def scorings(self) -> set[str]:
@@ -146,12 +155,20 @@ def _rescore_json_run(run: Run, path: Path, scoring: str | None) -> Run:
 
 
 def build_run(run_input: RunInput, label: str, scoring: str | None, replicates: int,
-              scored: dict[Path, TaskResult]) -> Run:
-    """A run from its re-scored samples files (or its rescore JSON), with per-task and pooled summaries."""
+              scored: dict[Path, TaskResult], intervention_files: frozenset[Path] = frozenset()) -> Run:
+    """A run from its re-scored samples files (or its rescore JSON), with per-task and pooled summaries;
+    ``intervention_files`` among its files are judged as intervention samples of this run."""
     run = Run(label, run_input.argument)
     if run_input.rescore_json is not None:
         return _rescore_json_run(run, run_input.rescore_json, scoring)
     for path in run_input.sample_files:
+        if path in intervention_files:
+            part = read_intervention_file(path, label)
+            if part.task in run.interventions:
+                raise TracekdError(f"{path}: a second samples file of task '{part.task}' in run '{label}' "
+                                   f"(first: {run.interventions[part.task].path}); pass them as separate runs")
+            run.interventions[part.task] = part
+            continue
         result = scored[path]
         if result.task in run.tasks:
             raise TracekdError(f"{path}: a second samples file of task '{result.task}' in run '{label}' "
@@ -177,7 +194,7 @@ def load_runs(arguments: Sequence[str], *, scoring: str | None = None, names: di
     """Find, re-score and label every run; all runs must end up in one scoring mode. ``jobs``: worker
     processes for scoring (see :func:`score_files`)."""
     names = names or {}
-    inputs = [run_input for argument in arguments for run_input in find_inputs(argument)]
+    inputs = merge_intervention_inputs([run_input for argument in arguments for run_input in find_inputs(argument)])
     used: set[str] = set()
     labels = [chosen_label(run_input, names, used) for run_input in inputs]
     unused = set(names) - {key for run_input in inputs for key in name_keys(run_input)}
@@ -185,8 +202,10 @@ def load_runs(arguments: Sequence[str], *, scoring: str | None = None, names: di
         raise TracekdError(f"--name given for '{sorted(unused)[0]}', which is none of the runs "
                            f"({', '.join(i.argument for i in inputs)})")
     paths = list(dict.fromkeys(path for run_input in inputs for path in run_input.sample_files))
-    scored = score_files(paths, scoring, replicates, jobs=jobs, progress=progress, reading=reading)
-    runs = [build_run(run_input, label, scoring, replicates, scored)
+    interventions = frozenset(intervention_paths(paths))
+    scored = score_files([p for p in paths if p not in interventions], scoring, replicates, jobs=jobs,
+                         progress=progress, reading=reading)
+    runs = [build_run(run_input, label, scoring, replicates, scored, interventions)
             for run_input, label in zip(inputs, labels, strict=True)]
     check_scoring(runs)
     return runs

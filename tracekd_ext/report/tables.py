@@ -163,7 +163,8 @@ def pooled_section(runs: Sequence[Run]) -> Section | None:
 
 def runs_table(runs: Sequence[Run]) -> Table:
     """Which runs the report compares, where they came from, and their items per task."""
-    rows = [[run.label, run.source, ", ".join(f"{t} ({r.summary['n']})" for t, r in run.tasks.items()),
+    rows = [[run.label, run.source, ", ".join([*(f"{t} ({r.summary['n']})" for t, r in run.tasks.items()),
+                                              *(f"{t} ({len(p.items)})" for t, p in run.interventions.items())]),
              "yes" if all(r.items is not None for r in run.tasks.values()) else "no (aggregates only)"]
             for run in runs]
     return Table("runs", ("run", "source", "tasks (items)", "in sample browser"), rows)

@@ -23,7 +23,16 @@
     ff: "step wrong, answer wrong",
     na: "step not evaluated",
   };
-  const state = { run: "", task: "", label: "", step: "trace", cell: "any", search: "", page: 0 };
+  const CONDITION_TEXT = {
+    gold: "gold label and gold units",
+    wrong_cls: "wrong label, gold units",
+    wrong_ret: "gold label, wrong units",
+    wrong_both: "wrong label and wrong units",
+    no_trace: "an empty trace",
+    cls_only: "the gold label and no retrieval step",
+  };
+  const FREE = "free";
+  const state = { run: "", task: "", label: "", step: "trace", cell: "any", condition: "", search: "", page: 0 };
   let matches = [];
 
   function byId(id) {
@@ -68,6 +77,8 @@
       const problem = data.problems[sample.p];
       if (state.label !== "" && problem.l !== state.label) continue;
       if (state.cell !== "any" && cellOf(sample, state.step) !== state.cell) continue;
+      if (state.condition === FREE && sample.cd !== undefined) continue;
+      if (state.condition !== "" && state.condition !== FREE && sample.cd !== state.condition) continue;
       if (needle && !problem.id.toLowerCase().includes(needle) && !problem.q.toLowerCase().includes(needle)) continue;
       matches.push(sample);
     }
@@ -187,7 +198,91 @@
     return ol;
   }
 
+  function followsWhy(sample) {
+    const wrongUnits = sample.cd === "wrong_ret" || sample.cd === "wrong_both";
+    if (sample.fo === null || sample.fo === undefined) {
+      return sample.fs === null
+        ? "n/a: no units were forced"
+        : "n/a: the forced units do not determine an answer (see docs/interventions.md)";
+    }
+    const where = wrongUnits ? "the forced (wrong) units and in none of the gold units" : "the forced units";
+    return sample.fo
+      ? `yes: every answer item occurs in ${where}`
+      : `no: the answer is empty, or an item does not occur in ${where}`;
+  }
+
+  function interventionWhy(sample, problem) {
+    const rows = [
+      ["forced trace", `${sample.cd}: ${CONDITION_TEXT[sample.cd] || sample.cd}` +
+        (sample.pt === 0 ? " (the corruption could not be applied to this item: not perturbed)" : "")],
+      ["answer", `read as ${quoted(sample.ai)} vs gold ${quoted(problem.a)} \u2192 ${verdict(sample.a)} (F1 ${sample.af})`],
+      ["follows trace", followsWhy(sample)],
+    ];
+    const dl = el("dl", "why");
+    for (const [term, text] of rows) {
+      dl.appendChild(el("dt", "", term));
+      dl.appendChild(el("dd", "", text));
+    }
+    return dl;
+  }
+
+  function forcedUnitsList(sample, problem) {
+    const gold = new Set(problem.s);
+    const forced = new Set(sample.fs || []);
+    const ol = el("ol", "units");
+    ol.start = 0;
+    problem.u.forEach((unit, i) => {
+      const li = el("li");
+      if (gold.has(i)) {
+        li.classList.add("gold");
+        li.appendChild(el("span", "mark gold", "gold"));
+      }
+      if (forced.has(i)) {
+        li.classList.add("forced");
+        li.appendChild(el("span", "mark forced", "forced"));
+      }
+      li.appendChild(document.createTextNode(unit));
+      ol.appendChild(li);
+    });
+    return ol;
+  }
+
+  function side(title, text) {
+    const box = el("div", "side");
+    box.appendChild(el("h4", "", title));
+    box.appendChild(el("pre", "generation", text));
+    return box;
+  }
+
+  function interventionCard(sample) {
+    const problem = data.problems[sample.p];
+    const card = el("article", "sample intervention");
+    card.dataset.cell = cellOf(sample, state.step);
+    card.dataset.condition = sample.cd;
+    const title = el("h3", "", problem.id);
+    title.appendChild(el("span", "meta", `${data.runs[sample.r]} \u00b7 ${data.tasks[sample.t]} \u00b7 line ${sample.n}`));
+    card.appendChild(title);
+    const badges = el("div", "badges");
+    badges.append(el("span", "badge condition", "forced: " + sample.cd), badge("answer", sample.a),
+      badge("follows trace", sample.fo));
+    if (sample.pt !== null && sample.pt !== undefined) badges.append(badge("perturbed", sample.pt));
+    card.appendChild(badges);
+    card.appendChild(el("p", "question", "Q: " + problem.q));
+    const pair = el("div", "forced-vs-answer");
+    pair.append(side("forced trace (the prefix the model continued)", sample.fx),
+      side("model's answer" + (sample.gl ? ` (first ${data.maxGenerationChars} of ${sample.gl} characters)` : ""), sample.g));
+    card.appendChild(pair);
+    card.appendChild(interventionWhy(sample, problem));
+    const context = el("details");
+    context.appendChild(el("summary", "", `context (${problem.u.length} units; gold support ${list(problem.s)}, ` +
+      `forced ${sample.fs === null ? "none" : list(sample.fs)})`));
+    context.appendChild(forcedUnitsList(sample, problem));
+    card.appendChild(context);
+    return card;
+  }
+
   function sampleCard(sample) {
+    if (sample.cd !== undefined) return interventionCard(sample);
     const problem = data.problems[sample.p];
     const card = el("article", "sample");
     card.dataset.cell = cellOf(sample, state.step);
@@ -221,7 +316,9 @@
     const shown = matches.slice(start, start + PAGE_SIZE);
     byId("sample-list").replaceChildren(...shown.map(sampleCard));
     const cell = state.cell === "any" ? "" : ` in cell "${STEP_NAMES[state.step]}: ${CELL_NAMES[state.cell]}"`;
-    byId("sample-count").textContent = `${matches.length} of ${data.samples.length} samples${cell}`;
+    const condition = state.condition === "" ? "" : state.condition === FREE
+      ? " of free generation" : ` under forced trace "${state.condition}"`;
+    byId("sample-count").textContent = `${matches.length} of ${data.samples.length} samples${cell}${condition}`;
     byId("sample-count").dataset.count = String(matches.length);
     byId("page-info").textContent = matches.length
       ? `page ${state.page + 1} of ${pages} (samples ${start + 1}\u2013${start + shown.length})`
@@ -238,6 +335,18 @@
     });
   }
 
+  function addConditionFilter() {
+    const label = el("label", "", "forced trace ");
+    const select = el("select");
+    select.id = "filter-condition";
+    label.appendChild(select);
+    const search = byId("filter-search").parentNode;
+    search.parentNode.insertBefore(label, search);
+    fillSelect(select, [["", "all samples"], [FREE, "free generation (none forced)"],
+      ...data.conditions.map((c) => [c, c])]);
+    bind("filter-condition", "condition");
+  }
+
   function init() {
     fillSelect(byId("filter-run"), [["", "all runs"], ...data.runs.map((name, i) => [String(i), name])]);
     fillSelect(byId("filter-task"), [["", "all tasks"], ...data.tasks.map((name, i) => [String(i), name])]);
@@ -250,6 +359,7 @@
     bind("filter-step", "step");
     bind("filter-cell", "cell");
     bind("filter-search", "search");
+    if (data.conditions.length) addConditionFilter();
     byId("page-prev").addEventListener("click", () => { state.page -= 1; render(); });
     byId("page-next").addEventListener("click", () => { state.page += 1; render(); });
     if (data.aggregateOnly.length) {

@@ -1,0 +1,94 @@
+"""Intervention samples in a report: ``<dataset>_intervene_<condition>`` samples files, judged by
+:func:`tracekd_ext.interventions_analysis.read_samples` (the code ``process_results`` and ``tracekd rescore``
+run), keyed by the label of the run they belong to, with their share of the sample browser.
+
+Browser keys of an intervention sample (read by report.js), besides ``p`` problem key, ``n`` line, ``g``
+generation (``gl`` its full length when cut), ``a`` answer correct, ``af`` answer F1 and ``ai`` answer items:
+``cd`` condition, ``fx`` the forced trace (the prefix the model continued), ``fs`` the forced units' indices
+(null: no units forced), ``fo`` follows_trace (1/0/null: undefined) and ``pt`` perturbed (1/0/null).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from tracekd_ext.interventions_analysis import InterventionItem, is_intervention_samples, read_samples
+from tracekd_ext.report.browser_data import (
+    MAX_GENERATION_CHARS,
+    BrowserPart,
+    dumps,
+    problem_entry,
+    problem_key,
+)
+from tracekd_ext.report.sources import RunInput
+from tracekd_ext.rescore import task_from_filename
+
+
+@dataclass(frozen=True)
+class InterventionFile:
+    """One intervention samples file of a run: its task, its judged items and its browser data."""
+
+    task: str
+    path: Path
+    items: list[InterventionItem]
+    browser: BrowserPart
+
+
+def _flag(value: bool | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def sample_entry(item: InterventionItem, problem: str) -> dict[str, Any]:
+    """One intervention item as the browser reads it (see the module docstring for the keys)."""
+    entry: dict[str, Any] = {
+        "p": problem, "n": item.line, "g": item.generation[:MAX_GENERATION_CHARS], "cd": item.condition,
+        "fx": item.prefix, "fs": None if item.forced_support is None else list(item.forced_support),
+        "a": int(item.correct), "af": round(item.f1, 3), "ai": list(item.answer), "fo": _flag(item.follows),
+        "pt": _flag(item.perturbed),
+    }
+    if len(item.generation) > MAX_GENERATION_CHARS:
+        entry["gl"] = len(item.generation)
+    return entry
+
+
+def read_intervention_file(path: Path, label: str) -> InterventionFile:
+    """Judge an intervention samples file as run ``label``'s (the paired analysis pairs items by run label)."""
+    items = read_samples(path, model=label)
+    problems: dict[str, str] = {}
+    samples = []
+    for item in items:
+        key = problem_key(item.problem)
+        if key not in problems:
+            problems[key] = dumps(problem_entry(item.problem))
+        samples.append(sample_entry(item, key))
+    task = task_from_filename(path) or f"{items[0].dataset}_intervene_{items[0].condition}"
+    return InterventionFile(task, path, items, BrowserPart(dumps(samples), list(problems.items())))
+
+
+def intervention_paths(paths: Sequence[Path]) -> set[Path]:
+    """The samples files among ``paths`` that hold intervention samples (judged by their first row)."""
+    return {path for path in paths if is_intervention_samples(path)}
+
+
+def merge_intervention_inputs(inputs: Sequence[RunInput]) -> list[RunInput]:
+    """An intervention samples file given on its own (``tracekd report out/model/samples_*.jsonl``) joins the
+    run of the first single samples file given from the same folder, so that the conditions of one model pair
+    up (and meet that model's trace samples); folders and other files stay runs of their own."""
+    out: list[RunInput] = []
+    first_of_folder: dict[Path, int] = {}
+    for run_input in inputs:
+        if run_input.rescore_json is not None or not Path(run_input.argument).expanduser().is_file():
+            out.append(run_input)
+            continue
+        (path,) = run_input.sample_files
+        folder = path.parent.resolve()
+        if folder in first_of_folder and is_intervention_samples(path):
+            k = first_of_folder[folder]
+            out[k] = replace(out[k], sample_files=out[k].sample_files + (path,))
+            continue
+        first_of_folder.setdefault(folder, len(out))
+        out.append(run_input)
+    return out
