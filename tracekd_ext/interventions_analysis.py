@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from tracekd_ext.errors import DataError, TracekdError
+from tracekd_ext.files.read import read_jsonl
 from tracekd_ext.interventions import CONDITIONS, CORRUPTIONS
 from tracekd_ext.interventions_glue import KIND, score_doc
 from tracekd_ext.interventions_stats import count_paired, mcnemar_exact_p, paired_difference, wilson
-from tracekd_ext.jsonl import read_jsonl
 from tracekd_ext.record import Problem
 from tracekd_ext.rescore import _generation, load_scored, summarize_file
 

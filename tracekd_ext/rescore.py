@@ -18,7 +18,7 @@ from typing import Any
 from tracekd_ext.adapters import DATASETS, get_spec
 from tracekd_ext.data_source import resolve_data_dir
 from tracekd_ext.errors import DataError, TracekdError
-from tracekd_ext.jsonl import read_jsonl
+from tracekd_ext.files.read import read_jsonl
 from tracekd_ext.metrics import summarize
 from tracekd_ext.record import RECORD_FIELDS, Problem
 from tracekd_ext.scoring import SampleScore, score

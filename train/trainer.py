@@ -18,7 +18,7 @@ from typing import Any
 from transformers import TrainerCallback
 
 from tracekd_ext.errors import TracekdError
-from tracekd_ext.jsonl import write_atomic, write_json_atomic
+from tracekd_ext.files.read import write_atomic, write_json_atomic
 from tracekd_train.chat_check import TokenReport, check_examples, check_truncation, load_chat_template, template_kwargs
 from tracekd_train.config import RunConfig
 from tracekd_train.deps import GPU_EXTRA, require, require_training_stack

@@ -235,7 +235,7 @@ def _cyclic_gc_paused() -> Iterator[None]:
 
 def public_archive() -> Path:
     """The official v1.2 archive, downloaded once into the user's cache (checksum-verified)."""
-    from tracekd_ext.download import cached_download
+    from tracekd_ext.files.cache import cached_download
 
     try:
         return cached_download(ARCHIVE_URL, "babi/tasks_1-20_v1-2.tar.gz", ARCHIVE_SHA256)

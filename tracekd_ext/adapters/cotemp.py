@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 
 from tracekd_ext.adapters.base import DatasetSpec
+from tracekd_ext.adapters.cotemp_answer import score_cotemp_answer
 from tracekd_ext.adapters.options import as_choice
 from tracekd_ext.answer_rules import AnswerScore
-from tracekd_ext.cotemp_answer import score_cotemp_answer
 from tracekd_ext.errors import DataError, TracekdError
-from tracekd_ext.jsonl import read_jsonl
+from tracekd_ext.files.read import read_jsonl
 from tracekd_ext.record import Problem
 from tracekd_ext.splits import in_sample, report_missing
 

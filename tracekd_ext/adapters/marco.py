@@ -28,7 +28,7 @@ from tracekd_ext.adapters.options import as_bool, as_choice
 from tracekd_ext.answer_rules import AnswerScore, exact_match_any
 from tracekd_ext.default_model import cache_dir
 from tracekd_ext.errors import DataError, TracekdError
-from tracekd_ext.jsonl import read_jsonl, write_jsonl_atomic
+from tracekd_ext.files.read import read_jsonl, write_jsonl_atomic
 from tracekd_ext.record import Problem
 from tracekd_ext.splits import LOG, SPLIT_SEED, in_sample, report_missing
 

@@ -20,9 +20,9 @@ from typing import Any
 
 from tracekd_ext.default_model import DEFAULT_MODEL, resolve_model
 from tracekd_ext.errors import TracekdError
+from tracekd_ext.files.read import write_json_atomic
 from tracekd_ext.formatting import summary_tables
 from tracekd_ext.json_safe import json_safe
-from tracekd_ext.jsonl import write_json_atomic
 from tracekd_ext.metrics import PAIR_METRICS, STEP_METRICS
 from tracekd_ext.option_ranges import nonnegative_int, positive_int
 from tracekd_ext.rescore import load_scored, summarize_files

@@ -1,5 +1,5 @@
 """``tracekd report`` end to end: load and re-score the runs, then write report.md, report.json, the
-PNG figures and report.html into one folder (all together or none, through ``tracekd_ext.outputs``). Runs with
+PNG figures and report.html into one folder (all together or none, through ``tracekd_ext.files.outputs``). Runs with
 intervention samples add the Interventions section (``report.interventions_section``).
 
     from tracekd_ext.report import build_report
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tracekd_ext.files.outputs import Outputs
 from tracekd_ext.json_safe import json_safe
-from tracekd_ext.outputs import Outputs
 from tracekd_ext.report.browser_data import payload_json
 from tracekd_ext.report.html_page import report_html
 from tracekd_ext.report.interventions_section import ANCHOR as INTERVENTIONS_ANCHOR

@@ -1,5 +1,5 @@
 """Reading the user's text and JSON-lines files with errors that name the file and line, and writing JSON(L)
-outputs through ``tracekd_ext.outputs``.
+outputs through ``tracekd_ext.files.outputs``.
 
 Text enters tracekd here: a file that cannot be read, or is not UTF-8 (a binary file), is a ``DataError``
 naming the file and line, and a lone surrogate that a JSON escape produced (``"\\ud800"``, which no UTF-8
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tracekd_ext.errors import DataError
-from tracekd_ext.outputs import write_file
+from tracekd_ext.files.outputs import write_file
 
 _ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -86,7 +86,7 @@ def json_text(obj: Any) -> str:
 
 
 def write_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write one output file (see ``tracekd_ext.outputs``: atomic, never through a planted link)."""
+    """Write one output file (see ``tracekd_ext.files.outputs``: atomic, never through a planted link)."""
     write_file(path, text)
 
 
