@@ -18,8 +18,8 @@ from tracekd_ext.adapters.base import DatasetSpec
 from tracekd_ext.answer_rules import paper_answer_span
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.record import Problem
-from tracekd_ext.text import normalize_answer, precision_recall_f1, squash_spaces
-from tracekd_ext.trace_parse import ParsedTrace, literal_strings
+from tracekd_ext.text import literal_strings, normalize_answer, precision_recall_f1, squash_spaces
+from tracekd_ext.trace_parse import ParsedTrace
 
 MODES = ("strict", "paper")
 # Datasets whose published evaluator reads the answer with the extraction cascade of SPEC 5 (CoTemp and its

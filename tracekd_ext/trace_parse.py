@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import re
 from dataclasses import dataclass
 
@@ -15,15 +14,9 @@ _CLS_MARKER = re.compile(
     re.IGNORECASE,
 )
 _IR_MARKER = re.compile(r"I need to use the following \w+ to answer the question\s*:", re.IGNORECASE)
-MAX_LITERAL_CHARS = 200_000
 # A chat-role header line left at the start by decoding with special tokens skipped: decoding residue.
 _ROLE_HEADER = re.compile(r"\s*(?:<\|im_start\|>[ \t]*assistant[ \t]*\n?|<\|assistant\|>[ \t]*\n?"
                           r"|assistant[ \t]*(?::[ \t]*\n?|\n|\Z))", re.IGNORECASE)
-_QUOTE = re.compile("['\"]")
-# A string literal's body after its opening quote: plain characters or escape pairs, possessive (no
-# backtracking), stopping at the first unescaped quote of its kind, a line end or a lone backslash.
-_STRING_BODY = {quote: re.compile(rf"(?:[^{quote}\\\n]|\\.)*+") for quote in "'\""}
-_PLAIN_STRING = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"")
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,76 +103,3 @@ def parse(generation: object) -> ParsedTrace:
     if spans and not think_closed:
         direct_answer = parse(text.replace(THINK_OPEN, "")).answer
     return ParsedTrace(raw, bool(spans), think_closed, think, cls_label, ir_text, answer, open_at >= 0, direct_answer)
-
-
-def _eval_literal(source: str) -> object:
-    try:
-        return ast.literal_eval(source)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return None
-
-
-def _string_tokens(source: str) -> list[tuple[int, int]]:
-    """Spans of the quoted string literals in ``source``, left to right, in one pass.
-
-    A quote that opens no literal (no closing quote before the line end) is skipped, and so is every
-    quote of its kind up to where that scan stopped: those are escaped inside the failed scan, and a
-    scan from them would stop at the same place. Each character is scanned at most once per quote kind.
-    Without any backslash one regex pass does the same: a failed scan stops at the first line end, and
-    no other quote of its kind lies before it.
-    """
-    if "\\" not in source:  # no escapes: a failed scan ends at the line end, so the regex stays linear
-        return [m.span() for m in _PLAIN_STRING.finditer(source)]
-    tokens, failed_until = [], {"'": -1, '"': -1}
-    pos = 0
-    while (found := _QUOTE.search(source, pos)) is not None:
-        start, quote = found.start(), found.group()
-        if start < failed_until[quote]:
-            pos = start + 1
-            continue
-        end = _STRING_BODY[quote].match(source, start + 1).end()
-        if end < len(source) and source[end] == quote:
-            tokens.append((start, end + 1))
-            pos = end + 1
-        else:
-            failed_until[quote] = end
-            pos = start + 1
-    return tokens
-
-
-def _is_list_frame(pieces: list[str]) -> bool:
-    """Whether the text around string tokens is exactly a list's brackets and separating commas."""
-    if len(pieces) == 1:
-        return pieces[0][1:-1].strip() == ""
-    first, last = "".join(pieces[0].split()), "".join(pieces[-1].split())
-    return first == "[" and last in ("]", ",]") and all(p.strip() == "," for p in pieces[1:-1])
-
-
-def literal_strings(text: str) -> list[str] | None:
-    """The strings of a Python list literal in ``text`` (``['a', 'b']``), or ``None`` if there is none.
-
-    A list of plain quoted strings (the trace format's own output) is read without compiling; anything
-    else goes through ``ast.literal_eval``. Linear in the length of ``text``.
-    """
-    start, end = text.find("["), text.rfind("]")
-    if start < 0 or end <= start or end - start > MAX_LITERAL_CHARS:
-        return None
-    source = text[start:end + 1]
-    tokens = _string_tokens(source)
-    bounds = [0, *(i for span in tokens for i in span), len(source)]
-    pieces = [source[bounds[i]:bounds[i + 1]] for i in range(0, len(bounds), 2)]  # "[", ", ", ..., "]"
-    if _is_list_frame(pieces):
-        items = []
-        for token in (source[a:b] for a, b in tokens):
-            if "\\" in token:
-                value = _eval_literal(token)
-                if not isinstance(value, str):
-                    return None
-                items.append(value)
-            else:
-                items.append(token[1:-1])
-        return items
-    value = _eval_literal(source)
-    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
-        return list(value)
-    return None

@@ -13,8 +13,7 @@ import re
 from functools import lru_cache
 
 from tracekd_ext.answer_rules import AnswerScore, exact_match_set, paper_list_score
-from tracekd_ext.text import normalize_answer
-from tracekd_ext.trace_parse import literal_strings
+from tracekd_ext.text import literal_strings, normalize_answer
 
 # (marker that selects the relation, phrase between subject and object), in the official search order.
 _RELATIONS = (
