@@ -18,7 +18,7 @@ from typing import Any
 from transformers import TrainerCallback
 
 from tracekd_ext.errors import TracekdError
-from tracekd_ext.files.read import write_atomic, write_json_atomic
+from tracekd_ext.files.outputs import write_file, write_json
 from tracekd_train.chat_check import TokenReport, check_examples, check_truncation, load_chat_template, template_kwargs
 from tracekd_train.config import RunConfig
 from tracekd_train.deps import GPU_EXTRA, require, require_training_stack
@@ -274,14 +274,14 @@ def run(config: RunConfig, callbacks: Sequence[Any] = ()) -> dict[str, Any] | No
     check_method_requirements(config)
     prepared = prepare(config)
     if out is not None and config.data.save_dataset and is_main_process():
-        write_atomic(out / DATASET_FILE, prepared.data.jsonl())
+        write_file(out / DATASET_FILE, prepared.data.jsonl())
     if config.train.dry_run:
         return None
     data_sha256 = prepared.data.sha256()
     if resume_from is not None:
         _check_resumed_data(out, data_sha256)
     elif is_main_process():
-        write_json_atomic(out / RUN_START, {"data_sha256": data_sha256, "config": config.to_dict(),
+        write_json(out / RUN_START, {"data_sha256": data_sha256, "config": config.to_dict(),
                                             "versions": library_versions()})
     throughput = ThroughputCallback()
     trainer = build_trainer(prepared, [*callbacks, throughput])
@@ -293,7 +293,7 @@ def run(config: RunConfig, callbacks: Sequence[Any] = ()) -> dict[str, Any] | No
     merged = merge_adapter(config, out, prepared.tokenizer) if config.train.merge else None
     card = build_run_card(prepared, trainer, result, throughput, resume_from, merged,
                           wall_seconds=time.perf_counter() - started)
-    write_json_atomic(out / RUN_CARD, card)
+    write_json(out / RUN_CARD, card)
     training = card["training"]
     print(f"tracekd train: done: {training['global_step']} steps, final loss {training['final_loss']}, "
           f"{training['tokens_per_second'] or 0:.0f} tokens/s; wrote {out / RUN_CARD}")

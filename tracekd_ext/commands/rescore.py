@@ -6,8 +6,7 @@ import argparse
 from pathlib import Path
 
 from tracekd_ext.errors import TracekdError
-from tracekd_ext.files.outputs import Outputs
-from tracekd_ext.files.read import json_text, jsonl_text
+from tracekd_ext.files.outputs import Outputs, json_text, jsonl_text
 from tracekd_ext.formatting import summary_tables
 from tracekd_ext.interventions_analysis import is_intervention_samples
 from tracekd_ext.json_safe import json_safe
