@@ -11,7 +11,6 @@ import json
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,28 +18,17 @@ from transformers import TrainerCallback
 
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.files.outputs import write_file, write_json
-from tracekd_train.chat_check import TokenReport, check_examples, check_truncation, load_chat_template, template_kwargs
+from tracekd_train.chat_check import check_examples, check_truncation, load_chat_template, template_kwargs
 from tracekd_train.config import RunConfig
 from tracekd_train.deps import GPU_EXTRA, require, require_training_stack
+from tracekd_train.prepared import PreparedRun
 from tracekd_train.run_card import build_run_card, library_versions
-from tracekd_train.sft_data import SFTData, build_sft_data
+from tracekd_train.sft_data import build_sft_data
 
 RUN_CARD = "run.json"
 RUN_START = "run_start.json"
 DATASET_FILE = "sft_train.jsonl"
 MERGED_DIR = "merged"
-
-
-@dataclass
-class PreparedRun:
-    """Everything decided before the trainer exists: data, tokenizer, template variables, token counts."""
-
-    config: RunConfig
-    data: SFTData
-    tokenizer: Any
-    template_vars: dict[str, Any]
-    own_template: bool
-    tokens: TokenReport
 
 
 def is_main_process() -> bool:

@@ -97,8 +97,9 @@ def write_report(runs: Sequence[Run], out_dir: str | Path, *, title: str = DEFAU
                                            indent=2) + "\n")
     html = out / "report.html"
     tasks = [t for t, _ in task_order(runs)] + intervention_tasks(runs)
+    browser = payload_json([run.browser_run() for run in runs], tasks, scoring)
     page = report_html(title=title, subtitle=subtitle, runs_table=table_of_runs, sections=task_sections,
-                       figures=figures, payload_json=payload_json(runs, tasks, scoring), extra_sections=extra_html)
+                       figures=figures, payload_json=browser, extra_sections=extra_html)
     outputs.write(html, page)
     return ReportFiles(markdown, html, summary_json, tuple(figure_paths), len(runs), n_samples,
                        time.perf_counter() - started)

@@ -21,7 +21,7 @@ from typing import Any
 
 from tracekd_ext.errors import DataError, TracekdError
 from tracekd_ext.metrics import summarize
-from tracekd_ext.report.browser_data import BrowserPart, browser_part
+from tracekd_ext.report.browser_data import BrowserPart, BrowserRun, browser_part
 from tracekd_ext.report.intervention_samples import (
     InterventionFile,
     intervention_paths,
@@ -73,6 +73,13 @@ class Run:
     tasks: dict[str, TaskResult] = field(default_factory=dict)
     pooled: dict[str, Any] | None = None
     interventions: dict[str, InterventionFile] = field(default_factory=dict)
+
+    def browser_run(self) -> BrowserRun:
+        """What the sample browser shows of this run."""
+        parts = [(task, result.items.browser) for task, result in self.tasks.items() if result.items is not None]
+        parts += [(task, part.browser) for task, part in self.interventions.items()]
+        conditions = frozenset(item.condition for part in self.interventions.values() for item in part.items)
+        return BrowserRun(self.label, parts, any(t.items is None for t in self.tasks.values()), conditions)
 
     @property
     def scorings(self) -> set[str]:
