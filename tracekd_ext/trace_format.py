@@ -13,6 +13,7 @@ from tracekd_ext.text import normalize_answer, squash_spaces
 
 VARIANTS = ("answer", "cls", "correct", "incorrect")
 PERTURBABLE_STEPS = ("cls", "ret")
+PERTURB_SEED = 42  # default seed of incorrect traces' perturbations (SFT data, export, interventions)
 
 PROMPT = "Answer the question based on the context:\n{context}\nQuestion: {question} Only return the answer.\n"
 
@@ -104,7 +105,7 @@ def wrong_support(problem: Problem, spec: DatasetSpec, rng: random.Random, *,
     return [i for i in problem.support if keys[i] != dropped]
 
 
-def render_target(problem: Problem, spec: DatasetSpec, variant: str, *, seed: int = 42,
+def render_target(problem: Problem, spec: DatasetSpec, variant: str, *, seed: int = PERTURB_SEED,
                   perturb_steps: Iterable[str] = PERTURBABLE_STEPS, perturb_probability: float = 1.0) -> str:
     """The assistant output that a model trained on ``variant`` should produce for ``problem``."""
     answer = spec.render_answer(problem)

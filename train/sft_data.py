@@ -20,7 +20,7 @@ from tracekd_ext.adapters.base import DatasetSpec
 from tracekd_ext.data_source import resolve_data_dir
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.record import Problem
-from tracekd_ext.trace_format import PERTURBABLE_STEPS, render_prompt, render_target, wrap_trace
+from tracekd_ext.trace_format import PERTURB_SEED, PERTURBABLE_STEPS, render_prompt, render_target, wrap_trace
 from tracekd_train.config import SFT_VARIANTS, RunConfig
 from tracekd_train.teacher import load_teacher_traces
 
@@ -34,7 +34,7 @@ class BuildOptions:
     variant: str = "correct"
     instruction: bool | None = None
     system_prompt: str | None = None
-    seed: int = 42
+    seed: int = PERTURB_SEED
     perturb_steps: tuple[str, ...] = PERTURBABLE_STEPS
     perturb_probability: float = 1.0
 

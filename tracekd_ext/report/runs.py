@@ -39,6 +39,7 @@ from tracekd_ext.report.sources import (
 )
 from tracekd_ext.rescore import ScoredFile, load_scored, summarize_file, task_from_filename
 from tracekd_ext.scoring import SampleScore
+from tracekd_ext.stats import BOOTSTRAP_REPLICATES
 
 PARALLEL_MIN_BYTES = 50_000_000  # below this much samples JSON, worker processes cost more than they save
 
@@ -196,7 +197,7 @@ def check_scoring(runs: Sequence[Run]) -> str:
 
 
 def load_runs(arguments: Sequence[str], *, scoring: str | None = None, names: dict[str, str] | None = None,
-              replicates: int = 10_000, jobs: int = 1, progress: bool = True,
+              replicates: int = BOOTSTRAP_REPLICATES, jobs: int = 1, progress: bool = True,
               reading: PredictionsOptions = READ_AS_SAMPLES) -> list[Run]:
     """Find, re-score and label every run; all runs must end up in one scoring mode. ``jobs``: worker
     processes for scoring (see :func:`score_files`)."""
