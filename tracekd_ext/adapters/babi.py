@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from tracekd_ext.adapters.base import DatasetSpec
-from tracekd_ext.adapters.options import as_bool
 from tracekd_ext.answer_rules import AnswerScore, exact_match_set, paper_gated_match
 from tracekd_ext.errors import DataError, TracekdError
+from tracekd_ext.options import as_bool
 from tracekd_ext.record import Problem
 from tracekd_ext.splits import in_sample, report_missing
 from tracekd_ext.text import multiset_f1, normalize_answer

@@ -17,10 +17,10 @@ import numpy as np
 
 from tracekd_ext.adapters.base import DatasetSpec
 from tracekd_ext.adapters.cotemp_answer import score_cotemp_answer
-from tracekd_ext.adapters.options import as_choice
 from tracekd_ext.answer_rules import AnswerScore
 from tracekd_ext.errors import DataError, TracekdError
 from tracekd_ext.files.read import read_jsonl
+from tracekd_ext.options import as_choice
 from tracekd_ext.record import Problem
 from tracekd_ext.splits import SPLIT_SEED, in_sample, report_missing
 

@@ -24,12 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from tracekd_ext.adapters.base import DatasetSpec
-from tracekd_ext.adapters.options import as_bool, as_choice
 from tracekd_ext.answer_rules import AnswerScore, exact_match_any
 from tracekd_ext.errors import DataError, TracekdError
 from tracekd_ext.files.cache import cache_root
 from tracekd_ext.files.outputs import write_jsonl
 from tracekd_ext.files.read import read_jsonl
+from tracekd_ext.options import as_bool, as_choice
 from tracekd_ext.record import Problem
 from tracekd_ext.splits import LOG, SPLIT_SEED, in_sample, report_missing
 

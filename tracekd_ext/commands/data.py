@@ -8,7 +8,7 @@ from tracekd_ext.adapters import DATASETS, get_spec
 from tracekd_ext.data_source import resolve_data_dir
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.files.outputs import Outputs, jsonl_text
-from tracekd_ext.option_ranges import nonnegative_int, probability
+from tracekd_ext.options import nonnegative_int, probability
 from tracekd_ext.splits import id_list_checksum
 from tracekd_ext.trace_format import PERTURB_SEED, PERTURBABLE_STEPS, VARIANTS, render_prompt, render_target
 

@@ -24,7 +24,7 @@ from tracekd_ext.files.outputs import write_json
 from tracekd_ext.formatting import summary_tables
 from tracekd_ext.json_safe import json_safe
 from tracekd_ext.metrics import PAIR_METRICS, STEP_METRICS
-from tracekd_ext.option_ranges import nonnegative_int, positive_int
+from tracekd_ext.options import nonnegative_int, positive_int
 from tracekd_ext.rescore import load_scored, summarize_files
 from tracekd_ext.task_registry import tasks_dir
 

@@ -16,7 +16,7 @@ from typing import Any
 from tracekd_ext.adapters.cotemp import SPEC as COTEMP_SPEC
 from tracekd_ext.adapters.synth.generator import generate, parse_relation_mix
 from tracekd_ext.errors import TracekdError
-from tracekd_ext.option_ranges import check, nonnegative_int, positive_int
+from tracekd_ext.options import check, nonnegative_int, positive_int
 from tracekd_ext.record import Problem
 
 SPLITS = ("test", "train", "all")
