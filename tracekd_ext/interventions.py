@@ -1,4 +1,4 @@
-"""Trace interventions (SPEC 9): prefill the model's turn with a chosen trace and judge only the answer.
+"""Trace interventions: prefill the model's turn with a chosen trace and judge only the answer.
 
 A condition renders a forced trace prefix with the trace format's own code (:func:`render_trace`, and
 :func:`perturb` with the seed of the ``incorrect`` SFT variant); lm-eval's ``gen_prefix`` delivers it,

@@ -1,4 +1,4 @@
-"""Scoring one parsed generation against its problem (SPEC 5). Pure: no I/O, no global state
+"""Scoring one parsed generation against its problem. Pure: no I/O, no global state
 beyond caches of per-problem lookups.
 
 strict (default): exact label, cited set equal to the gold support, the dataset's answer rule,
@@ -22,7 +22,7 @@ from tracekd_ext.text import literal_strings, normalize_answer, precision_recall
 from tracekd_ext.trace_parse import ParsedTrace
 
 MODES = ("strict", "paper")
-# Datasets whose published evaluator reads the answer with the extraction cascade of SPEC 5 (CoTemp and its
+# Datasets whose published evaluator reads the answer with the published extraction cascade (CoTemp and its
 # synthetic twin, bAbI); MS MARCO's published rule is normalised exact match on the <answer> text.
 PUBLISHED_SPAN_DATASETS = frozenset({"cotemp", "synth", "babi"})
 KINDS = ("trace", "direct")

@@ -1,4 +1,4 @@
-"""Statistics of step correctness against answer correctness (SPEC 6), computed from cell counts.
+"""Statistics of step correctness against answer correctness, computed from cell counts.
 
 Degenerate tables: phi, chi-square and their p-values are NaN when a row or column of the 2x2 table
 is empty (the association is undefined); Fisher's p is then 1.0 (scipy's value: no evidence against
@@ -202,7 +202,8 @@ def mean_interval(values: Sequence[float], *, binary: bool | None = None,
 
 
 def pair_statistics(counts: PairCounts) -> dict[str, object]:
-    """Everything SPEC 6 reports for one (step, answer) pair. ``phi_ci_reliable`` is false when an
+    """Everything reported for one (step, answer) pair: cells, phi with its interval, chi-square (plain and
+    Yates) and Fisher's exact test. ``phi_ci_reliable`` is false when an
     expected cell count is below 5 (or phi is undefined): the interval is then shown but flagged."""
     chi2, chi2_p = chi_square(counts)
     yates, yates_p = chi_square(counts, yates=True)

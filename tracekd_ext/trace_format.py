@@ -1,4 +1,4 @@
-"""Rendering of prompts and trace targets (SPEC 4): the one source of the format that tasks show,
+"""Rendering of prompts and trace targets from each dataset's DatasetSpec: the one source of the format that tasks show,
 trainers learn and tests round-trip."""
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def render_trace(spec: DatasetSpec, label: str | None, units: Iterable[str] | No
 
 def perturb(problem: Problem, spec: DatasetSpec, *, seed: int, steps: Iterable[str] = PERTURBABLE_STEPS,
             probability: float = 1.0, avoid_answers: bool = False) -> tuple[str, list[int]]:
-    """A wrong label and/or wrong support for an incorrect trace (SPEC 4), seeded per problem id.
+    """A wrong label and/or wrong support for an incorrect trace, seeded per problem id.
 
     CLS: a label drawn uniformly from the other labels of the problem's label set (the gold label when
     there is no other). IR: see :func:`wrong_support`. Each chosen step is perturbed with ``probability``;

@@ -1,4 +1,5 @@
-"""SFT datasets of SPEC 1 in TRL's conversational prompt-completion format.
+"""The SFT datasets (variants answer, cls, correct, incorrect, teacher) in TRL's conversational
+prompt-completion format.
 
 Prompts and targets come from ``tracekd_ext.trace_format``, the code the lm-eval tasks render their
 docs with, so the trained format is the evaluated format: the user turn is the task's prompt (with the

@@ -1,4 +1,4 @@
-"""bAbI QA (Weston et al. 2015), English 1k, decomposed by rules (SPEC 3.2).
+"""bAbI QA (Weston et al. 2015), English 1k, decomposed by rules into Problem records, and its DatasetSpec.
 
 label = the task name (``single-supporting-fact``); units = the story's statement lines before the
 question, in order, without their ids. Earlier question lines of the same story are *not* units: they

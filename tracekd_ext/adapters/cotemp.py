@@ -1,4 +1,4 @@
-"""CoTemp QA (Su et al., ACL 2024) decomposed by rules (SPEC 3.1).
+"""CoTemp QA (Su et al., ACL 2024) decomposed by rules into Problem records, and its DatasetSpec.
 
 label = the relation file a row comes from; support = the facts that contain a gold answer string;
 split (``split_rule=paper``, default) = the paper's: per relation file, test =

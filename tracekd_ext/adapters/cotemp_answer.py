@@ -1,4 +1,5 @@
-"""CoTemp QA answer rules (SPEC 3.1): the official candidate matching, its paper variant, and strict.
+"""CoTemp QA answer rules (used by the CoTemp and synth adapters): the official candidate matching, its
+paper variant, and strict.
 
 The official rule (Su et al. 2024) reads the entity that each fact is about, as subject or object
 depending on ``triple_element``, and counts the candidates found in the prediction. Strict scoring reads

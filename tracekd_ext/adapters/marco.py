@@ -1,4 +1,4 @@
-"""MS MARCO QA decomposed by rules (SPEC 3.3).
+"""MS MARCO QA decomposed by rules into Problem records, and its DatasetSpec.
 
 label = ``query_type`` upper-cased (v1.1 writes it in lower case); units = the passage texts;
 support = the passages the annotators selected (``is_selected = 1``). The paper's evaluation instead
