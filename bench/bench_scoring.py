@@ -22,10 +22,10 @@ import os
 import random
 import time
 
-from tracekd_ext import answer_rules, cotemp_answer, scoring, text
-from tracekd_ext.adapters import get_spec
+from tracekd_ext import answer_rules, scoring, text
+from tracekd_ext.adapters import cotemp_answer, get_spec
+from tracekd_ext.adapters.cotemp_answer import official_score, takes_subject
 from tracekd_ext.answer_rules import paper_answer_span
-from tracekd_ext.cotemp_answer import official_score, takes_subject
 from tracekd_ext.metrics import summarize
 from tracekd_ext.scoring import score
 from tracekd_ext.trace_format import render_target

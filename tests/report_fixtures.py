@@ -90,7 +90,7 @@ def run_lm_eval(model_dir: Path, output_path: Path, limit: int = 4, max_gen_toks
 def copy_from_forced_units(doc: dict, doc_id: int) -> str:
     """A scripted answer to an intervention doc that copies the entities of the forced units that the
     question does not name (so it follows corrupted units); free-generation docs get varied traces."""
-    from tracekd_ext.cotemp_answer import fact_entities
+    from tracekd_ext.adapters.cotemp_answer import fact_entities
 
     if doc.get("kind") != "intervene":
         return varied_generation(Problem.from_dict(doc), doc_id)

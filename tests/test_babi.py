@@ -12,8 +12,8 @@ import pytest
 from data_paths import DATA, TASKS
 
 from tracekd_ext.adapters import babi
-from tracekd_ext.download import cached_download
 from tracekd_ext.errors import DataError, TracekdError
+from tracekd_ext.files.cache import cached_download
 from tracekd_ext.splits import id_list_checksum, in_sample
 from tracekd_ext.trace_format import perturb, render_prompt
 

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from tracekd_ext.adapters.cotemp_answer import (
+    fact_entities,
+    official_score,
+    score_cotemp_answer,
+    strict_score,
+    takes_subject,
+)
 from tracekd_ext.answer_rules import paper_answer_span
-from tracekd_ext.cotemp_answer import fact_entities, official_score, score_cotemp_answer, strict_score, takes_subject
 
 FACTS = (
     "Ann Lee holds the position of United Nations Secretary-General from 2001 to 2005.",

@@ -13,6 +13,7 @@ import pytest
 from tracekd_ext import default_model
 from tracekd_ext.cli import main
 from tracekd_ext.errors import TracekdError
+from tracekd_ext.files import cache
 
 
 @pytest.fixture
@@ -21,7 +22,7 @@ def fake_gguf(tmp_path, monkeypatch):
     gguf.parent.mkdir(parents=True)
     gguf.write_bytes(b"GGUF" + bytes(60))
     monkeypatch.setattr(default_model, "locate_gguf", lambda: gguf)
-    monkeypatch.setenv(default_model.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "cache"))
     return gguf
 
 
@@ -68,11 +69,11 @@ def test_a_failed_conversion_leaves_nothing_behind(fake_gguf, monkeypatch, tmp_p
 
 
 def test_cache_location(monkeypatch, tmp_path):
-    monkeypatch.delenv(default_model.CACHE_ENV, raising=False)
+    monkeypatch.delenv(cache.CACHE_ENV, raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert default_model.converted_dir() == tmp_path / "xdg" / "tracekd" / "models" / default_model.MODEL_FOLDER
-    monkeypatch.setenv(default_model.CACHE_ENV, str(tmp_path / "mine"))
-    assert default_model.cache_dir() == tmp_path / "mine"
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "mine"))
+    assert cache.cache_root() == tmp_path / "mine"
 
 
 def test_locate_gguf_without_the_package(monkeypatch):

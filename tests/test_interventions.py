@@ -12,7 +12,7 @@ from oracle_lm import oracle_lm
 from scipy import stats as sps
 
 from tracekd_ext.adapters import get_spec
-from tracekd_ext.cotemp_answer import fact_entities
+from tracekd_ext.adapters.cotemp_answer import fact_entities
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.interventions import CONDITIONS, CORRUPTIONS, follows_trace, force
 from tracekd_ext.interventions_analysis import analyze

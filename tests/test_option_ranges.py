@@ -8,7 +8,7 @@ import pytest
 
 from tracekd_ext.cli import main
 from tracekd_ext.errors import TracekdError
-from tracekd_ext.option_ranges import check, fraction, nonnegative_int, positive_int, probability, steps_limit
+from tracekd_ext.options import check, fraction, nonnegative_int, positive_int, probability, steps_limit
 from tracekd_train.config import parse_config
 
 

@@ -1,4 +1,4 @@
-"""Writing files (issue 9, section 4): every command writes through ``tracekd_ext.outputs``. Device files,
+"""Writing files (issue 9, section 4): every command writes through ``tracekd_ext.files.outputs``. Device files,
 FIFOs and symlinks are never replaced, temporary files are unpredictable and never followed through a
 planted link, new files respect the umask, an output is never an input or another output, and a failed
 command leaves no partial output."""
@@ -16,7 +16,7 @@ import pytest
 
 from tracekd_ext.cli import main
 from tracekd_ext.errors import OutputError
-from tracekd_ext.outputs import Outputs
+from tracekd_ext.files.outputs import Outputs
 
 TASK = ["--task", "cotemp_trace"]
 
@@ -133,11 +133,11 @@ def test_rescore_and_data_export_respect_the_umask(tmp_path, capsys, good, data_
 
 
 def test_train_run_files_and_teacher_traces_respect_the_umask(tmp_path, umask_002):
-    from tracekd_ext.jsonl import write_atomic, write_json_atomic  # what train/trainer.py writes run.json with
+    from tracekd_ext.files.outputs import write_file, write_json  # what train/trainer.py writes run.json with
     from tracekd_train import teacher
 
-    write_json_atomic(tmp_path / "run.json", {"a": 1})
-    write_atomic(tmp_path / "dataset.jsonl", "{}\n")
+    write_json(tmp_path / "run.json", {"a": 1})
+    write_file(tmp_path / "dataset.jsonl", "{}\n")
     samples = tmp_path / "samples.jsonl"
     samples.write_text(json.dumps({"doc": {"id": "x"}, "filtered_resps": ["<think>t</think><answer>a</answer>"]})
                        + "\n")

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tracekd_ext.adapters import babi, get_spec
+from tracekd_ext.adapters.cotemp_answer import fact_pairs, official_score
 from tracekd_ext.answer_rules import paper_answer_span, paper_list_score
-from tracekd_ext.cotemp_answer import fact_pairs, official_score
 from tracekd_ext.record import Problem
 from tracekd_ext.scoring import score
 from tracekd_ext.trace_parse import parse

@@ -8,7 +8,7 @@ import re
 from data_paths import DATA
 
 from tracekd_ext.cli import main as cli_main
-from tracekd_ext.jsonl import read_jsonl
+from tracekd_ext.files.read import read_jsonl
 
 
 def _raw_cotemp_predictions(path, n=9):

@@ -11,7 +11,8 @@ from data_paths import DATA, REPO
 
 from tracekd_ext.adapters import get_spec
 from tracekd_ext.scoring import score
-from tracekd_ext.trace_parse import literal_strings, parse
+from tracekd_ext.text import literal_strings
+from tracekd_ext.trace_parse import parse
 
 sys.path.insert(0, str(REPO / "bench"))
 from bench_scoring import adversarial_generations  # noqa: E402

@@ -12,10 +12,10 @@ from datetime import date, datetime
 import pytest
 
 from tracekd_ext.adapters import get_spec
+from tracekd_ext.adapters.synth.generator import generate, parse_relation_mix
 from tracekd_ext.cli import main
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.scoring import score
-from tracekd_ext.synth_cotemp import generate, parse_relation_mix
 from tracekd_ext.trace_format import render_target
 from tracekd_ext.trace_parse import parse
 

@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
+from tracekd_ext.adapters.synth.time_spans import Period, TimeSpan, question_label, relation
 from tracekd_ext.errors import TracekdError
-from tracekd_ext.time_spans import Period, TimeSpan, question_label, relation
 
 
 def span(start: tuple[int, ...], end: tuple[int, ...] | None = None) -> TimeSpan:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracekd_ext.trace_parse import literal_strings, parse
+from tracekd_ext.text import literal_strings
+from tracekd_ext.trace_parse import parse
 
 CLS = "The temporal relation between the event in question and the event in context is: {}.\n"
 IR = "I need to use the following facts to answer the question: {}"

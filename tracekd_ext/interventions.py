@@ -1,4 +1,4 @@
-"""Trace interventions (SPEC 9): prefill the model's turn with a chosen trace and judge only the answer.
+"""Trace interventions: prefill the model's turn with a chosen trace and judge only the answer.
 
 A condition renders a forced trace prefix with the trace format's own code (:func:`render_trace`, and
 :func:`perturb` with the seed of the ``incorrect`` SFT variant); lm-eval's ``gen_prefix`` delivers it,
@@ -15,8 +15,8 @@ from tracekd_ext.errors import TracekdError
 from tracekd_ext.record import Problem
 from tracekd_ext.scoring import score
 from tracekd_ext.text import normalize_answer
+from tracekd_ext.trace_format import PERTURB_SEED, render_trace
 from tracekd_ext.trace_format import perturb as perturb_steps
-from tracekd_ext.trace_format import render_trace
 from tracekd_ext.trace_parse import ANSWER_CLOSE, ANSWER_OPEN, THINK_CLOSE, THINK_OPEN, parse
 
 # condition -> (CLS step: "gold" / "wrong" / None, IR step: "gold" / "wrong" / None)
@@ -32,7 +32,6 @@ CORRUPTIONS = ("wrong_cls", "wrong_ret", "wrong_both")
 # inline: the trace format as trained (``<think>X</think> <answer>``); block: the layout Qwen3-style chat
 # templates render a think block in (``<think>\nX\n</think>\n\n <answer>``), which they keep verbatim.
 LAYOUTS = ("inline", "block")
-PERTURB_SEED = 42
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from tracekd_ext.errors import DataError, TracekdError
+from tracekd_ext.files.read import read_jsonl
 from tracekd_ext.interventions import CONDITIONS, CORRUPTIONS
 from tracekd_ext.interventions_glue import KIND, score_doc
 from tracekd_ext.interventions_stats import count_paired, mcnemar_exact_p, paired_difference, wilson
-from tracekd_ext.jsonl import read_jsonl
 from tracekd_ext.record import Problem
 from tracekd_ext.rescore import _generation, load_scored, summarize_file
+from tracekd_ext.stats import BOOTSTRAP_REPLICATES
 
 REFERENCE = "gold"
 STEP_NAMES = {"wrong_ret": "retrieval step", "wrong_cls": "classification step", "wrong_both": "trace"}
@@ -224,7 +225,7 @@ def analyze_items(items: Iterable[InterventionItem],
     return {"runs": out, "corruptions": list(CORRUPTIONS)}
 
 
-def analyze(samples_paths: Sequence[str | Path], *, replicates: int = 10_000) -> dict[str, Any]:
+def analyze(samples_paths: Sequence[str | Path], *, replicates: int = BOOTSTRAP_REPLICATES) -> dict[str, Any]:
     """The paired analysis of intervention samples files; free-generation trace samples among the paths
     (e.g. ``samples_cotemp_trace_*.jsonl`` of the same model folder) add the correlational numbers."""
     paths = [Path(p) for p in samples_paths]

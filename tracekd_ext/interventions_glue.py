@@ -10,12 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from tracekd_ext.adapters import get_spec
-from tracekd_ext.adapters.options import as_bool
 from tracekd_ext.data_source import resolve_data_dir
 from tracekd_ext.errors import TracekdError
-from tracekd_ext.interventions import PERTURB_SEED, check_condition, force, sample_values, score_intervention
+from tracekd_ext.interventions import check_condition, force, sample_values, score_intervention
 from tracekd_ext.lm_eval_glue import check_metadata_keys, make_doc
+from tracekd_ext.options import as_bool
 from tracekd_ext.record import Problem
+from tracekd_ext.trace_format import PERTURB_SEED
 
 KIND = "intervene"
 INTERVENTION_KEYS = ("dataset", "condition", "perturb_seed", "think_layout")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from scipy import stats as sps
 
-LEVEL = 0.95
+from tracekd_ext.stats import CONFIDENCE_LEVEL
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +40,7 @@ def count_paired(reference: list[bool], other: list[bool]) -> PairedCounts:
     return PairedCounts(cells[True, True], cells[True, False], cells[False, True], cells[False, False])
 
 
-def wilson(successes: int, n: int, level: float = LEVEL) -> tuple[float, float]:
+def wilson(successes: int, n: int, level: float = CONFIDENCE_LEVEL) -> tuple[float, float]:
     """Wilson score interval of ``successes / n`` (NaN for n = 0)."""
     if n == 0:
         return math.nan, math.nan
@@ -62,7 +62,7 @@ def _phi(c: PairedCounts) -> float:
     return 0.0 if denom == 0 else (c.both * c.neither - c.reference_only * c.other_only) / math.sqrt(denom)
 
 
-def paired_difference(counts: PairedCounts, level: float = LEVEL) -> tuple[float, float, float]:
+def paired_difference(counts: PairedCounts, level: float = CONFIDENCE_LEVEL) -> tuple[float, float, float]:
     """``P(other right) - P(reference right)`` with Newcombe's hybrid score interval (NaN for n = 0)."""
     n = counts.n
     if n == 0:

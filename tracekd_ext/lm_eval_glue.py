@@ -14,10 +14,10 @@ import logging
 from typing import Any
 
 from tracekd_ext.adapters import get_spec
-from tracekd_ext.adapters.options import as_bool
 from tracekd_ext.data_source import resolve_data_dir
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.metrics import sample_values
+from tracekd_ext.options import as_bool
 from tracekd_ext.record import Problem
 from tracekd_ext.scoring import MODES, score
 from tracekd_ext.stats import chi_square, count_pairs, fisher_p, phi, share

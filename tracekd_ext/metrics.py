@@ -8,7 +8,7 @@ from operator import attrgetter
 from typing import Any
 
 from tracekd_ext.scoring import SampleScore
-from tracekd_ext.stats import PairCounts, mean_interval, pair_statistics
+from tracekd_ext.stats import BOOTSTRAP_REPLICATES, PairCounts, mean_interval, pair_statistics
 
 STEP_METRICS = ("parse_ok", "cls_acc", "ret_acc", "ret_f1", "trace_acc", "answer_acc", "answer_f1", "grounded")
 DIRECT_METRICS = ("parse_ok", "answer_acc", "answer_f1")
@@ -58,7 +58,7 @@ _PAIR_STEPS = {"trace": "trace_correct", "cls": "cls_correct", "ret": "ret_corre
 
 
 def summarize(scores: Sequence[SampleScore], kind: str = "trace", *, labels: Sequence[str] | None = None,
-              replicates: int = 10_000) -> dict[str, Any]:
+              replicates: int = BOOTSTRAP_REPLICATES) -> dict[str, Any]:
     """``n``, ``evaluated``, each metric's mean with a 95% CI, the pair statistics and ``by_label``.
     ``replicates``: bootstrap resamples of the intervals of non-binary means (F1).
 

@@ -1,4 +1,4 @@
-"""The common problem record (SPEC 2): what every dataset adapter produces."""
+"""The common problem record: what every dataset adapter produces and every other part reads."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ class Problem:
         return [self.units[i] for i in self.support]
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready dict with the record fields in SPEC order."""
+        """Plain JSON-ready dict with the record fields in their declared order."""
         return {
             "id": self.id,
             "dataset": self.dataset,

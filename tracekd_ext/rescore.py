@@ -18,10 +18,11 @@ from typing import Any
 from tracekd_ext.adapters import DATASETS, get_spec
 from tracekd_ext.data_source import resolve_data_dir
 from tracekd_ext.errors import DataError, TracekdError
-from tracekd_ext.jsonl import read_jsonl
+from tracekd_ext.files.read import read_jsonl
 from tracekd_ext.metrics import summarize
 from tracekd_ext.record import RECORD_FIELDS, Problem
 from tracekd_ext.scoring import SampleScore, score
+from tracekd_ext.stats import BOOTSTRAP_REPLICATES
 from tracekd_ext.task_registry import task_info
 from tracekd_ext.trace_parse import parse
 
@@ -193,14 +194,14 @@ def check_distinct_items(files: list[ScoredFile]) -> None:
             seen[key] = (scored.path, item.line)
 
 
-def summarize_file(scored: ScoredFile, replicates: int = 10_000) -> dict[str, Any]:
+def summarize_file(scored: ScoredFile, replicates: int = BOOTSTRAP_REPLICATES) -> dict[str, Any]:
     """The rescore summary of one file: task, scoring, source and the metric summary with ``by_label``."""
     summary = summarize([i.score for i in scored.items], scored.kind,
                         labels=[i.problem.label for i in scored.items], replicates=replicates)
     return {"task": scored.task, "scoring": scored.scoring, "source": str(scored.path), **summary}
 
 
-def summarize_files(files: list[ScoredFile], replicates: int = 10_000) -> dict[str, Any]:
+def summarize_files(files: list[ScoredFile], replicates: int = BOOTSTRAP_REPLICATES) -> dict[str, Any]:
     """One file: its summary. Several: per-task summaries and the pooled one (all trace items together)."""
     if len(files) == 1:
         return summarize_file(files[0], replicates)

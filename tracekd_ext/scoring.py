@@ -1,4 +1,4 @@
-"""Scoring one parsed generation against its problem (SPEC 5). Pure: no I/O, no global state
+"""Scoring one parsed generation against its problem. Pure: no I/O, no global state
 beyond caches of per-problem lookups.
 
 strict (default): exact label, cited set equal to the gold support, the dataset's answer rule,
@@ -18,11 +18,11 @@ from tracekd_ext.adapters.base import DatasetSpec
 from tracekd_ext.answer_rules import paper_answer_span
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.record import Problem
-from tracekd_ext.text import normalize_answer, precision_recall_f1, squash_spaces
-from tracekd_ext.trace_parse import ParsedTrace, literal_strings
+from tracekd_ext.text import literal_strings, normalize_answer, precision_recall_f1, squash_spaces
+from tracekd_ext.trace_parse import ParsedTrace
 
 MODES = ("strict", "paper")
-# Datasets whose published evaluator reads the answer with the extraction cascade of SPEC 5 (CoTemp and its
+# Datasets whose published evaluator reads the answer with the published extraction cascade (CoTemp and its
 # synthetic twin, bAbI); MS MARCO's published rule is normalised exact match on the <answer> text.
 PUBLISHED_SPAN_DATASETS = frozenset({"cotemp", "synth", "babi"})
 KINDS = ("trace", "direct")

@@ -1,4 +1,4 @@
-"""Statistics of step correctness against answer correctness (SPEC 6), computed from cell counts.
+"""Statistics of step correctness against answer correctness, computed from cell counts.
 
 Degenerate tables: phi, chi-square and their p-values are NaN when a row or column of the 2x2 table
 is empty (the association is undefined); Fisher's p is then 1.0 (scipy's value: no evidence against
@@ -19,6 +19,7 @@ from scipy.stats.contingency import expected_freq
 
 CHI2_CRITICAL_5PCT = 3.841458820694124
 BOOTSTRAP_REPLICATES = 10_000
+CONFIDENCE_LEVEL = 0.95  # of every interval tracekd reports
 MAX_BOOTSTRAP_LEVELS = 2_000
 MIN_EXPECTED_COUNT = 5  # below it, large-sample intervals and chi-square are unreliable (Cochran)
 
@@ -63,7 +64,7 @@ def _log_binom(n, k):
     return gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)
 
 
-def conditional_phi_bounds(tt, row1, col1, n, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+def conditional_phi_bounds(tt, row1, col1, n, level: float = CONFIDENCE_LEVEL) -> tuple[np.ndarray, np.ndarray]:
     """The exact conditional (Fisher) interval of the odds ratio, shown on the phi scale; vectorised over
     tables given by ``tt`` and their margins (row 1 ``tt + tf``, column 1 ``tt + ft``, total ``n``).
 
@@ -117,7 +118,7 @@ def conditional_phi_bounds(tt, row1, col1, n, level: float = 0.95) -> tuple[np.n
     return tuple(np.where(denom > 0, (t * n - row1 * col1) / safe, np.nan) for t in (low_tt, high_tt))
 
 
-def phi_interval(counts: PairCounts, level: float = 0.95) -> tuple[float, float]:
+def phi_interval(counts: PairCounts, level: float = CONFIDENCE_LEVEL) -> tuple[float, float]:
     """95% interval of phi from the exact conditional test (see :func:`conditional_phi_bounds`): it never
     excludes 0 where the exact test finds no association. NaN when phi is undefined."""
     if counts.n == 0 or math.isnan(phi(counts)):
@@ -155,7 +156,7 @@ def share(numerator: int, denominator: int) -> float:
     return numerator / denominator if denominator else math.nan
 
 
-def wilson_interval(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
+def wilson_interval(successes: int, n: int, level: float = CONFIDENCE_LEVEL) -> tuple[float, float]:
     """Wilson score interval of a proportion, inside [0, 1]: exactly 0 with no successes and exactly 1 with
     no failures. The closed form, equal to ``scipy.stats.binomtest(k, n).proportion_ci(method="wilson")``
     (tests/test_stats.py), which would also compute the test's p-value: milliseconds per call at n 20,000."""
@@ -201,7 +202,8 @@ def mean_interval(values: Sequence[float], *, binary: bool | None = None,
 
 
 def pair_statistics(counts: PairCounts) -> dict[str, object]:
-    """Everything SPEC 6 reports for one (step, answer) pair. ``phi_ci_reliable`` is false when an
+    """Everything reported for one (step, answer) pair: cells, phi with its interval, chi-square (plain and
+    Yates) and Fisher's exact test. ``phi_ci_reliable`` is false when an
     expected cell count is below 5 (or phi is undefined): the interval is then shown but flagged."""
     chi2, chi2_p = chi_square(counts)
     yates, yates_p = chi_square(counts, yates=True)

@@ -1,4 +1,4 @@
-"""Rendering of prompts and trace targets (SPEC 4): the one source of the format that tasks show,
+"""Rendering of prompts and trace targets from each dataset's DatasetSpec: the one source of the format that tasks show,
 trainers learn and tests round-trip."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from tracekd_ext.text import normalize_answer, squash_spaces
 
 VARIANTS = ("answer", "cls", "correct", "incorrect")
 PERTURBABLE_STEPS = ("cls", "ret")
+PERTURB_SEED = 42  # default seed of incorrect traces' perturbations (SFT data, export, interventions)
 
 PROMPT = "Answer the question based on the context:\n{context}\nQuestion: {question} Only return the answer.\n"
 
@@ -60,7 +61,7 @@ def render_trace(spec: DatasetSpec, label: str | None, units: Iterable[str] | No
 
 def perturb(problem: Problem, spec: DatasetSpec, *, seed: int, steps: Iterable[str] = PERTURBABLE_STEPS,
             probability: float = 1.0, avoid_answers: bool = False) -> tuple[str, list[int]]:
-    """A wrong label and/or wrong support for an incorrect trace (SPEC 4), seeded per problem id.
+    """A wrong label and/or wrong support for an incorrect trace, seeded per problem id.
 
     CLS: a label drawn uniformly from the other labels of the problem's label set (the gold label when
     there is no other). IR: see :func:`wrong_support`. Each chosen step is perturbed with ``probability``;
@@ -104,7 +105,7 @@ def wrong_support(problem: Problem, spec: DatasetSpec, rng: random.Random, *,
     return [i for i in problem.support if keys[i] != dropped]
 
 
-def render_target(problem: Problem, spec: DatasetSpec, variant: str, *, seed: int = 42,
+def render_target(problem: Problem, spec: DatasetSpec, variant: str, *, seed: int = PERTURB_SEED,
                   perturb_steps: Iterable[str] = PERTURBABLE_STEPS, perturb_probability: float = 1.0) -> str:
     """The assistant output that a model trained on ``variant`` should produce for ``problem``."""
     answer = spec.render_answer(problem)

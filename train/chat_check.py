@@ -21,7 +21,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from tracekd_ext.errors import TracekdError
-from tracekd_ext.jsonl import read_text
+from tracekd_ext.files.read import read_text
 from tracekd_ext.trace_parse import ANSWER_OPEN, THINK_CLOSE, THINK_OPEN
 from tracekd_train.config import ModelArguments
 

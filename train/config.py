@@ -17,9 +17,9 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from tracekd_ext import option_ranges as ranges
+from tracekd_ext import options as ranges
 from tracekd_ext.errors import DataError, TracekdError
-from tracekd_ext.jsonl import read_text
+from tracekd_ext.files.read import read_text
 from tracekd_ext.trace_format import PERTURBABLE_STEPS, VARIANTS
 
 SFT_VARIANTS = (*VARIANTS, "teacher")

@@ -9,16 +9,14 @@ import platform
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from tracekd_ext.data_source import resolve_data_dir
 from tracekd_ext.json_safe import json_safe
 from tracekd_train.chat_check import template_sha256
 from tracekd_train.eval_hint import eval_argv, eval_command
+from tracekd_train.prepared import PreparedRun
 from tracekd_train.sft_data import ids_sha256
-
-if TYPE_CHECKING:
-    from tracekd_train.trainer import PreparedRun, ThroughputCallback
 
 PACKAGES = ("tracekd", "torch", "transformers", "trl", "peft", "accelerate", "datasets", "bitsandbytes", "lm_eval")
 
@@ -53,7 +51,15 @@ def _loss_history(log_history: list[dict[str, Any]]) -> list[list[float]]:
     return [[entry["step"], entry["loss"]] for entry in log_history if "loss" in entry and "step" in entry]
 
 
-def build_run_card(prepared: PreparedRun, trainer: Any, result: Any, throughput: ThroughputCallback,
+class Throughput(Protocol):
+    """What the card reports of a training session's loop (``trainer.ThroughputCallback`` measures it)."""
+
+    seconds: float
+    tokens: int
+    step_at_start: int
+
+
+def build_run_card(prepared: PreparedRun, trainer: Any, result: Any, throughput: Throughput,
                    resumed_from: Path | None, merged: Path | None, wall_seconds: float) -> dict[str, Any]:
     """The run card of a finished training run."""
     config, data = prepared.config, prepared.data

@@ -1,4 +1,5 @@
-"""SFT datasets of SPEC 1 in TRL's conversational prompt-completion format.
+"""The SFT datasets (variants answer, cls, correct, incorrect, teacher) in TRL's conversational
+prompt-completion format.
 
 Prompts and targets come from ``tracekd_ext.trace_format``, the code the lm-eval tasks render their
 docs with, so the trained format is the evaluated format: the user turn is the task's prompt (with the
@@ -20,7 +21,7 @@ from tracekd_ext.adapters.base import DatasetSpec
 from tracekd_ext.data_source import resolve_data_dir
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.record import Problem
-from tracekd_ext.trace_format import PERTURBABLE_STEPS, render_prompt, render_target, wrap_trace
+from tracekd_ext.trace_format import PERTURB_SEED, PERTURBABLE_STEPS, render_prompt, render_target, wrap_trace
 from tracekd_train.config import SFT_VARIANTS, RunConfig
 from tracekd_train.teacher import load_teacher_traces
 
@@ -34,7 +35,7 @@ class BuildOptions:
     variant: str = "correct"
     instruction: bool | None = None
     system_prompt: str | None = None
-    seed: int = 42
+    seed: int = PERTURB_SEED
     perturb_steps: tuple[str, ...] = PERTURBABLE_STEPS
     perturb_probability: float = 1.0
 

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from tracekd_ext.errors import DataError, TracekdError
-from tracekd_ext.jsonl import jsonl_text, read_jsonl
-from tracekd_ext.outputs import write_file
+from tracekd_ext.files.outputs import jsonl_text, write_file
+from tracekd_ext.files.read import read_jsonl
 from tracekd_ext.trace_parse import ANSWER_CLOSE, ANSWER_OPEN, THINK_CLOSE, THINK_OPEN, parse
 
 _TAGS = (THINK_OPEN, THINK_CLOSE, ANSWER_OPEN, ANSWER_CLOSE)

@@ -11,36 +11,24 @@ import json
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from transformers import TrainerCallback
 
 from tracekd_ext.errors import TracekdError
-from tracekd_ext.jsonl import write_atomic, write_json_atomic
-from tracekd_train.chat_check import TokenReport, check_examples, check_truncation, load_chat_template, template_kwargs
+from tracekd_ext.files.outputs import write_file, write_json
+from tracekd_train.chat_check import check_examples, check_truncation, load_chat_template, template_kwargs
 from tracekd_train.config import RunConfig
 from tracekd_train.deps import GPU_EXTRA, require, require_training_stack
+from tracekd_train.prepared import PreparedRun
 from tracekd_train.run_card import build_run_card, library_versions
-from tracekd_train.sft_data import SFTData, build_sft_data
+from tracekd_train.sft_data import build_sft_data
 
 RUN_CARD = "run.json"
 RUN_START = "run_start.json"
 DATASET_FILE = "sft_train.jsonl"
 MERGED_DIR = "merged"
-
-
-@dataclass
-class PreparedRun:
-    """Everything decided before the trainer exists: data, tokenizer, template variables, token counts."""
-
-    config: RunConfig
-    data: SFTData
-    tokenizer: Any
-    template_vars: dict[str, Any]
-    own_template: bool
-    tokens: TokenReport
 
 
 def is_main_process() -> bool:
@@ -274,14 +262,14 @@ def run(config: RunConfig, callbacks: Sequence[Any] = ()) -> dict[str, Any] | No
     check_method_requirements(config)
     prepared = prepare(config)
     if out is not None and config.data.save_dataset and is_main_process():
-        write_atomic(out / DATASET_FILE, prepared.data.jsonl())
+        write_file(out / DATASET_FILE, prepared.data.jsonl())
     if config.train.dry_run:
         return None
     data_sha256 = prepared.data.sha256()
     if resume_from is not None:
         _check_resumed_data(out, data_sha256)
     elif is_main_process():
-        write_json_atomic(out / RUN_START, {"data_sha256": data_sha256, "config": config.to_dict(),
+        write_json(out / RUN_START, {"data_sha256": data_sha256, "config": config.to_dict(),
                                             "versions": library_versions()})
     throughput = ThroughputCallback()
     trainer = build_trainer(prepared, [*callbacks, throughput])
@@ -293,7 +281,7 @@ def run(config: RunConfig, callbacks: Sequence[Any] = ()) -> dict[str, Any] | No
     merged = merge_adapter(config, out, prepared.tokenizer) if config.train.merge else None
     card = build_run_card(prepared, trainer, result, throughput, resume_from, merged,
                           wall_seconds=time.perf_counter() - started)
-    write_json_atomic(out / RUN_CARD, card)
+    write_json(out / RUN_CARD, card)
     training = card["training"]
     print(f"tracekd train: done: {training['global_step']} steps, final loss {training['final_loss']}, "
           f"{training['tokens_per_second'] or 0:.0f} tokens/s; wrote {out / RUN_CARD}")

@@ -1,4 +1,4 @@
-"""bAbI QA (Weston et al. 2015), English 1k, decomposed by rules (SPEC 3.2).
+"""bAbI QA (Weston et al. 2015), English 1k, decomposed by rules into Problem records, and its DatasetSpec.
 
 label = the task name (``single-supporting-fact``); units = the story's statement lines before the
 question, in order, without their ids. Earlier question lines of the same story are *not* units: they
@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from tracekd_ext.adapters.base import DatasetSpec
-from tracekd_ext.adapters.options import as_bool
 from tracekd_ext.answer_rules import AnswerScore, exact_match_set, paper_gated_match
 from tracekd_ext.errors import DataError, TracekdError
+from tracekd_ext.options import as_bool
 from tracekd_ext.record import Problem
 from tracekd_ext.splits import in_sample, report_missing
 from tracekd_ext.text import multiset_f1, normalize_answer
@@ -235,7 +235,7 @@ def _cyclic_gc_paused() -> Iterator[None]:
 
 def public_archive() -> Path:
     """The official v1.2 archive, downloaded once into the user's cache (checksum-verified)."""
-    from tracekd_ext.download import cached_download
+    from tracekd_ext.files.cache import cached_download
 
     try:
         return cached_download(ARCHIVE_URL, "babi/tasks_1-20_v1-2.tar.gz", ARCHIVE_SHA256)

@@ -6,6 +6,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from tracekd_ext.errors import TracekdError
+
 if TYPE_CHECKING:
     from tracekd_ext.answer_rules import AnswerScore
     from tracekd_ext.record import Problem
@@ -18,8 +20,9 @@ class DatasetSpec:
     Attributes:
         name: short name used on the command line (``cotemp``, ``babi``, ``marco``).
         labels: the closed set of classification labels.
-        cls_sentence: CLS step template with ``{label}`` (SPEC 4), ending in a newline.
-        ir_intro: IR step text that precedes the cited units.
+        cls_sentence: the CLS step as rendered, with ``{label}`` where the label goes, ending in a newline.
+            The parser finds a CLS step by the last sentence before ``{label}`` (``trace_parse``).
+        ir_intro: the IR step's text before the cited units; the parser finds an IR step by it.
         unit_noun: what a context unit is called in instructions ("facts", "text", "passages").
         context_style: ``"list"`` renders the context as a Python list, ``"lines"`` one unit per line.
         render_answer: the gold answer as written inside ``<answer>``.
@@ -52,6 +55,12 @@ class DatasetSpec:
     from_raw: Callable[..., Problem] | None = None
     labels_of: Callable[[Problem], tuple[str, ...]] | None = None
     lookup_options: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.cls_sentence.count("{label}") != 1 or not self.cls_sentence.split("{label}")[0].strip():
+            raise TracekdError(f"dataset '{self.name}': cls_sentence must hold one {{label}} after some words")
+        if not self.ir_intro.strip():
+            raise TracekdError(f"dataset '{self.name}': ir_intro must not be empty")
 
     def labels_for(self, problem: Problem) -> tuple[str, ...]:
         """The closed label set of ``problem`` (``labels`` unless the adapter narrows it per problem)."""

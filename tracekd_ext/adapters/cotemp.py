@@ -1,4 +1,4 @@
-"""CoTemp QA (Su et al., ACL 2024) decomposed by rules (SPEC 3.1).
+"""CoTemp QA (Su et al., ACL 2024) decomposed by rules into Problem records, and its DatasetSpec.
 
 label = the relation file a row comes from; support = the facts that contain a gold answer string;
 split (``split_rule=paper``, default) = the paper's: per relation file, test =
@@ -16,18 +16,19 @@ from typing import Any
 import numpy as np
 
 from tracekd_ext.adapters.base import DatasetSpec
-from tracekd_ext.adapters.options import as_choice
+from tracekd_ext.adapters.cotemp_answer import score_cotemp_answer
 from tracekd_ext.answer_rules import AnswerScore
-from tracekd_ext.cotemp_answer import score_cotemp_answer
 from tracekd_ext.errors import DataError, TracekdError
-from tracekd_ext.jsonl import read_jsonl
+from tracekd_ext.files.read import read_jsonl
+from tracekd_ext.options import as_choice
 from tracekd_ext.record import Problem
-from tracekd_ext.splits import in_sample, report_missing
+from tracekd_ext.splits import SPLIT_SEED, in_sample, report_missing
 
 HUB_ID = "Warrieryes/CotempQA"
 RELATIONS = ("equal", "overlap", "during", "mix")
 SPLITS = ("test", "train", "all")
-TEST_FRACTION, SPLIT_SEED = 0.2, 42
+TEST_FRACTION = 0.2
+PAPER_RANDOM_STATE = 42  # the published split's pandas random_state
 SPLIT_RULES = ("paper", "hash")
 PUBLIC_ROWS = {"equal": 436, "overlap": 653, "during": 3096, "mix": 563}  # rows of the hub files
 
@@ -68,7 +69,7 @@ def problem_from_raw(row: dict[str, Any], *, path: object = None, line: int | No
 def paper_test_positions(n_rows: int) -> set[int]:
     """Row positions that ``pandas.DataFrame.sample(frac=0.2, random_state=42)`` draws from ``n_rows`` rows."""
     size = round(TEST_FRACTION * n_rows)
-    return set(np.random.RandomState(SPLIT_SEED).choice(n_rows, size=size, replace=False).tolist())
+    return set(np.random.RandomState(PAPER_RANDOM_STATE).choice(n_rows, size=size, replace=False).tolist())
 
 
 def _local_file(data_dir: Path, relation: str) -> Path:

@@ -1,4 +1,4 @@
-"""MS MARCO QA decomposed by rules (SPEC 3.3).
+"""MS MARCO QA decomposed by rules into Problem records, and its DatasetSpec.
 
 label = ``query_type`` upper-cased (v1.1 writes it in lower case); units = the passage texts;
 support = the passages the annotators selected (``is_selected = 1``). The paper's evaluation instead
@@ -24,11 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from tracekd_ext.adapters.base import DatasetSpec
-from tracekd_ext.adapters.options import as_bool, as_choice
 from tracekd_ext.answer_rules import AnswerScore, exact_match_any
-from tracekd_ext.default_model import cache_dir
 from tracekd_ext.errors import DataError, TracekdError
-from tracekd_ext.jsonl import read_jsonl, write_jsonl_atomic
+from tracekd_ext.files.cache import cache_root
+from tracekd_ext.files.outputs import write_jsonl
+from tracekd_ext.files.read import read_jsonl
+from tracekd_ext.options import as_bool, as_choice
 from tracekd_ext.record import Problem
 from tracekd_ext.splits import LOG, SPLIT_SEED, in_sample, report_missing
 
@@ -179,7 +180,7 @@ def sample_cache_path(split: str) -> Path:
     key = json.dumps({"source": HUB_ID, "config": HUB_CONFIG, "split": split, "seed": SPLIT_SEED, "targets": TARGETS,
                       "answerable": ANSWERABLE, "shares": TYPE_SHARES, "format": 1}, sort_keys=True)
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
-    return cache_dir() / "datasets" / "marco" / f"{HUB_CONFIG}-{split}-{digest}.jsonl"
+    return cache_root() / "datasets" / "marco" / f"{HUB_CONFIG}-{split}-{digest}.jsonl"
 
 
 def _hub_sample(split: str) -> list[tuple[str, object, int, dict[str, Any]]]:
@@ -193,7 +194,7 @@ def _hub_sample(split: str) -> list[tuple[str, object, int, dict[str, Any]]]:
                 "/".join(sources), cache)
     rows = [entry for entry in _rows(None, sources) if _wanted(split, *entry)]
     cache.parent.mkdir(parents=True, exist_ok=True)
-    write_jsonl_atomic(cache, [{"source_split": s, "where": w, "line": n, "row": r} for s, w, n, r in rows])
+    write_jsonl(cache, [{"source_split": s, "where": w, "line": n, "row": r} for s, w, n, r in rows])
     return rows
 
 

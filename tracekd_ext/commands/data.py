@@ -7,11 +7,10 @@ import argparse
 from tracekd_ext.adapters import DATASETS, get_spec
 from tracekd_ext.data_source import resolve_data_dir
 from tracekd_ext.errors import TracekdError
-from tracekd_ext.jsonl import jsonl_text
-from tracekd_ext.option_ranges import nonnegative_int, probability
-from tracekd_ext.outputs import Outputs
+from tracekd_ext.files.outputs import Outputs, jsonl_text
+from tracekd_ext.options import nonnegative_int, probability
 from tracekd_ext.splits import id_list_checksum
-from tracekd_ext.trace_format import PERTURBABLE_STEPS, VARIANTS, render_prompt, render_target
+from tracekd_ext.trace_format import PERTURB_SEED, PERTURBABLE_STEPS, VARIANTS, render_prompt, render_target
 
 
 def add_parser(subparsers) -> None:
@@ -28,7 +27,7 @@ def add_parser(subparsers) -> None:
                         help="dataset loader option, repeatable (bAbI: tasks=paper|all|1,2,3, all_questions=true; "
                              "MS MARCO: keep_no_answer=true, support=selected|overlap; CoTemp: split_rule=paper|hash)")
     export.add_argument("--variant", default="correct", choices=VARIANTS)
-    export.add_argument("--seed", type=nonnegative_int, default=42,
+    export.add_argument("--seed", type=nonnegative_int, default=PERTURB_SEED,
                         help="seed of the incorrect variant's perturbations")
     export.add_argument("--perturb", nargs="+", default=list(PERTURBABLE_STEPS), choices=PERTURBABLE_STEPS,
                         help="steps an incorrect trace gets wrong")

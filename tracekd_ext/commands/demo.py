@@ -20,11 +20,11 @@ from typing import Any
 
 from tracekd_ext.default_model import DEFAULT_MODEL, resolve_model
 from tracekd_ext.errors import TracekdError
+from tracekd_ext.files.outputs import write_json
 from tracekd_ext.formatting import summary_tables
 from tracekd_ext.json_safe import json_safe
-from tracekd_ext.jsonl import write_json_atomic
 from tracekd_ext.metrics import PAIR_METRICS, STEP_METRICS
-from tracekd_ext.option_ranges import nonnegative_int, positive_int
+from tracekd_ext.options import nonnegative_int, positive_int
 from tracekd_ext.rescore import load_scored, summarize_files
 from tracekd_ext.task_registry import tasks_dir
 
@@ -176,7 +176,7 @@ def run(args: argparse.Namespace) -> int:
         print(summary_tables(summary["pooled"], "pooled over trace tasks"), end="\n\n")
     out = Path(args.out)
     rescore_file = out / "rescore.json"
-    write_json_atomic(rescore_file, json_safe(summary))
+    write_json(rescore_file, json_safe(summary))
     report_dir = write_report(run_info["run_dir"], out)
     print(f"lm-eval's aggregated metrics equal these rescore numbers ({checked} values checked); "
           f"evaluation took {elapsed:.0f} s.")

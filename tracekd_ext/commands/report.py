@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from tracekd_ext.errors import TracekdError
-from tracekd_ext.option_ranges import nonnegative_int
+from tracekd_ext.options import nonnegative_int
 from tracekd_ext.scoring import MODES
 
 DESCRIPTION = """Compare runs side by side. Each RUN is an lm-eval output folder (samples_*.jsonl with

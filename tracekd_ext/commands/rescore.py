@@ -6,11 +6,10 @@ import argparse
 from pathlib import Path
 
 from tracekd_ext.errors import TracekdError
+from tracekd_ext.files.outputs import Outputs, json_text, jsonl_text
 from tracekd_ext.formatting import summary_tables
 from tracekd_ext.interventions_analysis import is_intervention_samples
 from tracekd_ext.json_safe import json_safe
-from tracekd_ext.jsonl import json_text, jsonl_text
-from tracekd_ext.outputs import Outputs
 from tracekd_ext.rescore import load_scored, per_sample_rows, summarize_files
 from tracekd_ext.scoring import MODES
 from tracekd_ext.task_registry import TASKS

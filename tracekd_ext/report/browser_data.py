@@ -22,16 +22,13 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tracekd_ext.adapters import get_spec
 from tracekd_ext.interventions import CONDITIONS
 from tracekd_ext.record import Problem
 from tracekd_ext.rescore import Scored, ScoredFile
 from tracekd_ext.trace_parse import parse
-
-if TYPE_CHECKING:
-    from tracekd_ext.report.runs import Run
 
 MAX_GENERATION_CHARS = 4000
 PAGE_SIZE = 50  # samples rendered at a time
@@ -44,6 +41,18 @@ class BrowserPart:
 
     samples_json: str
     problems: list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class BrowserRun:
+    """One run as the browser payload needs it: its label, its files' parts by task (free-generation tasks
+    first, then intervention tasks), whether some task has aggregates only, and the intervention conditions
+    its items were run under."""
+
+    label: str
+    parts: list[tuple[str, BrowserPart]]
+    aggregate_only: bool
+    conditions: frozenset[str]
 
 
 def dumps(obj: Any) -> str:
@@ -106,32 +115,25 @@ def browser_part(scored: ScoredFile) -> BrowserPart:
     return BrowserPart(dumps(samples), list(problems.items()))
 
 
-def payload_json(runs: Sequence[Run], tasks: Sequence[str], scoring: str) -> str:
+def payload_json(runs: Sequence[BrowserRun], tasks: Sequence[str], scoring: str) -> str:
     """The whole browser payload as JSON text (see the module docstring), joined from the files' parts;
     ``tasks`` names every task of the runs, intervention tasks included."""
     task_index = {task: i for i, task in enumerate(tasks)}
     problems: dict[str, str] = {}
     groups = []
     for r, run in enumerate(runs):
-        for task, result in run.tasks.items():
-            if result.items is None:
-                continue
-            for key, entry in result.items.browser.problems:
+        for task, part in run.parts:
+            for key, entry in part.problems:
                 problems.setdefault(key, entry)
-            groups.append(f'{{"r":{r},"t":{task_index[task]},"samples":{result.items.browser.samples_json}}}')
-        for task, part in run.interventions.items():
-            for key, entry in part.browser.problems:
-                problems.setdefault(key, entry)
-            groups.append(f'{{"r":{r},"t":{task_index[task]},"samples":{part.browser.samples_json}}}')
+            groups.append(f'{{"r":{r},"t":{task_index[task]},"samples":{part.samples_json}}}')
     datasets = sorted({key.split("/", 1)[0] for key in problems})
     head = {
         "scoring": scoring,
         "runs": [run.label for run in runs],
         "tasks": list(tasks),
-        "aggregateOnly": [run.label for run in runs if any(t.items is None for t in run.tasks.values())],
+        "aggregateOnly": [run.label for run in runs if run.aggregate_only],
         "paperClsSentence": {d: get_spec(d).paper_cls_sentence for d in datasets},
-        "conditions": [c for c in CONDITIONS if any(it.condition == c for run in runs
-                                                     for part in run.interventions.values() for it in part.items)],
+        "conditions": [c for c in CONDITIONS if any(c in run.conditions for run in runs)],
         "maxGenerationChars": MAX_GENERATION_CHARS,
         "pageSize": PAGE_SIZE,
     }

@@ -1,5 +1,5 @@
 """``tracekd report`` end to end: load and re-score the runs, then write report.md, report.json, the
-PNG figures and report.html into one folder (all together or none, through ``tracekd_ext.outputs``). Runs with
+PNG figures and report.html into one folder (all together or none, through ``tracekd_ext.files.outputs``). Runs with
 intervention samples add the Interventions section (``report.interventions_section``).
 
     from tracekd_ext.report import build_report
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tracekd_ext.files.outputs import Outputs
 from tracekd_ext.json_safe import json_safe
-from tracekd_ext.outputs import Outputs
 from tracekd_ext.report.browser_data import payload_json
 from tracekd_ext.report.html_page import report_html
 from tracekd_ext.report.interventions_section import ANCHOR as INTERVENTIONS_ANCHOR
@@ -97,8 +97,9 @@ def write_report(runs: Sequence[Run], out_dir: str | Path, *, title: str = DEFAU
                                            indent=2) + "\n")
     html = out / "report.html"
     tasks = [t for t, _ in task_order(runs)] + intervention_tasks(runs)
+    browser = payload_json([run.browser_run() for run in runs], tasks, scoring)
     page = report_html(title=title, subtitle=subtitle, runs_table=table_of_runs, sections=task_sections,
-                       figures=figures, payload_json=payload_json(runs, tasks, scoring), extra_sections=extra_html)
+                       figures=figures, payload_json=browser, extra_sections=extra_html)
     outputs.write(html, page)
     return ReportFiles(markdown, html, summary_json, tuple(figure_paths), len(runs), n_samples,
                        time.perf_counter() - started)

@@ -21,7 +21,7 @@ from typing import Any
 
 from tracekd_ext.errors import DataError, TracekdError
 from tracekd_ext.metrics import summarize
-from tracekd_ext.report.browser_data import BrowserPart, browser_part
+from tracekd_ext.report.browser_data import BrowserPart, BrowserRun, browser_part
 from tracekd_ext.report.intervention_samples import (
     InterventionFile,
     intervention_paths,
@@ -39,6 +39,7 @@ from tracekd_ext.report.sources import (
 )
 from tracekd_ext.rescore import ScoredFile, load_scored, summarize_file, task_from_filename
 from tracekd_ext.scoring import SampleScore
+from tracekd_ext.stats import BOOTSTRAP_REPLICATES
 
 PARALLEL_MIN_BYTES = 50_000_000  # below this much samples JSON, worker processes cost more than they save
 
@@ -73,6 +74,13 @@ class Run:
     tasks: dict[str, TaskResult] = field(default_factory=dict)
     pooled: dict[str, Any] | None = None
     interventions: dict[str, InterventionFile] = field(default_factory=dict)
+
+    def browser_run(self) -> BrowserRun:
+        """What the sample browser shows of this run."""
+        parts = [(task, result.items.browser) for task, result in self.tasks.items() if result.items is not None]
+        parts += [(task, part.browser) for task, part in self.interventions.items()]
+        conditions = frozenset(item.condition for part in self.interventions.values() for item in part.items)
+        return BrowserRun(self.label, parts, any(t.items is None for t in self.tasks.values()), conditions)
 
     @property
     def scorings(self) -> set[str]:
@@ -189,7 +197,7 @@ def check_scoring(runs: Sequence[Run]) -> str:
 
 
 def load_runs(arguments: Sequence[str], *, scoring: str | None = None, names: dict[str, str] | None = None,
-              replicates: int = 10_000, jobs: int = 1, progress: bool = True,
+              replicates: int = BOOTSTRAP_REPLICATES, jobs: int = 1, progress: bool = True,
               reading: PredictionsOptions = READ_AS_SAMPLES) -> list[Run]:
     """Find, re-score and label every run; all runs must end up in one scoring mode. ``jobs``: worker
     processes for scoring (see :func:`score_files`)."""

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tracekd_ext.errors import DataError, TracekdError
-from tracekd_ext.jsonl import read_text
+from tracekd_ext.files.read import read_text
 from tracekd_ext.rescore import task_from_filename
 
 # lm-eval names a run's folder after the first of these model_args keys (LM_EVAL_NOTES "Outputs").

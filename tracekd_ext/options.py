@@ -1,6 +1,7 @@
-"""Range checks of numeric options, shared by every command.
+"""Reading option values, shared by every command, the dataset loaders and lm-eval ``--metadata``: the one
+bool reader (:func:`as_bool`), choices (:func:`as_choice`) and range checks of numbers.
 
-Each checker takes a value as the command line, a YAML file or lm-eval ``--metadata`` gives it (a string or a
+Each range checker takes a value as the command line, a YAML file or lm-eval ``--metadata`` gives it (a string or a
 number), returns it converted, and raises ``argparse.ArgumentTypeError`` when it is out of range or not a finite
 number, so it serves directly as an argparse ``type=``. :func:`check` applies one to a named option outside
 argparse (configs, metadata) and turns the failure into a one-line :class:`TracekdError`.
@@ -10,10 +11,33 @@ from __future__ import annotations
 
 import argparse
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from tracekd_ext.errors import TracekdError
+
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
+
+
+def as_bool(name: str, value: Any) -> bool:
+    """``True``/``False`` from a bool, a number or a word such as ``yes``/``false``."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise TracekdError(f"option '{name}': expected true or false, got {value!r}")
+
+
+def as_choice(name: str, value: Any, choices: Iterable[str]) -> str:
+    """``value`` as one of ``choices`` (case-insensitive), else a one-line error listing them."""
+    choices = tuple(choices)
+    text = str(value).strip().lower()
+    if text not in choices:
+        raise TracekdError(f"option '{name}': expected one of {', '.join(choices)}, got {value!r}")
+    return text
 
 
 def _ranged(value: Any, integer: bool, ok: Callable[[float], bool], rule: str) -> Any:

@@ -1,6 +1,6 @@
 """Synthetic co-temporal QA (``synth``): CoTemp QA-style problems that no model has seen in pre-training.
 
-Generated offline by :mod:`tracekd_ext.synth_cotemp`; labels, support and answers are exact. The records
+Generated offline by :mod:`tracekd_ext.adapters.synth.generator`; labels, support and answers are exact. The records
 carry CoTemp QA's labels and ``triple_element``, so the trace format and the answer rule are CoTemp's.
 Options (also from lm-eval ``--metadata``): ``size`` problems per split, ``seed``, ``distractors`` facts per
 problem, ``relation_mix`` label weights (``"equal=1,overlap=1,during=1,mix=1"``). The test and train
@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from tracekd_ext.adapters.cotemp import SPEC as COTEMP_SPEC
+from tracekd_ext.adapters.synth.generator import generate, parse_relation_mix
 from tracekd_ext.errors import TracekdError
-from tracekd_ext.option_ranges import check, nonnegative_int, positive_int
+from tracekd_ext.options import check, nonnegative_int, positive_int
 from tracekd_ext.record import Problem
-from tracekd_ext.synth_cotemp import generate, parse_relation_mix
 
 SPLITS = ("test", "train", "all")
 DEFAULT_SIZE, DEFAULT_SEED, DEFAULT_DISTRACTORS = 200, 42, 6

@@ -1,4 +1,5 @@
-"""CoTemp QA answer rules (SPEC 3.1): the official candidate matching, its paper variant, and strict.
+"""CoTemp QA answer rules (used by the CoTemp and synth adapters): the official candidate matching, its
+paper variant, and strict.
 
 The official rule (Su et al. 2024) reads the entity that each fact is about, as subject or object
 depending on ``triple_element``, and counts the candidates found in the prediction. Strict scoring reads
@@ -13,8 +14,7 @@ import re
 from functools import lru_cache
 
 from tracekd_ext.answer_rules import AnswerScore, exact_match_set, paper_list_score
-from tracekd_ext.text import normalize_answer
-from tracekd_ext.trace_parse import literal_strings
+from tracekd_ext.text import literal_strings, normalize_answer
 
 # (marker that selects the relation, phrase between subject and object), in the official search order.
 _RELATIONS = (

@@ -19,6 +19,7 @@ Failures to create, write or rename an output raise ``OutputError`` (one line, n
 from __future__ import annotations
 
 import errno
+import json
 import os
 import stat
 import tempfile
@@ -26,6 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from tracekd_ext.errors import OutputError
 
@@ -214,3 +216,23 @@ def write_file(path: PathLike, data: str | bytes, *, inputs: Iterable[PathLike |
     """Write one output file the safe way (see the module docstring)."""
     with Outputs(inputs) as outputs:
         return outputs.write(path, data)
+
+
+def jsonl_text(rows: Iterable[dict[str, Any]]) -> str:
+    """JSON lines as tracekd writes them: one object per line, UTF-8 characters kept."""
+    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+
+
+def json_text(obj: Any) -> str:
+    """A JSON document as tracekd writes it: indented, UTF-8 characters kept."""
+    return json.dumps(obj, ensure_ascii=False, indent=2, allow_nan=True) + "\n"
+
+
+def write_jsonl(path: PathLike, rows: Iterable[dict[str, Any]]) -> Path:
+    """Write ``rows`` as one JSON-lines output file (:func:`write_file`)."""
+    return write_file(path, jsonl_text(rows))
+
+
+def write_json(path: PathLike, obj: Any) -> Path:
+    """Write ``obj`` as one JSON output file (:func:`write_file`)."""
+    return write_file(path, json_text(obj))

@@ -4,7 +4,7 @@ Each problem states one event (the *anchor* fact, named in the question) and ask
 asked relation held at the same time. The facts use CoTemp QA's relation families and sentence
 templates, the questions its five fact-pair patterns (``triple_element``: same or different Subject,
 Relation, Object) and its co-temporal phrases. Gold answers are the entities of the asked pattern whose
-span shares a day with the anchor's span; the label is the relation (:mod:`tracekd_ext.time_spans`) they
+span shares a day with the anchor's span; the label is the relation (:mod:`tracekd_ext.adapters.synth.time_spans`) they
 stand in, or ``mix`` for several; the support is the facts that contain a gold answer (as for CoTemp QA).
 Distractors are facts of the asked pattern whose spans are disjoint from the anchor's ("near misses") and
 facts of other patterns at any time.
@@ -20,10 +20,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from tracekd_ext.adapters.synth.names import NamePool
+from tracekd_ext.adapters.synth.time_spans import (
+    CO_TEMPORAL,
+    GRANULARITIES,
+    MIX,
+    Period,
+    TimeSpan,
+    question_label,
+    relation,
+)
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.record import Problem
-from tracekd_ext.synth_names import NamePool
-from tracekd_ext.time_spans import CO_TEMPORAL, GRANULARITIES, MIX, Period, TimeSpan, question_label, relation
 
 LABELS = (*CO_TEMPORAL, MIX)
 TRIPLE_ELEMENTS = ("S1_R1_O2", "S1_R2_O2", "S2_R1_O1", "S2_R1_O2", "S2_R2_O2")

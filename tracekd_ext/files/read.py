@@ -1,5 +1,4 @@
-"""Reading the user's text and JSON-lines files with errors that name the file and line, and writing JSON(L)
-outputs through ``tracekd_ext.outputs``.
+"""Reading the user's text and JSON-lines files with errors that name the file and line.
 
 Text enters tracekd here: a file that cannot be read, or is not UTF-8 (a binary file), is a ``DataError``
 naming the file and line, and a lone surrogate that a JSON escape produced (``"\\ud800"``, which no UTF-8
@@ -11,12 +10,11 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from tracekd_ext.errors import DataError
-from tracekd_ext.outputs import write_file
 
 _ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -75,24 +73,3 @@ def read_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict[str, Any]]]:
             if _ESCAPED_SURROGATE.search(raw):
                 row = replace_lone_surrogates(row)
             yield number, row
-
-
-def jsonl_text(rows: Iterable[dict[str, Any]]) -> str:
-    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
-
-
-def json_text(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, indent=2, allow_nan=True) + "\n"
-
-
-def write_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write one output file (see ``tracekd_ext.outputs``: atomic, never through a planted link)."""
-    write_file(path, text)
-
-
-def write_jsonl_atomic(path: str | os.PathLike, rows: Iterable[dict[str, Any]]) -> None:
-    write_file(path, jsonl_text(rows))
-
-
-def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
-    write_file(path, json_text(obj))

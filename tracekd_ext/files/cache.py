@@ -1,4 +1,5 @@
-"""Downloading a public file once into the user's cache, with a progress bar and a SHA-256 check."""
+"""The user cache folder (``cache_root``: downloads, the MS MARCO cache, the converted default model) and
+downloading a public file once into it, with a progress bar and a SHA-256 check."""
 
 from __future__ import annotations
 
