@@ -140,12 +140,3 @@ def score_intervention(problem: Problem, spec: DatasetSpec, condition: str, supp
     judged = score(problem, parse(prefix + text), spec, "strict", "direct")
     return InterventionScore(judged.answer_correct, judged.answer_f1, judged.answer_items,
                              follows_trace(problem, condition, support, judged.answer_items))
-
-
-def sample_values(s: InterventionScore) -> dict[str, float]:
-    """What lm-eval stores per sample; ``follows_trace`` is left out where undefined (so lm-eval's
-    ``mean`` averages, and gives a stderr over, the items where it is defined)."""
-    values = {"answer_acc": int(s.answer_correct), "answer_f1": s.answer_f1}
-    if s.follows is not None:
-        values["follows_trace"] = int(s.follows)
-    return values

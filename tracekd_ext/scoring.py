@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from tracekd_ext.adapters.base import DatasetSpec
-from tracekd_ext.answer_rules import paper_answer_span
+from tracekd_ext.answer_rules import AnswerScore, paper_answer_span
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.record import Problem
 from tracekd_ext.text import normalize_answer, precision_recall_f1, squash_spaces
@@ -28,7 +28,7 @@ PUBLISHED_SPAN_DATASETS = frozenset({"cotemp", "synth", "babi"})
 KINDS = ("trace", "direct")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SampleScore:
     """Every judgement about one generation. ``None`` marks a step that is not scored for this item
     (direct tasks; paper mode without a think part; grounding where the gold answer is not in the
@@ -112,11 +112,18 @@ def cite(units: tuple[str, ...], ir_text: str) -> tuple[set[str], int]:
     return cited, 0
 
 
+def _answer_only(parse_ok: bool, pred_label: str | None, answer: AnswerScore) -> SampleScore:
+    """A score whose steps are not evaluated: only the answer is judged."""
+    return SampleScore(parse_ok=parse_ok, evaluated=False, cls_correct=None, ret_correct=None, ret_precision=None,
+                       ret_recall=None, ret_f1=None, trace_correct=None, answer_correct=answer.correct,
+                       answer_f1=answer.f1, grounded=None, pred_label=pred_label, cited=(), uncited_items=0,
+                       answer_items=answer.items)
+
+
 def _strict(problem: Problem, parsed: ParsedTrace, spec: DatasetSpec, kind: str) -> SampleScore:
     if kind == "direct":
         answer = spec.score_answer(problem, parsed.direct_answer, "strict")
-        return SampleScore(bool(parsed.direct_answer), False, None, None, None, None, None, None,
-                           answer.correct, answer.f1, None, None, (), 0, answer.items)
+        return _answer_only(bool(parsed.direct_answer), None, answer)
     answer = spec.score_answer(problem, parsed.answer, "strict")
     gold = _gold_steps(problem.units, problem.support, problem.answers)
     cls_ok = parsed.cls_label is not None and parsed.cls_label.casefold() == problem.label.casefold()
@@ -131,8 +138,11 @@ def _strict(problem: Problem, parsed: ParsedTrace, spec: DatasetSpec, kind: str)
     if gold.answer_in_units:
         cited_text = " ".join(normalize_answer(problem.units[i]) for i in cited_idx)
         grounded = bool(answer.items) and bool(cited_idx) and all(item in cited_text for item in answer.items)
-    return SampleScore(parsed.trace_format_ok, True, cls_ok, ret_ok, p, r, f1, cls_ok and ret_ok,
-                       answer.correct, answer.f1, grounded, parsed.cls_label, cited_idx, unmatched, answer.items)
+    return SampleScore(parse_ok=parsed.trace_format_ok, evaluated=True, cls_correct=cls_ok, ret_correct=ret_ok,
+                       ret_precision=p, ret_recall=r, ret_f1=f1, trace_correct=cls_ok and ret_ok,
+                       answer_correct=answer.correct, answer_f1=answer.f1, grounded=grounded,
+                       pred_label=parsed.cls_label, cited=cited_idx, uncited_items=unmatched,
+                       answer_items=answer.items)
 
 
 def _paper(problem: Problem, parsed: ParsedTrace, spec: DatasetSpec, kind: str) -> SampleScore:
@@ -141,17 +151,18 @@ def _paper(problem: Problem, parsed: ParsedTrace, spec: DatasetSpec, kind: str) 
     close = parsed.raw.find("</think>")
     trace = parsed.raw[:close].replace("<think>", "").strip() if close >= 0 else ""
     if kind == "direct" or not trace:
-        return SampleScore(parsed.trace_format_ok if kind == "trace" else bool(parsed.direct_answer), False, None, None,
-                           None, None, None, None, answer.correct, answer.f1, None, parsed.cls_label, (), 0,
-                           answer.items)
+        return _answer_only(parsed.trace_format_ok if kind == "trace" else bool(parsed.direct_answer),
+                            parsed.cls_label, answer)
     sentences = trace.split(".")
     at = spec.paper_cls_sentence
     sentence = sentences[at] if len(sentences) > at else ""
     cls_ok = problem.label.lower() in sentence.lower() if at else problem.label in sentence
     cited_idx = tuple(i for i, unit in enumerate(problem.units) if unit in trace)
     ret_ok = bool(cited_idx)
-    return SampleScore(parsed.trace_format_ok, True, cls_ok, ret_ok, None, None, None, cls_ok and ret_ok,
-                       answer.correct, answer.f1, None, parsed.cls_label, cited_idx, 0, answer.items)
+    return SampleScore(parse_ok=parsed.trace_format_ok, evaluated=True, cls_correct=cls_ok, ret_correct=ret_ok,
+                       ret_precision=None, ret_recall=None, ret_f1=None, trace_correct=cls_ok and ret_ok,
+                       answer_correct=answer.correct, answer_f1=answer.f1, grounded=None,
+                       pred_label=parsed.cls_label, cited=cited_idx, uncited_items=0, answer_items=answer.items)
 
 
 def score(problem: Problem, parsed: ParsedTrace, spec: DatasetSpec, mode: str = "strict",
