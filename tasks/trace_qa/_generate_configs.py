@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from tracekd_ext.interventions import CONDITIONS
-from tracekd_ext.metric_table import metric_list_yaml
+from tracekd_ext.metric_table import metric_list_yaml, metrics_of
 from tracekd_ext.task_registry import FAMILIES, GROUPS, TaskFamily
 
 HERE = Path(__file__).resolve().parent
@@ -104,12 +104,15 @@ def group_yaml(name: str, tasks: list[str], aggregate: tuple[str, ...] = ()) -> 
 
 def family_tasks(family: TaskFamily) -> str:
     """The README task list of one family."""
-    lines = ["#### Groups", "", f"* `{family.prefix}_intervene`: the six intervention tasks below", "",
+    lines = ["#### Groups", "", f"* `{family.prefix}_intervene`: the {len(CONDITIONS)} intervention tasks below", "",
              "#### Tasks", ""]
     lines += [f"* `{family.prefix}_{kind}`: {KIND_TEXT[kind]}, greedy, `max_gen_toks` "
               f"{family.max_gen_toks[kind]}" for kind in family.max_gen_toks]
     lines += [f"* `{family.prefix}_intervene_{c}`: forced trace with {CONDITION_TEXT[c]}; the model writes the answer"
               for c in CONDITIONS]
+    lines += ["", "Metrics, by task kind (from `tracekd_ext.metric_table`):", ""]
+    lines += [f"* {kind}: " + ", ".join(f"`{m.name}`" for m in metrics_of(kind))
+              for kind in (*family.max_gen_toks, "intervene")]
     return "\n".join(lines) + "\n"
 
 
