@@ -11,6 +11,7 @@ answer-only generations scored by a trace task.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -173,3 +174,110 @@ def score(problem: Problem, parsed: ParsedTrace, spec: DatasetSpec, mode: str = 
     if kind not in KINDS:
         raise TracekdError(f"unknown task kind '{kind}'; choose from {', '.join(KINDS)}")
     return (_paper if mode == "paper" else _strict)(problem, parsed, spec, kind)
+
+
+# Why each step was judged so: the text the report's sample browser shows, written beside the rules above.
+ARROW = "\u2192"
+
+
+def _verdict(ok: bool | None) -> str:
+    return "not scored" if ok is None else "correct" if ok else "wrong"
+
+
+def _number(value: float | None) -> str:
+    return "n/a" if value is None else f"{round(value, 3):g}"
+
+
+def _indices(values) -> str:
+    return "[" + ", ".join(str(v) for v in values) + "]"
+
+
+def quoted(values) -> str:
+    """A list of strings as the reader sees them: ``["a", "b"]``."""
+    return "[" + ", ".join(json.dumps(v, ensure_ascii=False) for v in values) + "]"
+
+
+def _format_reason(parsed: ParsedTrace, s: SampleScore, kind: str) -> str:
+    if kind == "direct":
+        return "an answer was found" if s.parse_ok else "no answer found"
+    if s.parse_ok:
+        return "complete: closed <think> with a CLS and an IR sentence, and a tagged <answer>"
+    missing = []
+    if not parsed.has_think:
+        missing.append("no <think>")
+    elif not parsed.think_closed:
+        missing.append("<think> never closed")
+    if parsed.cls_label is None:
+        missing.append("no CLS sentence")
+    if parsed.ir_text is None:
+        missing.append("no IR sentence")
+    if not parsed.has_answer_tag:
+        missing.append("no <answer> tag")
+    return "incomplete: " + (", ".join(missing) if missing else "see the generation")
+
+
+def _strict_reasons(problem: Problem, parsed: ParsedTrace, s: SampleScore) -> list[tuple[str, str]]:
+    if parsed.cls_label is None:
+        cls = f"no CLS sentence found {ARROW} wrong"
+    else:
+        cls = (f"predicted {json.dumps(parsed.cls_label, ensure_ascii=False)} vs gold "
+               f"{json.dumps(problem.label, ensure_ascii=False)} (exact, case-insensitive) {ARROW} "
+               f"{_verdict(s.cls_correct)}")
+    if parsed.ir_text is None:
+        ir = f"no IR sentence found {ARROW} wrong"
+    else:
+        gold, cited = set(problem.support), set(s.cited)
+        ir = f"cited units {_indices(s.cited)} vs gold support {_indices(problem.support)}"
+        missing = [i for i in problem.support if i not in cited]
+        extra = [i for i in s.cited if i not in gold]
+        if missing:
+            ir += f"; missing {_indices(missing)}"
+        if extra:
+            ir += f"; extra {_indices(extra)}"
+        if s.uncited_items:
+            ir += f"; {s.uncited_items} cited item(s) match no unit"
+        ir += (f" (P {_number(s.ret_precision)}, R {_number(s.ret_recall)}, F1 {_number(s.ret_f1)}) {ARROW} "
+               f"{_verdict(s.ret_correct)}")
+    return [("CLS", cls), ("IR", ir), ("trace", f"right when both CLS and IR are right {ARROW} "
+                                               f"{_verdict(s.trace_correct)}")]
+
+
+def _paper_reasons(problem: Problem, s: SampleScore, spec: DatasetSpec) -> list[tuple[str, str]]:
+    if not s.evaluated:
+        return [("steps", "not evaluated: no text before </think> (paper scoring counts the item in answer "
+                          "accuracy only)")]
+    sentence = "second" if spec.paper_cls_sentence == 1 else "first"
+    label = json.dumps(problem.label, ensure_ascii=False)
+    return [("CLS", f'paper rule: gold label {label} inside the {sentence} "."-sentence of the trace {ARROW} '
+                    f"{_verdict(s.cls_correct)}"),
+            ("IR", f"paper rule: any context unit verbatim in the trace; units found {_indices(s.cited)} {ARROW} "
+                   f"{_verdict(s.ret_correct)}"),
+            ("trace", f"right when both CLS and IR pass {ARROW} {_verdict(s.trace_correct)}")]
+
+
+def _grounded_reason(s: SampleScore, mode: str) -> str:
+    if mode == "paper":
+        return "n/a: not part of paper scoring"
+    if s.grounded is None:
+        return "n/a: the gold answer does not occur in the gold units"
+    return ("yes: every answer item occurs in the units the trace cites" if s.grounded
+            else "no: an answer item is missing from the cited units (or nothing was cited or answered)")
+
+
+def answer_reason(answer_items: tuple[str, ...], golds: tuple[str, ...], correct: bool, f1: float) -> str:
+    return f"read as {quoted(answer_items)} vs gold {quoted(golds)} {ARROW} {_verdict(correct)} (F1 {_number(f1)})"
+
+
+def explain(problem: Problem, parsed: ParsedTrace, s: SampleScore, spec: DatasetSpec, mode: str = "strict",
+            kind: str = "trace") -> list[tuple[str, str]]:
+    """Why ``s`` (the :func:`score` of ``parsed``) judged each step as it did: ``(step, reason)`` rows, read by
+    the report's sample browser."""
+    rows = [("format", _format_reason(parsed, s, kind))]
+    if kind == "direct":
+        rows.append(("steps", "not scored: an answer-only task"))
+    else:
+        rows += _paper_reasons(problem, s, spec) if mode == "paper" else _strict_reasons(problem, parsed, s)
+    rows.append(("answer", answer_reason(s.answer_items, problem.answers, s.answer_correct, s.answer_f1)))
+    if kind != "direct":
+        rows.append(("grounded", _grounded_reason(s, mode)))
+    return rows
