@@ -151,7 +151,7 @@ def test_paper_setting_counts_on_the_shared_copy():
 
 
 def test_task_readme_states_the_shared_copy_checksum():
-    readme = (TASKS / "babi" / "README.md").read_text()
+    readme = (TASKS / "trace_qa" / "babi_qa" / "README.md").read_text()
     test = babi.load(DATA, "test")
     assert f"{len(test)} test items" in readme and id_list_checksum(p.id for p in test) in readme
 

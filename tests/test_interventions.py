@@ -195,6 +195,6 @@ def test_the_generated_task_yamls_are_current():
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, str(Path(tasks_dir()) / "_generate_intervene.py"), "--check"],
+    done = subprocess.run([sys.executable, str(Path(tasks_dir()) / "trace_qa" / "_generate_configs.py"), "--check"],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

@@ -67,7 +67,9 @@ def test_trace_qa_group_run_and_rescore(tmp_path, tiny_model, monkeypatch):
         part = summary["per_task"][task]
         assert part["n"] == 2
         for name in STEP_METRICS:
-            assert _same(results[task][f"{name},none"], part["metrics"][name]["mean"]), (task, name)
+            # lm-eval leaves out a metric no item covers (grounded where no gold answer is in the gold units);
+            # rescore's mean is then undefined too
+            assert _same(results[task].get(f"{name},none"), part["metrics"][name]["mean"]), (task, name)
         for name, (pair, stat) in PAIR_METRICS.items():
             assert _same(results[task][f"{name},none"], part["pairs"][pair][stat]), (task, name)
     for name in ("answer_acc", "trace_acc"):  # the group's size-weighted means are the pooled means
@@ -114,7 +116,7 @@ def test_trace_qa_oracle_run_pooled_statistics(tmp_path, monkeypatch):
     summary, results = json.loads(summary_path.read_text()), out["results"]
     for task in TRACE_TASKS:
         for name in STEP_METRICS:
-            assert _same(results[task][f"{name},none"], summary["per_task"][task]["metrics"][name]["mean"])
+            assert _same(results[task].get(f"{name},none"), summary["per_task"][task]["metrics"][name]["mean"])
         for name, (pair, stat) in PAIR_METRICS.items():
             assert _same(results[task][f"{name},none"], summary["per_task"][task]["pairs"][pair][stat])
     for name in ("answer_acc", "trace_acc"):

@@ -73,5 +73,5 @@ def test_cotemp_reports_what_a_partial_copy_lacks(caplog):
 
 def test_cotemp_readme_states_the_public_hash_split():
     full = [f"cotemp/{r}/{i}" for r, n in cotemp.PUBLIC_ROWS.items() for i in range(n) if cotemp.hash_test(i, r)]
-    readme = (TASKS / "cotemp" / "README.md").read_text()
+    readme = (TASKS / "trace_qa" / "cotemp_qa" / "README.md").read_text()
     assert f"Full data: {len(full)} test rows" in readme and id_list_checksum(full) in readme

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from tracekd_ext.adapters.base import DatasetSpec
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.record import Problem
-from tracekd_ext.scoring import score
+from tracekd_ext.scoring import answer_reason, score
 from tracekd_ext.text import normalize_answer
 from tracekd_ext.trace_format import PERTURB_SEED, render_trace
 from tracekd_ext.trace_format import perturb as perturb_steps
@@ -27,6 +27,15 @@ CONDITIONS: dict[str, tuple[str | None, str | None]] = {
     "wrong_both": ("wrong", "wrong"),
     "no_trace": (None, None),
     "cls_only": ("gold", None),
+}
+# condition -> what its forced trace holds, in words
+CONDITION_TEXT = {
+    "gold": "gold label and gold units",
+    "wrong_cls": "wrong label, gold units",
+    "wrong_ret": "gold label, wrong units",
+    "wrong_both": "wrong label and wrong units",
+    "no_trace": "an empty trace",
+    "cls_only": "the gold label and no retrieval step",
 }
 CORRUPTIONS = ("wrong_cls", "wrong_ret", "wrong_both")
 # inline: the trace format as trained (``<think>X</think> <answer>``); block: the layout Qwen3-style chat
@@ -141,10 +150,23 @@ def score_intervention(problem: Problem, spec: DatasetSpec, condition: str, supp
                              follows_trace(problem, condition, support, judged.answer_items))
 
 
-def sample_values(s: InterventionScore) -> dict[str, float]:
-    """What lm-eval stores per sample; ``follows_trace`` is left out where undefined (so lm-eval's
-    ``mean`` averages, and gives a stderr over, the items where it is defined)."""
-    values = {"answer_acc": int(s.answer_correct), "answer_f1": s.answer_f1}
-    if s.follows is not None:
-        values["follows_trace"] = int(s.follows)
-    return values
+def _follows_reason(condition: str, support: tuple[int, ...] | None, follows: bool | None) -> str:
+    if follows is None:
+        return ("n/a: no units were forced" if support is None
+                else "n/a: the forced units do not determine an answer (see docs/interventions.md)")
+    wrong_units = CONDITIONS[condition][1] == "wrong"
+    where = "the forced (wrong) units and in none of the gold units" if wrong_units else "the forced units"
+    return (f"yes: every answer item occurs in {where}" if follows
+            else f"no: the answer is empty, or an item does not occur in {where}")
+
+
+def explain_intervention(problem: Problem, condition: str, support: tuple[int, ...] | None,
+                         perturbed: bool | None, answer_items: tuple[str, ...], correct: bool, f1: float,
+                         follows: bool | None) -> list[tuple[str, str]]:
+    """Why an answer after a forced trace was judged so (the rules of :func:`score_intervention` and
+    :func:`follows_trace`): ``(judgement, reason)`` rows, read by the report's sample browser."""
+    forced = f"{condition}: {CONDITION_TEXT[condition]}"
+    if perturbed is False:
+        forced += " (the corruption could not be applied to this item: not perturbed)"
+    return [("forced trace", forced), ("answer", answer_reason(answer_items, problem.answers, correct, f1)),
+            ("follows trace", _follows_reason(condition, support, follows))]

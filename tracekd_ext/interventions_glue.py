@@ -12,8 +12,9 @@ from typing import Any
 from tracekd_ext.adapters import get_spec
 from tracekd_ext.data_source import resolve_data_dir
 from tracekd_ext.errors import TracekdError
-from tracekd_ext.interventions import check_condition, force, sample_values, score_intervention
+from tracekd_ext.interventions import check_condition, force, score_intervention
 from tracekd_ext.lm_eval_glue import check_metadata_keys, make_doc
+from tracekd_ext.metrics import sample_values
 from tracekd_ext.options import as_bool
 from tracekd_ext.record import Problem
 from tracekd_ext.trace_format import PERTURB_SEED
@@ -70,7 +71,7 @@ def score_doc(doc: dict[str, Any], generation: object):
 
 
 def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, Any]:
-    return sample_values(score_doc(doc, results[0] if results else ""))
+    return sample_values(score_doc(doc, results[0] if results else ""), KIND)
 
 
 def doc_to_text(doc: dict[str, Any]) -> str:

@@ -1,4 +1,4 @@
-"""lm-eval hooks shared by every trace task: the task folders' ``utils.py`` only bind these.
+"""lm-eval hooks of the trace and answer-only tasks: the task templates reference these with ``!function``.
 
 Docs carry the whole problem record plus the rendered prompt, the gold target, the scoring mode and
 the task kind, so ``process_results`` (and ``tracekd rescore`` on a samples file) needs nothing else.
@@ -107,6 +107,22 @@ def load_docs(dataset: str, kind: str, **metadata: Any) -> dict[str, Any]:
         problems = spec.load(data_dir, which, **options)
         out[name] = datasets.Dataset.from_list([make_doc(p, kind, scoring, instruction) for p in problems])
     return out
+
+
+def load_trace(**metadata: Any) -> dict[str, Any]:
+    """``custom_dataset`` of the trace tasks: the task's metadata names the ``dataset``."""
+    return load_docs(_task_dataset(metadata), "trace", **metadata)
+
+
+def load_direct(**metadata: Any) -> dict[str, Any]:
+    """``custom_dataset`` of the answer-only tasks: the task's metadata names the ``dataset``."""
+    return load_docs(_task_dataset(metadata), "direct", **metadata)
+
+
+def _task_dataset(metadata: dict[str, Any]) -> str:
+    if "dataset" not in metadata:
+        raise TracekdError("trace and direct tasks need 'dataset' in their metadata")
+    return str(metadata.pop("dataset"))
 
 
 def doc_to_text(doc: dict[str, Any]) -> str:

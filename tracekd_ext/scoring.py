@@ -11,11 +11,12 @@ answer-only generations scored by a trace task.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import lru_cache
 
 from tracekd_ext.adapters.base import DatasetSpec
-from tracekd_ext.answer_rules import paper_answer_span
+from tracekd_ext.answer_rules import AnswerScore, paper_answer_span
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.record import Problem
 from tracekd_ext.text import literal_strings, normalize_answer, precision_recall_f1, squash_spaces
@@ -28,7 +29,7 @@ PUBLISHED_SPAN_DATASETS = frozenset({"cotemp", "synth", "babi"})
 KINDS = ("trace", "direct")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SampleScore:
     """Every judgement about one generation. ``None`` marks a step that is not scored for this item
     (direct tasks; paper mode without a think part; grounding where the gold answer is not in the
@@ -112,11 +113,18 @@ def cite(units: tuple[str, ...], ir_text: str) -> tuple[set[str], int]:
     return cited, 0
 
 
+def _answer_only(parse_ok: bool, pred_label: str | None, answer: AnswerScore) -> SampleScore:
+    """A score whose steps are not evaluated: only the answer is judged."""
+    return SampleScore(parse_ok=parse_ok, evaluated=False, cls_correct=None, ret_correct=None, ret_precision=None,
+                       ret_recall=None, ret_f1=None, trace_correct=None, answer_correct=answer.correct,
+                       answer_f1=answer.f1, grounded=None, pred_label=pred_label, cited=(), uncited_items=0,
+                       answer_items=answer.items)
+
+
 def _strict(problem: Problem, parsed: ParsedTrace, spec: DatasetSpec, kind: str) -> SampleScore:
     if kind == "direct":
         answer = spec.score_answer(problem, parsed.direct_answer, "strict")
-        return SampleScore(bool(parsed.direct_answer), False, None, None, None, None, None, None,
-                           answer.correct, answer.f1, None, None, (), 0, answer.items)
+        return _answer_only(bool(parsed.direct_answer), None, answer)
     answer = spec.score_answer(problem, parsed.answer, "strict")
     gold = _gold_steps(problem.units, problem.support, problem.answers)
     cls_ok = parsed.cls_label is not None and parsed.cls_label.casefold() == problem.label.casefold()
@@ -131,8 +139,11 @@ def _strict(problem: Problem, parsed: ParsedTrace, spec: DatasetSpec, kind: str)
     if gold.answer_in_units:
         cited_text = " ".join(normalize_answer(problem.units[i]) for i in cited_idx)
         grounded = bool(answer.items) and bool(cited_idx) and all(item in cited_text for item in answer.items)
-    return SampleScore(parsed.trace_format_ok, True, cls_ok, ret_ok, p, r, f1, cls_ok and ret_ok,
-                       answer.correct, answer.f1, grounded, parsed.cls_label, cited_idx, unmatched, answer.items)
+    return SampleScore(parse_ok=parsed.trace_format_ok, evaluated=True, cls_correct=cls_ok, ret_correct=ret_ok,
+                       ret_precision=p, ret_recall=r, ret_f1=f1, trace_correct=cls_ok and ret_ok,
+                       answer_correct=answer.correct, answer_f1=answer.f1, grounded=grounded,
+                       pred_label=parsed.cls_label, cited=cited_idx, uncited_items=unmatched,
+                       answer_items=answer.items)
 
 
 def _paper(problem: Problem, parsed: ParsedTrace, spec: DatasetSpec, kind: str) -> SampleScore:
@@ -141,17 +152,18 @@ def _paper(problem: Problem, parsed: ParsedTrace, spec: DatasetSpec, kind: str) 
     close = parsed.raw.find("</think>")
     trace = parsed.raw[:close].replace("<think>", "").strip() if close >= 0 else ""
     if kind == "direct" or not trace:
-        return SampleScore(parsed.trace_format_ok if kind == "trace" else bool(parsed.direct_answer), False, None, None,
-                           None, None, None, None, answer.correct, answer.f1, None, parsed.cls_label, (), 0,
-                           answer.items)
+        return _answer_only(parsed.trace_format_ok if kind == "trace" else bool(parsed.direct_answer),
+                            parsed.cls_label, answer)
     sentences = trace.split(".")
     at = spec.paper_cls_sentence
     sentence = sentences[at] if len(sentences) > at else ""
     cls_ok = problem.label.lower() in sentence.lower() if at else problem.label in sentence
     cited_idx = tuple(i for i, unit in enumerate(problem.units) if unit in trace)
     ret_ok = bool(cited_idx)
-    return SampleScore(parsed.trace_format_ok, True, cls_ok, ret_ok, None, None, None, cls_ok and ret_ok,
-                       answer.correct, answer.f1, None, parsed.cls_label, cited_idx, 0, answer.items)
+    return SampleScore(parse_ok=parsed.trace_format_ok, evaluated=True, cls_correct=cls_ok, ret_correct=ret_ok,
+                       ret_precision=None, ret_recall=None, ret_f1=None, trace_correct=cls_ok and ret_ok,
+                       answer_correct=answer.correct, answer_f1=answer.f1, grounded=None,
+                       pred_label=parsed.cls_label, cited=cited_idx, uncited_items=0, answer_items=answer.items)
 
 
 def score(problem: Problem, parsed: ParsedTrace, spec: DatasetSpec, mode: str = "strict",
@@ -162,3 +174,110 @@ def score(problem: Problem, parsed: ParsedTrace, spec: DatasetSpec, mode: str = 
     if kind not in KINDS:
         raise TracekdError(f"unknown task kind '{kind}'; choose from {', '.join(KINDS)}")
     return (_paper if mode == "paper" else _strict)(problem, parsed, spec, kind)
+
+
+# Why each step was judged so: the text the report's sample browser shows, written beside the rules above.
+ARROW = "\u2192"
+
+
+def _verdict(ok: bool | None) -> str:
+    return "not scored" if ok is None else "correct" if ok else "wrong"
+
+
+def _number(value: float | None) -> str:
+    return "n/a" if value is None else f"{round(value, 3):g}"
+
+
+def _indices(values) -> str:
+    return "[" + ", ".join(str(v) for v in values) + "]"
+
+
+def quoted(values) -> str:
+    """A list of strings as the reader sees them: ``["a", "b"]``."""
+    return "[" + ", ".join(json.dumps(v, ensure_ascii=False) for v in values) + "]"
+
+
+def _format_reason(parsed: ParsedTrace, s: SampleScore, kind: str) -> str:
+    if kind == "direct":
+        return "an answer was found" if s.parse_ok else "no answer found"
+    if s.parse_ok:
+        return "complete: closed <think> with a CLS and an IR sentence, and a tagged <answer>"
+    missing = []
+    if not parsed.has_think:
+        missing.append("no <think>")
+    elif not parsed.think_closed:
+        missing.append("<think> never closed")
+    if parsed.cls_label is None:
+        missing.append("no CLS sentence")
+    if parsed.ir_text is None:
+        missing.append("no IR sentence")
+    if not parsed.has_answer_tag:
+        missing.append("no <answer> tag")
+    return "incomplete: " + (", ".join(missing) if missing else "see the generation")
+
+
+def _strict_reasons(problem: Problem, parsed: ParsedTrace, s: SampleScore) -> list[tuple[str, str]]:
+    if parsed.cls_label is None:
+        cls = f"no CLS sentence found {ARROW} wrong"
+    else:
+        cls = (f"predicted {json.dumps(parsed.cls_label, ensure_ascii=False)} vs gold "
+               f"{json.dumps(problem.label, ensure_ascii=False)} (exact, case-insensitive) {ARROW} "
+               f"{_verdict(s.cls_correct)}")
+    if parsed.ir_text is None:
+        ir = f"no IR sentence found {ARROW} wrong"
+    else:
+        gold, cited = set(problem.support), set(s.cited)
+        ir = f"cited units {_indices(s.cited)} vs gold support {_indices(problem.support)}"
+        missing = [i for i in problem.support if i not in cited]
+        extra = [i for i in s.cited if i not in gold]
+        if missing:
+            ir += f"; missing {_indices(missing)}"
+        if extra:
+            ir += f"; extra {_indices(extra)}"
+        if s.uncited_items:
+            ir += f"; {s.uncited_items} cited item(s) match no unit"
+        ir += (f" (P {_number(s.ret_precision)}, R {_number(s.ret_recall)}, F1 {_number(s.ret_f1)}) {ARROW} "
+               f"{_verdict(s.ret_correct)}")
+    return [("CLS", cls), ("IR", ir), ("trace", f"right when both CLS and IR are right {ARROW} "
+                                               f"{_verdict(s.trace_correct)}")]
+
+
+def _paper_reasons(problem: Problem, s: SampleScore, spec: DatasetSpec) -> list[tuple[str, str]]:
+    if not s.evaluated:
+        return [("steps", "not evaluated: no text before </think> (paper scoring counts the item in answer "
+                          "accuracy only)")]
+    sentence = "second" if spec.paper_cls_sentence == 1 else "first"
+    label = json.dumps(problem.label, ensure_ascii=False)
+    return [("CLS", f'paper rule: gold label {label} inside the {sentence} "."-sentence of the trace {ARROW} '
+                    f"{_verdict(s.cls_correct)}"),
+            ("IR", f"paper rule: any context unit verbatim in the trace; units found {_indices(s.cited)} {ARROW} "
+                   f"{_verdict(s.ret_correct)}"),
+            ("trace", f"right when both CLS and IR pass {ARROW} {_verdict(s.trace_correct)}")]
+
+
+def _grounded_reason(s: SampleScore, mode: str) -> str:
+    if mode == "paper":
+        return "n/a: not part of paper scoring"
+    if s.grounded is None:
+        return "n/a: the gold answer does not occur in the gold units"
+    return ("yes: every answer item occurs in the units the trace cites" if s.grounded
+            else "no: an answer item is missing from the cited units (or nothing was cited or answered)")
+
+
+def answer_reason(answer_items: tuple[str, ...], golds: tuple[str, ...], correct: bool, f1: float) -> str:
+    return f"read as {quoted(answer_items)} vs gold {quoted(golds)} {ARROW} {_verdict(correct)} (F1 {_number(f1)})"
+
+
+def explain(problem: Problem, parsed: ParsedTrace, s: SampleScore, spec: DatasetSpec, mode: str = "strict",
+            kind: str = "trace") -> list[tuple[str, str]]:
+    """Why ``s`` (the :func:`score` of ``parsed``) judged each step as it did: ``(step, reason)`` rows, read by
+    the report's sample browser."""
+    rows = [("format", _format_reason(parsed, s, kind))]
+    if kind == "direct":
+        rows.append(("steps", "not scored: an answer-only task"))
+    else:
+        rows += _paper_reasons(problem, s, spec) if mode == "paper" else _strict_reasons(problem, parsed, s)
+    rows.append(("answer", answer_reason(s.answer_items, problem.answers, s.answer_correct, s.answer_f1)))
+    if kind != "direct":
+        rows.append(("grounded", _grounded_reason(s, mode)))
+    return rows

@@ -1,21 +1,53 @@
-"""The lm-eval task names tracekd ships, each bound to a dataset and a task kind."""
+"""The lm-eval tasks tracekd ships: one family per dataset, each bound to an adapter and task kinds.
+
+The task folders under ``tasks/trace_qa/`` are generated from :data:`FAMILIES` by
+``tasks/trace_qa/_generate_configs.py`` (the generator's ``--check`` mode is run by a test), so a task name here
+is a task lm-eval finds there.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from tracekd_ext.errors import TracekdError
 
+
+@dataclass(frozen=True)
+class TaskFamily:
+    """The tasks of one dataset, in folder ``tasks/trace_qa/<folder>/``.
+
+    ``prefix``: task names are ``<prefix>_trace``, ``<prefix>_direct`` and ``<prefix>_intervene_<condition>``;
+    ``dataset``: the adapter; ``max_gen_toks``: kind (``trace``, ``direct``) -> generation budget, for the kinds
+    the family has (every family also has the intervention tasks); ``metadata``: task metadata beyond the
+    common keys (the adapter's options); ``dataset_path`` / ``dataset_name``: where the data comes from
+    (documentation in the YAML: ``custom_dataset`` reads it); ``in_groups``: gathered by ``trace_qa`` and
+    ``trace_interventions``."""
+
+    prefix: str
+    dataset: str
+    folder: str
+    dataset_path: str
+    max_gen_toks: dict[str, int]
+    metadata: dict[str, object] = field(default_factory=dict)
+    dataset_name: str | None = None
+    in_groups: bool = True
+
+
+FAMILIES: tuple[TaskFamily, ...] = (
+    TaskFamily("cotemp", "cotemp", "cotemp_qa", "Warrieryes/CotempQA", {"trace": 512, "direct": 128}),
+    TaskFamily("babi", "babi", "babi_qa", "facebook/babi_qa", {"trace": 512, "direct": 128}),
+    # passages are long: a trace citing two or three needs the room
+    TaskFamily("marco", "marco", "marco_qa", "microsoft/ms_marco", {"trace": 1024, "direct": 128},
+               dataset_name="v2.1"),
+    TaskFamily("cotemp_synth", "synth", "cotemp_synth_qa", "tracekd/synth", {"trace": 512},
+               metadata={"size": 200, "seed": 42, "distractors": 6}, in_groups=False),
+)
+
 # task name -> (dataset, kind); kind "trace" scores steps and answer, "direct" the answer only.
-TASKS: dict[str, tuple[str, str]] = {
-    "cotemp_trace": ("cotemp", "trace"),
-    "cotemp_direct": ("cotemp", "direct"),
-    "babi_trace": ("babi", "trace"),
-    "babi_direct": ("babi", "direct"),
-    "marco_trace": ("marco", "trace"),
-    "marco_direct": ("marco", "direct"),
-    "cotemp_synth_trace": ("synth", "trace"),
-}
+TASKS: dict[str, tuple[str, str]] = {f"{f.prefix}_{kind}": (f.dataset, kind)
+                                     for f in FAMILIES for kind in f.max_gen_toks}
 GROUPS: dict[str, tuple[str, ...]] = {
-    "trace_qa": ("cotemp_trace", "babi_trace", "marco_trace"),
+    "trace_qa": tuple(f"{f.prefix}_trace" for f in FAMILIES if f.in_groups and "trace" in f.max_gen_toks),
 }
 
 

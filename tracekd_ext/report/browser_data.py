@@ -8,10 +8,10 @@ run that answered them, generations cut at ``MAX_GENERATION_CHARS``.
 Payload: ``scoring``, ``runs`` and ``tasks`` (names), ``problems`` (key -> ``d`` dataset, ``id``, ``l``
 label, ``q`` question, ``u`` units, ``s`` support, ``a`` answers), ``groups`` (``r`` run and ``t`` task
 index with their ``samples``). Keys of a sample (read by report.js): ``p`` problem key, ``n`` line in the
-samples file, ``g`` generation, ``gl`` its full length when cut, ``f`` parse facts [think opened, think
-closed, IR sentence, answer tag], ``ok`` parse_ok, ``ev`` evaluated, ``c`` CLS, ``i`` IR, ``tr`` trace,
-``a`` answer, ``gd`` grounded (1/0/null), ``af`` answer F1, ``rp``/``rr``/``rf`` IR precision/recall/F1,
-``pl`` predicted label, ``ci`` cited unit indices, ``u`` citations matching no unit, ``ai`` answer items.
+samples file, ``g`` generation, ``gl`` its full length when cut, ``ok`` parse_ok, ``c`` CLS, ``i`` IR,
+``tr`` trace, ``a`` answer, ``gd`` grounded (1/0/null), ``pl`` predicted label, ``ci`` cited unit indices,
+``ai`` answer items, ``w`` why each step was judged so (``[step, reason]`` rows from
+:func:`tracekd_ext.scoring.explain`, shown as written).
 Intervention samples (``report.intervention_samples``) join the groups under their task; ``conditions``
 lists the intervention conditions present, in the order of ``interventions.CONDITIONS``.
 """
@@ -28,11 +28,11 @@ from tracekd_ext.adapters import get_spec
 from tracekd_ext.interventions import CONDITIONS
 from tracekd_ext.record import Problem
 from tracekd_ext.rescore import Scored, ScoredFile
+from tracekd_ext.scoring import explain
 from tracekd_ext.trace_parse import parse
 
 MAX_GENERATION_CHARS = 4000
 PAGE_SIZE = 50  # samples rendered at a time
-COMPLETE_FORMAT = [1, 1, 1, 1]  # format_facts of a generation whose trace format is complete (parse_ok)
 
 
 @dataclass(frozen=True)
@@ -64,10 +64,6 @@ def _flag(value: bool | None) -> int | None:
     return None if value is None else int(value)
 
 
-def _rounded(value: float | None) -> float | None:
-    return None if value is None else round(value, 3)
-
-
 def problem_key(problem: Problem) -> str:
     """``dataset/id`` plus a digest of the content: runs share a problem only when it is the same problem."""
     content = json.dumps([problem.label, problem.question, problem.units, problem.support, problem.answers])
@@ -79,24 +75,15 @@ def problem_entry(problem: Problem) -> dict[str, Any]:
             "u": list(problem.units), "s": list(problem.support), "a": list(problem.answers)}
 
 
-def format_facts(generation: str) -> list[int]:
-    """What the parser found: [think opened, think closed, IR sentence, answer tag] as 0/1."""
-    parsed = parse(generation)
-    return [int(parsed.has_think), int(parsed.think_closed), int(parsed.ir_text is not None),
-            int(parsed.has_answer_tag)]
-
-
-def sample_entry(item: Scored, problem: str) -> dict[str, Any]:
+def sample_entry(item: Scored, problem: str, scoring: str, kind: str) -> dict[str, Any]:
     """One item as the browser reads it (see the module docstring for the keys)."""
     s = item.score
+    why = explain(item.problem, parse(item.generation), s, get_spec(item.problem.dataset), scoring, kind)
     entry: dict[str, Any] = {
         "p": problem, "n": item.line, "g": item.generation[:MAX_GENERATION_CHARS],
-        "f": COMPLETE_FORMAT if s.parse_ok else format_facts(item.generation),
-        "ok": int(s.parse_ok), "ev": int(s.evaluated), "c": _flag(s.cls_correct), "i": _flag(s.ret_correct),
-        "tr": _flag(s.trace_correct), "a": int(s.answer_correct), "gd": _flag(s.grounded),
-        "af": _rounded(s.answer_f1), "rp": _rounded(s.ret_precision), "rr": _rounded(s.ret_recall),
-        "rf": _rounded(s.ret_f1), "pl": s.pred_label, "ci": list(s.cited), "u": s.uncited_items,
-        "ai": list(s.answer_items),
+        "ok": int(s.parse_ok), "c": _flag(s.cls_correct), "i": _flag(s.ret_correct), "tr": _flag(s.trace_correct),
+        "a": int(s.answer_correct), "gd": _flag(s.grounded), "pl": s.pred_label, "ci": list(s.cited),
+        "ai": list(s.answer_items), "w": [list(row) for row in why],
     }
     if len(item.generation) > MAX_GENERATION_CHARS:
         entry["gl"] = len(item.generation)
@@ -111,7 +98,7 @@ def browser_part(scored: ScoredFile) -> BrowserPart:
         key = problem_key(item.problem)
         if key not in problems:
             problems[key] = dumps(problem_entry(item.problem))
-        samples.append(sample_entry(item, key))
+        samples.append(sample_entry(item, key, scored.scoring, scored.kind))
     return BrowserPart(dumps(samples), list(problems.items()))
 
 
@@ -126,13 +113,11 @@ def payload_json(runs: Sequence[BrowserRun], tasks: Sequence[str], scoring: str)
             for key, entry in part.problems:
                 problems.setdefault(key, entry)
             groups.append(f'{{"r":{r},"t":{task_index[task]},"samples":{part.samples_json}}}')
-    datasets = sorted({key.split("/", 1)[0] for key in problems})
     head = {
         "scoring": scoring,
         "runs": [run.label for run in runs],
         "tasks": list(tasks),
         "aggregateOnly": [run.label for run in runs if run.aggregate_only],
-        "paperClsSentence": {d: get_spec(d).paper_cls_sentence for d in datasets},
         "conditions": [c for c in CONDITIONS if any(c in run.conditions for run in runs)],
         "maxGenerationChars": MAX_GENERATION_CHARS,
         "pageSize": PAGE_SIZE,

@@ -3,9 +3,10 @@
 run), keyed by the label of the run they belong to, with their share of the sample browser.
 
 Browser keys of an intervention sample (read by report.js), besides ``p`` problem key, ``n`` line, ``g``
-generation (``gl`` its full length when cut), ``a`` answer correct, ``af`` answer F1 and ``ai`` answer items:
+generation (``gl`` its full length when cut), ``a`` answer correct and ``ai`` answer items:
 ``cd`` condition, ``fx`` the forced trace (the prefix the model continued), ``fs`` the forced units' indices
-(null: no units forced), ``fo`` follows_trace (1/0/null: undefined) and ``pt`` perturbed (1/0/null).
+(null: no units forced), ``fo`` follows_trace (1/0/null: undefined), ``pt`` perturbed (1/0/null) and ``w`` why
+each judgement came out so (``[judgement, reason]`` rows from :func:`tracekd_ext.interventions.explain_intervention`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from tracekd_ext.interventions import explain_intervention
 from tracekd_ext.interventions_analysis import InterventionItem, is_intervention_samples, read_samples
 from tracekd_ext.report.browser_data import (
     MAX_GENERATION_CHARS,
@@ -46,8 +48,10 @@ def sample_entry(item: InterventionItem, problem: str) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "p": problem, "n": item.line, "g": item.generation[:MAX_GENERATION_CHARS], "cd": item.condition,
         "fx": item.prefix, "fs": None if item.forced_support is None else list(item.forced_support),
-        "a": int(item.correct), "af": round(item.f1, 3), "ai": list(item.answer), "fo": _flag(item.follows),
-        "pt": _flag(item.perturbed),
+        "a": int(item.correct), "ai": list(item.answer), "fo": _flag(item.follows), "pt": _flag(item.perturbed),
+        "w": [list(row) for row in explain_intervention(item.problem, item.condition, item.forced_support,
+                                                        item.perturbed, item.answer, item.correct, item.f1,
+                                                        item.follows)],
     }
     if len(item.generation) > MAX_GENERATION_CHARS:
         entry["gl"] = len(item.generation)

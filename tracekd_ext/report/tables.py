@@ -12,17 +12,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from tracekd_ext.formatting import fmt
+from tracekd_ext.metric_table import report_columns
 from tracekd_ext.report.runs import Run
 from tracekd_ext.stats import CHI2_CRITICAL_5PCT
 
-TRACE_HEADER = ("run", "n", "parse_ok", "cls", "ret", "trace", "answer", "grounded", "TT/N", "P(answer | trace)",
+# metric columns of the task tables: the metric table's report columns (summary metric names)
+TRACE_METRICS = tuple(m.name for m in report_columns("trace"))
+DIRECT_METRICS = tuple(m.name for m in report_columns("direct"))
+TRACE_HEADER = ("run", "n", *(m.column for m in report_columns("trace")), "TT/N", "P(answer | trace)",
                 "P(answer | not trace)", "phi [95% CI]", "chi-square", "p", "Fisher p")
-DIRECT_HEADER = ("run", "n", "parse_ok", "answer", "answer F1")
+DIRECT_HEADER = ("run", "n", *(m.column for m in report_columns("direct")))
 PAIR_HEADER = ("run", "step", "TT", "TF", "FT", "FF", "N", "TT/N", "P(answer | step)", "P(answer | not step)",
                "phi [95% CI]", "chi-square", "p", "Yates chi-square", "Yates p", "Fisher p")
-# metric columns of TRACE_HEADER / DIRECT_HEADER -> summary metric names
-TRACE_METRICS = ("parse_ok", "cls_acc", "ret_acc", "trace_acc", "answer_acc", "grounded")
-DIRECT_METRICS = ("parse_ok", "answer_acc", "answer_f1")
 
 COLUMN_GUIDE = (
     "n: items; parse_ok: share with a complete trace format; cls, ret, trace, answer: accuracy of the "

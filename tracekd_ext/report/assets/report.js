@@ -23,14 +23,6 @@
     ff: "step wrong, answer wrong",
     na: "step not evaluated",
   };
-  const CONDITION_TEXT = {
-    gold: "gold label and gold units",
-    wrong_cls: "wrong label, gold units",
-    wrong_ret: "gold label, wrong units",
-    wrong_both: "wrong label and wrong units",
-    no_trace: "an empty trace",
-    cls_only: "the gold label and no retrieval step",
-  };
   const FREE = "free";
   const state = { run: "", task: "", label: "", step: "trace", cell: "any", condition: "", search: "", page: 0 };
   let matches = [];
@@ -96,11 +88,6 @@
     return el("span", "badge " + cls, name + " " + symbol);
   }
 
-  function verdict(ok) {
-    if (ok === null || ok === undefined) return "not scored";
-    return ok ? "correct" : "wrong";
-  }
-
   function list(values) {
     return "[" + values.join(", ") + "]";
   }
@@ -109,68 +96,11 @@
     return "[" + values.map((v) => JSON.stringify(v)).join(", ") + "]";
   }
 
-  function formatWhy(sample) {
-    const [think, closed, ir, answerTag] = sample.f;
-    if (sample.ok) return "complete: closed <think> with a CLS and an IR sentence, and a tagged <answer>";
-    const missing = [];
-    if (!think) missing.push("no <think>");
-    else if (!closed) missing.push("<think> never closed");
-    if (sample.pl === null) missing.push("no CLS sentence");
-    if (!ir) missing.push("no IR sentence");
-    if (!answerTag) missing.push("no <answer> tag");
-    return "incomplete: " + (missing.length ? missing.join(", ") : "see the generation");
-  }
-
-  function strictWhy(sample, problem) {
-    const why = [];
-    why.push(["CLS", sample.pl === null
-      ? "no CLS sentence found \u2192 wrong"
-      : `predicted "${sample.pl}" vs gold "${problem.l}" (exact, case-insensitive) \u2192 ${verdict(sample.c)}`]);
-    if (!sample.f[2]) {
-      why.push(["IR", "no IR sentence found \u2192 wrong"]);
-    } else {
-      const gold = new Set(problem.s);
-      const cited = new Set(sample.ci);
-      const missing = problem.s.filter((i) => !cited.has(i));
-      const extra = sample.ci.filter((i) => !gold.has(i));
-      let text = `cited units ${list(sample.ci)} vs gold support ${list(problem.s)}`;
-      if (missing.length) text += `; missing ${list(missing)}`;
-      if (extra.length) text += `; extra ${list(extra)}`;
-      if (sample.u) text += `; ${sample.u} cited item(s) match no unit`;
-      text += ` (P ${sample.rp}, R ${sample.rr}, F1 ${sample.rf}) \u2192 ${verdict(sample.i)}`;
-      why.push(["IR", text]);
-    }
-    why.push(["trace", `right when both CLS and IR are right \u2192 ${verdict(sample.tr)}`]);
-    return why;
-  }
-
-  function paperWhy(sample, problem) {
-    if (!sample.ev) {
-      return [["steps", "not evaluated: no text before </think> (paper scoring counts the item in answer accuracy only)"]];
-    }
-    const sentence = data.paperClsSentence[problem.d] === 1 ? "second" : "first";
-    return [
-      ["CLS", `paper rule: gold label "${problem.l}" inside the ${sentence} "."-sentence of the trace \u2192 ${verdict(sample.c)}`],
-      ["IR", `paper rule: any context unit verbatim in the trace; units found ${list(sample.ci)} \u2192 ${verdict(sample.i)}`],
-      ["trace", `right when both CLS and IR pass \u2192 ${verdict(sample.tr)}`],
-    ];
-  }
-
-  function groundedWhy(sample) {
-    if (data.scoring === "paper") return "n/a: not part of paper scoring";
-    if (sample.gd === null) return "n/a: the gold answer does not occur in the gold units";
-    return sample.gd
-      ? "yes: every answer item occurs in the units the trace cites"
-      : "no: an answer item is missing from the cited units (or nothing was cited or answered)";
-  }
-
-  function whyList(sample, problem) {
-    const rows = [["format", formatWhy(sample)]];
-    rows.push(...(data.scoring === "paper" ? paperWhy(sample, problem) : strictWhy(sample, problem)));
-    rows.push(["answer", `read as ${quoted(sample.ai)} vs gold ${quoted(problem.a)} \u2192 ${verdict(sample.a)} (F1 ${sample.af})`]);
-    rows.push(["grounded", groundedWhy(sample)]);
+  // The reasons are written in Python next to the scoring rules (scoring.explain, interventions.explain_intervention)
+  // and carried in the sample as [step, reason] rows: shown as they are, never re-derived here.
+  function whyList(sample) {
     const dl = el("dl", "why");
-    for (const [term, text] of rows) {
+    for (const [term, text] of sample.w) {
       dl.appendChild(el("dt", "", term));
       dl.appendChild(el("dd", "", text));
     }
@@ -196,34 +126,6 @@
       ol.appendChild(li);
     });
     return ol;
-  }
-
-  function followsWhy(sample) {
-    const wrongUnits = sample.cd === "wrong_ret" || sample.cd === "wrong_both";
-    if (sample.fo === null || sample.fo === undefined) {
-      return sample.fs === null
-        ? "n/a: no units were forced"
-        : "n/a: the forced units do not determine an answer (see docs/interventions.md)";
-    }
-    const where = wrongUnits ? "the forced (wrong) units and in none of the gold units" : "the forced units";
-    return sample.fo
-      ? `yes: every answer item occurs in ${where}`
-      : `no: the answer is empty, or an item does not occur in ${where}`;
-  }
-
-  function interventionWhy(sample, problem) {
-    const rows = [
-      ["forced trace", `${sample.cd}: ${CONDITION_TEXT[sample.cd] || sample.cd}` +
-        (sample.pt === 0 ? " (the corruption could not be applied to this item: not perturbed)" : "")],
-      ["answer", `read as ${quoted(sample.ai)} vs gold ${quoted(problem.a)} \u2192 ${verdict(sample.a)} (F1 ${sample.af})`],
-      ["follows trace", followsWhy(sample)],
-    ];
-    const dl = el("dl", "why");
-    for (const [term, text] of rows) {
-      dl.appendChild(el("dt", "", term));
-      dl.appendChild(el("dd", "", text));
-    }
-    return dl;
   }
 
   function forcedUnitsList(sample, problem) {
@@ -272,7 +174,7 @@
     pair.append(side("forced trace (the prefix the model continued)", sample.fx),
       side("model's answer" + (sample.gl ? ` (first ${data.maxGenerationChars} of ${sample.gl} characters)` : ""), sample.g));
     card.appendChild(pair);
-    card.appendChild(interventionWhy(sample, problem));
+    card.appendChild(whyList(sample));
     const context = el("details");
     context.appendChild(el("summary", "", `context (${problem.u.length} units; gold support ${list(problem.s)}, ` +
       `forced ${sample.fs === null ? "none" : list(sample.fs)})`));
@@ -296,7 +198,7 @@
     card.appendChild(el("p", "question", "Q: " + problem.q));
     card.appendChild(el("p", "", `Label: predicted ${sample.pl === null ? "(none)" : JSON.stringify(sample.pl)}, gold ${JSON.stringify(problem.l)}. ` +
       `Answer: predicted ${quoted(sample.ai)}, gold ${quoted(problem.a)}.`));
-    card.appendChild(whyList(sample, problem));
+    card.appendChild(whyList(sample));
     const context = el("details");
     context.open = true;
     context.appendChild(el("summary", "", `context (${problem.u.length} units; gold support ${list(problem.s)}, cited ${list(sample.ci)})`));
