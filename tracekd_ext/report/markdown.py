@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from tracekd_ext.report.headline import HEADLINE_HEADING
 from tracekd_ext.report.tables import COLUMN_GUIDE, Section, Table
 
 
-def report_markdown(*, title: str, subtitle: str, runs_table: Table, sections: Sequence[Section],
-                    figures: dict[str, str]) -> str:
+def report_markdown(*, title: str, subtitle: str, headline: Sequence[str], runs_table: Table,
+                    sections: Sequence[Section], figures: dict[str, str]) -> str:
     """The whole document; ``figures`` maps PNG file names (next to report.md) to captions."""
-    parts = [f"# {title}", subtitle, runs_table.markdown()]
+    parts = [f"# {title}", subtitle]
+    if headline:
+        parts += [HEADLINE_HEADING, "\n".join(f"- {line}" for line in headline)]
+    parts += ["## Runs", runs_table.markdown()]
     for section in sections:
         parts.append(f"## {section.title}")
         parts += [table.markdown() for table in section.tables]
