@@ -188,7 +188,8 @@ def test_headline_opens_the_report_with_rescore_numbers(synthetic_runs, tmp_path
         assert (line["n"], line["answer"], line["trace"], line["parse"]) == (
             str(summary["n"]), fmt(metrics["answer_acc"]["mean"]), fmt(metrics["trace_acc"]["mean"]),
             fmt(metrics["parse_ok"]["mean"]))
-        assert (line["right"], line["wrong"]) == (fmt(pair["p_answer_given_step"]), fmt(pair["p_answer_given_not_step"]))
+        assert (line["right"], line["wrong"]) == (fmt(pair["p_answer_given_step"]),
+                                                  fmt(pair["p_answer_given_not_step"]))
         assert (line["phi"], line["low"], line["high"], line["p"]) == (
             fmt(pair["phi"]), fmt(pair["phi_ci"][0]), fmt(pair["phi_ci"][1]), fmt(pair["chi2_p"]))
         rejected = pair["chi2"] >= 3.841458820694124

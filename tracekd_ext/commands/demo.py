@@ -14,6 +14,7 @@ from pathlib import Path
 from tracekd_ext.default_model import DEFAULT_MODEL, fast_dtype, resolve_model
 from tracekd_ext.demo import plan as sizes
 from tracekd_ext.errors import TracekdError
+from tracekd_ext.jsonl import write_json_atomic
 
 DESCRIPTION = f"""Run the trace-distillation design card end to end on a real instruct model, offline:
 
@@ -107,13 +108,36 @@ def run(args: argparse.Namespace) -> int:
     plan = make_plan(args, model)
     name = "SmolLM2-135M-Instruct (tracekd's default model)" if args.model == DEFAULT_MODEL else args.model
     print(f"tracekd demo: {name}, {plan.dtype}, on {plan.device}; output in {plan.out}", file=sys.stderr, flush=True)
-    started = time.perf_counter()
-    evaluations = [stages.baseline_stage(plan)]
-    adapter = None if args.no_train else stages.train_stage(plan)
+    clock = StageClock()
+    evaluations = [clock.time("baseline", stages.baseline_stage, plan)]
+    adapter = None if args.no_train else clock.time("fine-tune", stages.train_stage, plan)
     if adapter is not None:
-        evaluations.append(stages.tuned_stage(plan, adapter))
+        evaluations.append(clock.time("tuned", stages.tuned_stage, plan, adapter))
         if not args.no_interventions:
-            stages.run_interventions_stage(plan, adapter)
-    stages.report_stage(plan, evaluations)
-    print(f"tracekd demo: done in {time.perf_counter() - started:.0f} s")
+            clock.time("interventions", stages.run_interventions_stage, plan, adapter)
+    clock.time("report", stages.report_stage, plan, evaluations)
+    write_json_atomic(plan.out / "timings.json", clock.records)
+    print(f"tracekd demo: done in {sum(r['seconds'] for r in clock.records):.0f} s (stage times and peak memory: "
+          f"{plan.out / 'timings.json'})")
     return 0
+
+
+class StageClock:
+    """Wall seconds of each stage and the process's peak resident memory when it ended (``timings.json``)."""
+
+    def __init__(self) -> None:
+        self.records: list[dict[str, object]] = []
+
+    def time(self, stage: str, function, *args):
+        started = time.perf_counter()
+        result = function(*args)
+        self.records.append({"stage": stage, "seconds": round(time.perf_counter() - started, 2),
+                             "peak_rss_mib_so_far": round(peak_rss_mib(), 1)})
+        return result
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process so far (Linux reports ``ru_maxrss`` in KiB)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -75,14 +75,15 @@ def write_report(runs: Sequence[Run], out_dir: str | Path, *, title: str = DEFAU
         write_file_atomic(out / name, png)
         figure_paths.append(out / name)
     markdown = out / "report.md"
-    write_file_atomic(markdown, report_markdown(title=title, subtitle=subtitle, headline=headline, runs_table=table_of_runs,
-                                                sections=task_sections,
+    write_file_atomic(markdown, report_markdown(title=title, subtitle=subtitle, headline=headline,
+                                                runs_table=table_of_runs, sections=task_sections,
                                                 figures={n: caption for n, (caption, _) in figures.items()}))
     summary_json = out / "report.json"
     write_file_atomic(summary_json, json.dumps(report_json(runs, scoring), ensure_ascii=False, indent=2) + "\n")
     html = out / "report.html"
-    page = report_html(title=title, subtitle=subtitle, headline=headline, runs_table=table_of_runs, sections=task_sections,
-                       figures=figures, payload_json=payload_json(runs, [t for t, _ in task_order(runs)], scoring))
+    page = report_html(title=title, subtitle=subtitle, headline=headline, runs_table=table_of_runs,
+                       sections=task_sections, figures=figures,
+                       payload_json=payload_json(runs, [t for t, _ in task_order(runs)], scoring))
     write_file_atomic(html, page)
     return ReportFiles(markdown, html, summary_json, tuple(figure_paths), len(runs), n_samples,
                        time.perf_counter() - started)

@@ -64,7 +64,8 @@ def headline_html(headline: Sequence[str]) -> str:
     if not headline:
         return ""
     items = "".join(f"<li>{escape(line)}</li>" for line in headline)
-    return f"<section class=\"headline\" aria-labelledby=\"headline\"><h2 id=\"headline\">Headline</h2><ul>{items}</ul></section>"
+    return (f"<section class=\"headline\" aria-labelledby=\"headline\"><h2 id=\"headline\">Headline</h2>"
+            f"<ul>{items}</ul></section>")
 
 
 def report_html(*, title: str, subtitle: str, headline: Sequence[str], runs_table: Table,
