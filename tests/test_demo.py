@@ -119,11 +119,21 @@ def test_demo_stages_end_to_end(synth_tiny_model, tmp_path, capsys):
 
 def test_demo_without_training_evaluates_the_baseline_only(synth_tiny_model, tmp_path, capsys):
     out = tmp_path / "demo"
-    assert main(["demo", "--model", str(synth_tiny_model), "--limit", "2", "--num-fewshot", "0", "--max-gen-toks",
-                 "4", "--no-train", "--out", str(out)]) == 0
+    assert main(["demo", "--model", str(synth_tiny_model), "--limit", "2", "--num-fewshot", "0", "--no-train",
+                 "--out", str(out)]) == 0
     shown = capsys.readouterr().out
     assert not (out / "adapter").exists() and not (out / "tuned").exists()
     assert "- baseline (n = 2)" in shown and "- tuned" not in shown
+    # the token budget, not given, is the longest gold trace of the evaluated problems plus the margin
+    from transformers import AutoTokenizer
+
+    from tracekd_ext.demo.plan import GEN_TOKS_MARGIN
+
+    tokenizer = AutoTokenizer.from_pretrained(synth_tiny_model)
+    run = next((out / "baseline").glob("*/results_*.json"))
+    budget = json.loads(run.read_text())["config"]["gen_kwargs"]["max_gen_toks"]
+    targets = [json.loads(line)["doc"]["target"] for line in next(run.parent.glob("samples_*.jsonl")).open()]
+    assert budget == max(len(tokenizer(t)["input_ids"]) for t in targets) + GEN_TOKS_MARGIN
 
 
 def test_demo_help_explains_the_stages(capsys):

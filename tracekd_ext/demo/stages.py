@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -129,8 +130,9 @@ def headline_of(report_markdown: Path) -> str:
     return text[start:end if end >= 0 else len(text)].strip()
 
 
-def report_stage(plan: DemoPlan, evaluations: list[EvalStageResult]) -> Path:
-    """Stage 5: one ``tracekd report`` of every evaluation, side by side; prints its headline."""
+def report_stage(plan: DemoPlan, evaluations: list[EvalStageResult], interventions: Sequence[str] = ()) -> Path:
+    """Stage 5: one ``tracekd report`` of every evaluation, side by side; prints its headline.
+    ``interventions``: the intervention results, one sentence each, for the headline."""
     from tracekd_ext.report.build import build_report
 
     out = plan.out / "report"
@@ -139,7 +141,7 @@ def report_stage(plan: DemoPlan, evaluations: list[EvalStageResult]) -> Path:
     announce(5, "report", f"{' vs '.join(e.label for e in evaluations)} side by side",
              "tracekd report " + " ".join(runs) + f" --out {out} "
              + " ".join(f"--name {run}={label}" for run, label in names.items()))
-    files = build_report(runs, out, names=names, title="tracekd demo", progress=False)
+    files = build_report(runs, out, names=names, title="tracekd demo", progress=False, interventions=interventions)
     print(headline_of(files.markdown), end="\n\n")
     print(f"report: {files.html} (also {files.markdown.name}, {files.json.name} and {len(files.figures)} figures)")
     return out
