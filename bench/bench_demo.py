@@ -13,7 +13,8 @@ generation against raw ``model.generate`` on the same prompts and batches.
      stop string, re-tokenised), and the ratio lm-eval / raw is printed (target >= 0.9).
 The machine's load average is printed before and after: other processes on a shared CPU slow every run.
 
-    python bench/bench_demo.py [--skip-conversion] [--skip-generate] [-- DEMO OPTIONS]
+    python bench/bench_demo.py [--skip-conversion] [--skip-generate] [--prompts N] [-- DEMO OPTIONS]
+    python bench/bench_demo.py --generate-only runs/demo/baseline/<model folder> [--prompts N]
 """
 
 from __future__ import annotations
@@ -54,8 +55,9 @@ def count_new_tokens(tokenizer, texts: list[str]) -> int:
     return sum(len(tokenizer(text.split(STOP)[0], add_special_tokens=False)["input_ids"]) for text in texts)
 
 
-def generation_speed(run_dir: Path) -> None:
-    """lm-eval's generation vs raw ``generate`` on the baseline stage's prompts (see the module docstring)."""
+def generation_speed(run_dir: Path, prompts_limit: int | None = None) -> None:
+    """lm-eval's generation vs raw ``generate`` on the baseline stage's prompts (see the module docstring);
+    ``prompts_limit``: only the first N prompts."""
     import torch
     from lm_eval.api.instance import Instance
     from lm_eval.models.huggingface import HFLM
@@ -63,7 +65,7 @@ def generation_speed(run_dir: Path) -> None:
     results = json.loads(next(run_dir.glob("results_*.json")).read_text())
     config = results["config"]
     rows = [json.loads(line) for line in next(run_dir.glob("samples_*.jsonl")).read_text().splitlines()]
-    prompts = [row["arguments"]["gen_args_0"]["arg_0"] for row in rows]
+    prompts = [row["arguments"]["gen_args_0"]["arg_0"] for row in rows][:prompts_limit]
     max_gen_toks = int(config["gen_kwargs"]["max_gen_toks"])
     batch = int(config["batch_size"])
     args = config["model_args"]
@@ -102,8 +104,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--skip-conversion", action="store_true", help="do not time the one-time conversion")
     parser.add_argument("--skip-generate", action="store_true", help="do not compare with raw generate")
+    parser.add_argument("--generate-only", metavar="RUN_DIR", help="only compare generation speeds, on the prompts of "
+                        "this lm-eval run folder (e.g. a demo's baseline/<model> folder)")
+    parser.add_argument("--prompts", type=int, help="compare generation on the first N prompts only")
     parser.add_argument("demo_args", nargs="*", help="options for tracekd demo (after --)")
     args = parser.parse_args()
+    if args.generate_only:
+        print(f"cpus: {os.cpu_count()}, load average before: {load()}")
+        generation_speed(Path(args.generate_only), args.prompts)
+        print(f"load average after: {load()}")
+        return
     tracekd = [sys.executable, "-m", "tracekd_ext.cli"]
     env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
     print(f"cpus: {os.cpu_count()}, load average before: {load()}")
@@ -130,7 +140,7 @@ def main() -> None:
                                                  ("parse_ok", "cls_acc", "ret_acc", "trace_acc", "answer_acc")))
         print(f"load average after the demo: {load()}")
         if not args.skip_generate:
-            generation_speed(next(p for p in (out / "baseline").iterdir() if p.is_dir()))
+            generation_speed(next(p for p in (out / "baseline").iterdir() if p.is_dir()), args.prompts)
     print(f"load average after: {load()}")
 
 
