@@ -45,34 +45,103 @@ def same(a, b) -> bool:
     return missing_a == missing_b and (missing_a or a == pytest.approx(b, rel=1e-12, abs=1e-15))
 
 
-def test_demo_numbers_are_rescore_numbers(synth_tiny_model, tmp_path, capsys):
+def printed_stage(shown: str, label: str) -> str:
+    """What the demo printed for one evaluation stage (from its first table to its check line)."""
+    start = shown.index(f"{label}: ")
+    return shown[start:shown.index(f"{label}: lm-eval's aggregated metrics equal", start)]
+
+
+def test_demo_stages_end_to_end(synth_tiny_model, tmp_path, capsys):
+    """Baseline, fine-tune, tuned, report: every printed number is tracekd rescore's number of the saved samples
+    (and lm-eval's aggregate), the headline is the report's, and the tuned stage loaded the trained adapter."""
     out = tmp_path / "demo"
     tasks = ["cotemp_synth_trace"] + (["cotemp_trace"] if (DATA / "cotempqa").is_dir() else [])
     data = ["--data-dir", str(DATA)] if len(tasks) == 2 else []
     assert main(["demo", "--model", str(synth_tiny_model), "--limit", "3", "--num-fewshot", "1", "--max-gen-toks",
-                 "8", "--batch-size", "3", "--out", str(out), *data]) == 0
+                 "8", "--batch-size", "3", "--train-examples", "4", "--train-steps", "2", "--train-batch-size", "2",
+                 "--out", str(out), *data]) == 0
+    captured = capsys.readouterr()
+    shown, progress = captured.out, captured.err
+
+    runs = {}
+    for label in ("baseline", "tuned"):
+        samples = [next((out / label).rglob(f"samples_{task}_*.jsonl")) for task in tasks]
+        runs[label] = samples[0].parent
+        mine = tmp_path / f"rescore_{label}.json"
+        assert main(["rescore", *map(str, samples), "--output", str(mine)]) == 0
+        capsys.readouterr()
+        assert json.loads((out / label / "rescore.json").read_text()) == json.loads(mine.read_text())
+        summary = summarize_files([load_scored(path) for path in samples])
+        parts = {tasks[0]: summary} if len(tasks) == 1 else summary["per_task"]
+        stage = printed_stage(shown, label)
+        for part in [*parts.values(), *([summary["pooled"]] if len(tasks) > 1 else [])]:
+            assert summary_tables(part) in stage
+        results = json.loads(next(runs[label].glob("results_*.json")).read_text())
+        for task, part in parts.items():
+            for name in STEP_METRICS:
+                assert same(results["results"][task][f"{name},none"], part["metrics"][name]["mean"]), (task, name)
+            for name, (pair, stat) in PAIR_METRICS.items():
+                assert same(results["results"][task][f"{name},none"], part["pairs"][pair][stat]), (task, name)
+        rows = [json.loads(line) for line in samples[0].read_text().splitlines()]
+        assert len(rows) == 3 and {r["doc"]["dataset"] for r in rows} == {"synth"}
+        prompt = rows[0]["arguments"]["gen_args_0"]["arg_0"]
+        shots = 1 if label == "baseline" else 0  # few-shot before tuning, zero-shot after, chat template both
+        assert prompt.count("<|user|>") == shots + 1 and prompt.endswith("<|assistant|>")
+    baseline_docs = [json.loads(line)["doc"]["id"] for line in next(runs["baseline"].glob("samples_*synth*")).open()]
+    tuned_docs = [json.loads(line)["doc"]["id"] for line in next(runs["tuned"].glob("samples_*synth*")).open()]
+    assert baseline_docs == tuned_docs  # the same test problems
+
+    # the training stage wrote an adapter, and the tuned stage's model had exactly its parameters on top
+    adapter = out / "adapter"
+    assert (adapter / "adapter_config.json").is_file()
+    from safetensors import safe_open
+
+    with safe_open(adapter / "adapter_model.safetensors", "pt") as weights:
+        lora_parameters = sum(weights.get_tensor(name).numel() for name in weights.keys())
+    config = {label: json.loads(next(run.glob("results_*.json")).read_text())["config"] for label, run in runs.items()}
+    assert config["tuned"]["model_args"]["peft"] == str(adapter) and "peft" not in config["baseline"]["model_args"]
+    assert config["tuned"]["model_num_parameters"] - config["baseline"]["model_num_parameters"] == lora_parameters
+    run_card = json.loads((adapter / "run.json").read_text())
+    assert run_card["config"]["data"]["variant"] == "correct" and run_card["config"]["data"]["dataset"] == "synth"
+
+    # the printed headline is the report's, and the report compares both runs
+    report_md = (out / "report" / "report.md").read_text()
+    headline = report_md[report_md.index("## Headline"):report_md.index("\n## Runs")].strip()
+    assert headline in shown and headline.count("\n- ") == 2
+    assert "- baseline (n = " in headline and "- tuned (n = " in headline
+    assert {r["label"] for r in json.loads((out / "report" / "report.json").read_text())["runs"]} == {"baseline",
+                                                                                                       "tuned"}
+    for stage in ("[1/5] baseline", "[2/5] fine-tune", "[3/5] tuned", "[4/5] interventions", "[5/5] report"):
+        assert stage in progress
+    assert "tracekd eval --model hf" in progress and "tracekd train --model" in progress
+    assert "Running generate_until requests" in progress  # lm-eval's progress bar
+
+
+def test_demo_without_training_evaluates_the_baseline_only(synth_tiny_model, tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--model", str(synth_tiny_model), "--limit", "2", "--num-fewshot", "0", "--no-train",
+                 "--out", str(out)]) == 0
     shown = capsys.readouterr().out
+    assert not (out / "adapter").exists() and not (out / "tuned").exists()
+    assert "- baseline (n = 2)" in shown and "- tuned" not in shown
+    # the token budget, not given, is the longest gold trace of the evaluated problems plus the margin
+    from transformers import AutoTokenizer
 
-    samples = [next(out.rglob(f"samples_{task}_*.jsonl")) for task in tasks]
-    assert main(["rescore", *map(str, samples), "--output", str(tmp_path / "rescore.json")]) == 0
-    capsys.readouterr()
-    assert json.loads((out / "rescore.json").read_text()) == json.loads((tmp_path / "rescore.json").read_text())
+    from tracekd_ext.demo.plan import GEN_TOKS_MARGIN
 
-    summary = summarize_files([load_scored(path) for path in samples])
-    parts = {tasks[0]: summary} if len(tasks) == 1 else summary["per_task"]
-    for part in [*parts.values(), *([summary["pooled"]] if len(tasks) > 1 else [])]:
-        assert summary_tables(part) in shown
-    results = json.loads(next(out.rglob("results_*.json")).read_text())["results"]
-    for task, part in parts.items():
-        for name in STEP_METRICS:
-            assert same(results[task][f"{name},none"], part["metrics"][name]["mean"]), (task, name)
-        for name, (pair, stat) in PAIR_METRICS.items():
-            assert same(results[task][f"{name},none"], part["pairs"][pair][stat]), (task, name)
-    rows = [json.loads(line) for line in samples[0].read_text().splitlines()]
-    assert len(rows) == 3 and {r["doc"]["dataset"] for r in rows} == {"synth"}
-    prompt = rows[0]["arguments"]["gen_args_0"]["arg_0"]
-    assert prompt.count("<|user|>") == 2 and prompt.endswith("<|assistant|>")  # 1-shot, with the chat template
-    assert "tracekd eval --model hf" in shown and "equal these rescore numbers" in shown
+    tokenizer = AutoTokenizer.from_pretrained(synth_tiny_model)
+    run = next((out / "baseline").glob("*/results_*.json"))
+    budget = json.loads(run.read_text())["config"]["gen_kwargs"]["max_gen_toks"]
+    targets = [json.loads(line)["doc"]["target"] for line in next(run.parent.glob("samples_*.jsonl")).open()]
+    assert budget == max(len(tokenizer(t)["input_ids"]) for t in targets) + GEN_TOKS_MARGIN
+
+
+def test_demo_help_explains_the_stages(capsys):
+    with pytest.raises(SystemExit):
+        main(["demo", "--help"])
+    text = capsys.readouterr().out
+    for word in ("baseline", "fine-tune", "tuned", "intervene", "report", "--no-train", "--no-interventions"):
+        assert word in text
 
 
 def test_demo_with_the_embedded_default_model(tmp_path, capsys):
@@ -85,9 +154,10 @@ def test_demo_with_the_embedded_default_model(tmp_path, capsys):
 
     assert AutoTokenizer.from_pretrained(folder).chat_template
     out = tmp_path / "demo"
-    assert main(["demo", "--limit", "2", "--num-fewshot", "0", "--max-gen-toks", "16", "--out", str(out)]) == 0
+    assert main(["demo", "--limit", "2", "--num-fewshot", "0", "--max-gen-toks", "16", "--no-train",
+                 "--out", str(out)]) == 0
     shown = capsys.readouterr().out
     rows = [json.loads(line) for line in next(out.rglob("samples_cotemp_synth_trace_*.jsonl")).read_text().splitlines()]
     assert len(rows) == 2 and all(r["resps"][0][0].strip() for r in rows)
     assert rows[0]["arguments"]["gen_args_0"]["arg_0"].startswith("<|im_start|>system")
-    assert "n = 2" in shown and "trace vs answer" in shown
+    assert "n = 2" in shown and "trace vs answer" in shown and "## Headline" in shown

@@ -167,6 +167,43 @@ def test_report_numbers_equal_rescore(synthetic_runs, tmp_path):
     assert "independence" in text and "## Pooled over trace tasks" in text
 
 
+HEADLINE_LINE = re.compile(
+    r"^- (?P<label>.+) \(n = (?P<n>\d+)\): answer accuracy (?P<answer>\S+), trace accuracy (?P<trace>\S+), "
+    r"parse rate (?P<parse>\S+); P\(answer \| trace right\) = (?P<right>\S+) vs P\(answer \| trace wrong\) = "
+    r"(?P<wrong>\S+); phi(?: = (?P<phi>\S+) \[(?P<low>\S+), (?P<high>\S+)\]: a (?P<size>[a-z]+)[^(]*"
+    r"\(independence (?P<verdict>rejected|not rejected) at 5%, chi-square p = (?P<p>\S+)\)| n/a: .*)\.$", re.M)
+
+
+def test_headline_opens_the_report_with_rescore_numbers(synthetic_runs, tmp_path):
+    """Per run one sentence before every table: its pooled numbers (one task: that task's) as rescore gives them."""
+    out = tmp_path / "report"
+    build_report([str(synthetic_runs["good"]), str(synthetic_runs["weak"])], out, progress=False)
+    text = (out / "report.md").read_text()
+    assert text.index("## Headline") < text.index("## Runs") < text.index("\n|")
+    lines = {m["label"]: m for m in HEADLINE_LINE.finditer(text.split("## Runs")[0])}
+    assert set(lines) == {"org/good-model", "weak-sft"}
+    files = {"org/good-model": sorted(synthetic_runs["good"].glob("samples_*")),
+             "weak-sft": [synthetic_runs["weak"] / f"samples_cotemp_trace_{TIMESTAMP}.jsonl"]}
+    for label, paths in files.items():
+        summary = rescore_json(tmp_path, paths)
+        summary = summary.get("pooled", summary)
+        line, metrics, pair = lines[label], summary["metrics"], summary["pairs"]["trace"]
+        assert (line["n"], line["answer"], line["trace"], line["parse"]) == (
+            str(summary["n"]), fmt(metrics["answer_acc"]["mean"]), fmt(metrics["trace_acc"]["mean"]),
+            fmt(metrics["parse_ok"]["mean"]))
+        assert (line["right"], line["wrong"]) == (fmt(pair["p_answer_given_step"]),
+                                                  fmt(pair["p_answer_given_not_step"]))
+        assert (line["phi"], line["low"], line["high"], line["p"]) == (
+            fmt(pair["phi"]), fmt(pair["phi_ci"][0]), fmt(pair["phi_ci"][1]), fmt(pair["chi2_p"]))
+        rejected = pair["chi2"] >= 3.841458820694124
+        assert line["verdict"] == ("rejected" if rejected else "not rejected")
+        size = abs(pair["phi"])
+        assert line["size"] == ("negligible" if size < 0.1 else "weak" if size < 0.3 else
+                                "moderate" if size < 0.5 else "strong")
+    html = (out / "report.html").read_text()
+    assert html.index('class="headline"') < html.index('id="runs"')
+
+
 def test_paper_scoring_switch_without_rerunning(synthetic_runs, tmp_path):
     out = tmp_path / "paper"
     build_report([str(synthetic_runs["good"])], out, scoring="paper", names={"org/good-model": "good"},
@@ -381,6 +418,12 @@ def test_eval_report_in_headless_chromium(eval_report, tmp_path):
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.on("request", lambda r: requests.append(r.url))
         page.goto((eval_report / "report.html").as_uri())
+        assert page.locator("section.headline li").count() == 3  # one sentence per run, above the tables
+        top = Path(os.environ.get("TRACEKD_SCREENSHOT_DIR", tmp_path)) / "report_top.png"
+        page.screenshot(path=str(top), full_page=False)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1280  # tables wrap, nothing scrolls sideways
+        wide = page.locator("table").evaluate_all("ts => ts.filter(t => t.scrollWidth > t.clientWidth + 1).length")
+        assert wide == 0
         count = page.locator("#sample-count")
         assert count.get_attribute("data-count") == str(total)
         assert page.locator("article.sample").count() == min(total, 50)
@@ -402,5 +445,6 @@ def test_eval_report_in_headless_chromium(eval_report, tmp_path):
         page.screenshot(path=str(shot), full_page=False)
         browser.close()
     assert shot.read_bytes().startswith(b"\x89PNG") and shot.stat().st_size > 10_000
+    assert top.read_bytes().startswith(b"\x89PNG")
     assert errors == []
     assert all(u.startswith(("file://", "data:")) for u in requests), requests

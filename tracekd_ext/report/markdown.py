@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from tracekd_ext.report.headline import HEADLINE_HEADING
 from tracekd_ext.report.tables import COLUMN_GUIDE, Section, Table
 
 _TAG_OPENING = re.compile(r"<(?=[A-Za-z/!?])")
@@ -20,11 +21,14 @@ def _text(value: str) -> str:
     return _TAG_OPENING.sub("&lt;", value)
 
 
-def report_markdown(*, title: str, subtitle: str, runs_table: Table, sections: Sequence[Section],
-                    figures: dict[str, str], extra_sections: Sequence[str] = ()) -> str:
+def report_markdown(*, title: str, subtitle: str, headline: Sequence[str], runs_table: Table,
+                    sections: Sequence[Section], figures: dict[str, str], extra_sections: Sequence[str] = ()) -> str:
     """The whole document; ``figures`` maps PNG file names (next to report.md) to captions;
     ``extra_sections`` (ready Markdown, e.g. the Interventions section) follow the task sections."""
-    parts = [f"# {_text(title)}", _text(subtitle), _text(runs_table.markdown())]
+    parts = [f"# {_text(title)}", _text(subtitle)]
+    if headline:
+        parts += [HEADLINE_HEADING, "\n".join(f"- {_text(line)}" for line in headline)]
+    parts += ["## Runs", _text(runs_table.markdown())]
     for section in sections:
         parts.append(f"## {_text(section.title)}")
         parts += [_text(table.markdown()) for table in section.tables]

@@ -1,0 +1,87 @@
+"""One lm-eval run of the demo, saved as lm-eval's CLI saves it, and the check that lm-eval's aggregated
+metrics equal ``tracekd rescore``'s numbers of the saved samples."""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tracekd_ext.errors import TracekdError
+from tracekd_ext.metrics import PAIR_METRICS, STEP_METRICS
+from tracekd_ext.task_registry import tasks_dir
+
+
+@dataclass(frozen=True)
+class EvalRequest:
+    """What ``simple_evaluate`` gets; every field has its ``tracekd eval`` flag (see ``plan.eval_command``)."""
+
+    model_args: dict[str, str]
+    tasks: list[str]
+    num_fewshot: int
+    limit: int
+    batch_size: int
+    device: str
+    max_gen_toks: int | None
+    metadata: dict[str, Any]
+    output_path: Path
+
+
+@dataclass(frozen=True)
+class EvalRun:
+    """Where lm-eval wrote a run, and its aggregated results per task."""
+
+    results: dict[str, dict[str, Any]]
+    run_dir: Path
+    samples: dict[str, Path]
+    results_file: Path
+
+
+def evaluate(request: EvalRequest) -> EvalRun:
+    """Run lm-eval (``hf`` backend, chat template, greedy) and save results and samples as its CLI does."""
+    from lm_eval import simple_evaluate
+    from lm_eval.loggers import EvaluationTracker
+    from lm_eval.tasks import TaskManager
+
+    logging.getLogger("lm_eval").setLevel(logging.ERROR)
+    tracker = EvaluationTracker(output_path=str(request.output_path))
+    gen_kwargs = {"max_gen_toks": request.max_gen_toks} if request.max_gen_toks else None
+    results = simple_evaluate(
+        model="hf", model_args=dict(request.model_args), tasks=request.tasks, num_fewshot=request.num_fewshot,
+        batch_size=request.batch_size, device=request.device, limit=request.limit, log_samples=True,
+        evaluation_tracker=tracker, apply_chat_template=True, fewshot_as_multiturn=request.num_fewshot > 0,
+        gen_kwargs=gen_kwargs, bootstrap_iters=0,
+        task_manager=TaskManager(include_path=tasks_dir(), include_defaults=False, metadata=request.metadata),
+    )
+    samples = results.pop("samples")
+    tracker.save_results_aggregated(results=results, samples=samples)
+    for task in results["configs"]:
+        tracker.save_results_samples(task_name=task, samples=samples[task])
+    run_dir = request.output_path / tracker.general_config_tracker.model_name_sanitized
+    return EvalRun(results["results"], run_dir,
+                   {task: run_dir / f"samples_{task}_{tracker.date_id}.jsonl" for task in request.tasks},
+                   run_dir / f"results_{tracker.date_id}.json")
+
+
+def _same(a: object, b: object) -> bool:
+    nan_a = a is None or (isinstance(a, float) and math.isnan(a))
+    nan_b = b is None or (isinstance(b, float) and math.isnan(b))
+    if nan_a or nan_b:
+        return nan_a and nan_b
+    return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
+
+
+def check_against_lm_eval(results: dict[str, Any], summaries: dict[str, dict[str, Any]]) -> int:
+    """Raise unless every metric lm-eval aggregated equals the rescore summary's; returns how many were checked."""
+    checked = 0
+    for task, summary in summaries.items():
+        expected = {name: summary["metrics"][name]["mean"] for name in STEP_METRICS}
+        expected |= {name: summary["pairs"][pair][stat] for name, (pair, stat) in PAIR_METRICS.items()}
+        for name, value in expected.items():
+            reported = results[task].get(f"{name},none")
+            if not _same(reported, value):
+                raise TracekdError(f"{task}: lm-eval aggregated {name} = {reported}, but rescore gives {value}")
+            checked += 1
+    return checked

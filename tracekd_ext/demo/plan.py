@@ -1,0 +1,123 @@
+"""The demo's sizes and the command lines that run each stage without the demo.
+
+The defaults are sized by ``bench/bench_demo.py`` on a 2-core CPU (see BENCHMARKS.md, "Demo"): short
+problems (one distractor fact), one gold-trace example before tuning and none after, generation that stops
+at ``</answer>`` with a token budget fitted to the longest gold trace, a few LoRA steps at a high rate.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SYNTH_TASK, REAL_TASK = "cotemp_synth_trace", "cotemp_trace"
+INTERVENTION_CONDITIONS = ("gold", "wrong_ret", "no_trace")
+INTERVENTION_TASK = "cotemp_synth_intervene_{}"
+
+DEFAULT_LIMIT = 48
+DEFAULT_FEWSHOT = 1
+DEFAULT_DISTRACTORS = 1
+DEFAULT_BATCH_SIZE = 16
+DEFAULT_TRAIN_EXAMPLES = 32
+DEFAULT_TRAIN_STEPS = 8
+DEFAULT_TRAIN_BATCH = 4
+DEFAULT_LEARNING_RATE = 1e-3
+GEN_TOKS_MARGIN = 16  # new tokens beyond the longest gold trace of the evaluated items
+
+
+@dataclass(frozen=True)
+class DemoPlan:
+    """Everything the stages need; ``model`` is a folder or hub id, ``dtype`` lm-eval's ``dtype=``."""
+
+    model: str
+    dtype: str
+    limit: int
+    num_fewshot: int
+    distractors: int
+    batch_size: int
+    device: str
+    max_gen_toks: int
+    train_examples: int
+    train_steps: int
+    train_batch: int
+    learning_rate: float
+    seed: int | None
+    data_dir: str | None
+    out: Path
+    tasks: list[str] = field(default_factory=lambda: [SYNTH_TASK])
+
+    @property
+    def adapter_dir(self) -> Path:
+        return self.out / "adapter"
+
+    def metadata(self) -> dict[str, Any]:
+        """Task options that differ from the tasks' defaults (lm-eval's ``--metadata``)."""
+        metadata: dict[str, Any] = {"distractors": self.distractors}
+        if self.seed is not None:
+            metadata["seed"] = self.seed
+        if self.limit > 200:  # the synthetic task's default size
+            metadata["size"] = self.limit
+        if self.data_dir:
+            metadata["data_dir"] = self.data_dir
+        return metadata
+
+    def dataset_options(self) -> dict[str, Any]:
+        """The synthetic generator's options for the training split (the same problems' shape as the test)."""
+        options: dict[str, Any] = {"distractors": self.distractors, "size": max(self.train_examples, 1)}
+        if self.seed is not None:
+            options["seed"] = self.seed
+        return options
+
+    def model_args(self, adapter: Path | None = None) -> dict[str, str]:
+        args = {"pretrained": self.model, "dtype": self.dtype}
+        if adapter is not None:
+            args["peft"] = str(adapter)
+        return args
+
+    def train_args(self) -> list[str]:
+        """``tracekd train`` options: LoRA on the ``correct`` variant of the synthetic train split."""
+        return ["--model", self.model, "--dataset", "synth", "--variant", "correct",
+                "--dataset-options", json.dumps(self.dataset_options()), "--limit", str(self.train_examples),
+                "--method", "lora", "--dtype", self.dtype, "--no-bf16",
+                "--max-steps", str(self.train_steps), "--per-device-train-batch-size", str(self.train_batch),
+                "--gradient-accumulation-steps", "1", "--learning-rate", str(self.learning_rate),
+                "--warmup-ratio", "0", "--lr-scheduler-type", "constant", "--no-gradient-checkpointing",
+                "--logging-steps", "1", "--save-steps", str(self.train_steps + 1),
+                "--output-dir", str(self.adapter_dir)]
+
+
+def eval_command(model_args: dict[str, str], tasks: list[str], num_fewshot: int, plan: DemoPlan,
+                 output_path: Path, max_gen_toks: int | None, metadata: dict[str, Any]) -> str:
+    """The ``tracekd eval`` (lm-eval CLI) command line that runs the same evaluation."""
+    parts = ["tracekd", "eval", "--model", "hf", "--model_args", ",".join(f"{k}={v}" for k, v in model_args.items()),
+             "--tasks", ",".join(tasks), "--num_fewshot", str(num_fewshot), "--apply_chat_template",
+             "--limit", str(plan.limit), "--device", plan.device, "--batch_size", str(plan.batch_size),
+             "--output_path", str(output_path), "--log_samples"]
+    if max_gen_toks:
+        parts += ["--gen_kwargs", f"max_gen_toks={max_gen_toks}"]
+    if metadata:
+        parts += ["--metadata", json.dumps(metadata)]
+    return shlex.join(parts)
+
+
+def train_command(plan: DemoPlan) -> str:
+    return shlex.join(["tracekd", "train", *plan.train_args()])
+
+
+def fitted_max_gen_toks(model: str, plan_limit: int, metadata: dict[str, Any]) -> int:
+    """The longest gold trace of the first ``plan_limit`` test problems, in the model's tokens, plus a margin:
+    generation stops at ``</answer>``, so the budget only bounds generations that never close the answer."""
+    from transformers import AutoTokenizer
+
+    from tracekd_ext.adapters import get_spec
+    from tracekd_ext.trace_format import render_target
+
+    spec = get_spec("synth")
+    options = {k: v for k, v in metadata.items() if k in spec.options}
+    problems = spec.load(None, "test", **options)[:plan_limit]
+    tokenizer = AutoTokenizer.from_pretrained(model)
+    longest = max(len(tokenizer(render_target(p, spec, "correct"))["input_ids"]) for p in problems)
+    return longest + GEN_TOKS_MARGIN

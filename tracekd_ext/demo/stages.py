@@ -1,0 +1,149 @@
+"""The demo's stages, one function each: every stage says what it does and the command that does the same
+without the demo, runs real components (lm-eval, ``tracekd train``, ``tracekd report``), and returns where its
+results are. The printed numbers are ``tracekd rescore``'s numbers of the saved samples, checked against
+lm-eval's own aggregates before they are shown."""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tracekd_ext.demo.evaluation import EvalRequest, EvalRun, check_against_lm_eval, evaluate
+from tracekd_ext.demo.plan import INTERVENTION_CONDITIONS, INTERVENTION_TASK, DemoPlan, eval_command, train_command
+from tracekd_ext.errors import TracekdError
+from tracekd_ext.files.outputs import write_json
+from tracekd_ext.formatting import summary_tables
+from tracekd_ext.json_safe import json_safe
+from tracekd_ext.report.headline import HEADLINE_HEADING
+from tracekd_ext.rescore import load_scored, summarize_files
+
+STAGES = 5
+
+
+def announce(number: int, title: str, what: str, command: str | None = None) -> None:
+    """The stage's header on standard error (with lm-eval's and the trainer's progress bars)."""
+    lines = [f"\n[{number}/{STAGES}] {title}: {what}"]
+    if command:
+        lines.append(f"      same without the demo: {command}")
+    print("\n".join(lines), file=sys.stderr, flush=True)
+
+
+@dataclass(frozen=True)
+class EvalStageResult:
+    """A scored evaluation stage: lm-eval's run, rescore's summary and the seconds it took."""
+
+    label: str
+    run: EvalRun
+    summary: dict[str, Any]
+    rescore_file: Path
+    seconds: float
+
+
+def _evaluate_and_print(plan: DemoPlan, label: str, request: EvalRequest) -> EvalStageResult:
+    started = time.perf_counter()
+    run = evaluate(request)
+    seconds = time.perf_counter() - started
+    files = [load_scored(run.samples[task]) for task in request.tasks]
+    summary = summarize_files(files)
+    summaries = {files[0].task: summary} if len(files) == 1 else summary["per_task"]
+    checked = check_against_lm_eval(run.results, summaries)
+    for task, part in summaries.items():
+        print(summary_tables(part, f"{label}: {task} ({part['scoring']} scoring) - {run.samples[task]}"), end="\n\n")
+    if len(files) > 1:
+        print(summary_tables(summary["pooled"], f"{label}: pooled over trace tasks"), end="\n\n")
+    rescore_file = request.output_path / "rescore.json"
+    write_json(rescore_file, json_safe(summary))
+    print(f"{label}: lm-eval's aggregated metrics equal these rescore numbers ({checked} values checked); "
+          f"{seconds:.0f} s. Same numbers again: tracekd rescore "
+          + " ".join(str(p) for p in run.samples.values()), end="\n\n", flush=True)
+    return EvalStageResult(label, run, summary, rescore_file, seconds)
+
+
+def baseline_stage(plan: DemoPlan) -> EvalStageResult:
+    """Stage 1: the untuned model, few-shot (gold traces from the train split as earlier chat turns)."""
+    request = EvalRequest(plan.model_args(), plan.tasks, plan.num_fewshot, plan.limit, plan.batch_size, plan.device,
+                          plan.max_gen_toks, plan.metadata(), plan.out / "baseline")
+    announce(1, "baseline", f"{plan.model} {plan.num_fewshot}-shot on {', '.join(plan.tasks)}, {plan.limit} problems, "
+             f"greedy, stops at </answer> (at most {plan.max_gen_toks} new tokens), {plan.dtype}",
+             eval_command(request.model_args, plan.tasks, plan.num_fewshot, plan, request.output_path,
+                          plan.max_gen_toks, request.metadata))
+    return _evaluate_and_print(plan, "baseline", request)
+
+
+def train_stage(plan: DemoPlan) -> Path:
+    """Stage 2: LoRA fine-tuning with ``tracekd train`` on correct traces; returns the adapter folder."""
+    from tracekd_ext.cli import main
+
+    announce(2, "fine-tune", f"LoRA on the 'correct' traces of {plan.train_examples} synthetic training problems, "
+             f"{plan.train_steps} steps of {plan.train_batch} at learning rate {plan.learning_rate:g}",
+             train_command(plan))
+    started = time.perf_counter()
+    if main(["train", *plan.train_args()]) != 0:
+        raise TracekdError(f"tracekd train failed (see above); its output folder: {plan.adapter_dir}")
+    if not (plan.adapter_dir / "adapter_config.json").is_file():
+        raise TracekdError(f"tracekd train wrote no adapter to {plan.adapter_dir}")
+    print(f"fine-tune: adapter written to {plan.adapter_dir} in {time.perf_counter() - started:.0f} s", end="\n\n",
+          flush=True)
+    return plan.adapter_dir
+
+
+def tuned_stage(plan: DemoPlan, adapter: Path) -> EvalStageResult:
+    """Stage 3: the same test problems through lm-eval with the adapter loaded (``peft=``), zero-shot."""
+    request = EvalRequest(plan.model_args(adapter), plan.tasks, 0, plan.limit, plan.batch_size, plan.device,
+                          plan.max_gen_toks, plan.metadata(), plan.out / "tuned")
+    announce(3, "tuned", f"the adapter on the same {plan.limit} problems, zero-shot",
+             eval_command(request.model_args, plan.tasks, 0, plan, request.output_path, plan.max_gen_toks,
+                          request.metadata))
+    return _evaluate_and_print(plan, "tuned", request)
+
+
+def run_interventions_stage(plan: DemoPlan, tuned: EvalStageResult, adapter: Path) -> dict[str, Any]:
+    """Stage 4: the tuned model answers after a forced trace (``cotemp_synth_intervene_<condition>``: gold,
+    wrong retrieval, no trace) on the same problems. Its samples go into the tuned run's folder, so the report
+    pairs them with the tuned model's free generations; prints and returns the paired analysis (what
+    ``tracekd rescore`` prints of the same samples)."""
+    from tracekd_ext.interventions_analysis import analyze
+    from tracekd_ext.interventions_report import markdown
+
+    tasks = [INTERVENTION_TASK.format(c) for c in INTERVENTION_CONDITIONS]
+    model_args = plan.model_args(adapter)
+    request = EvalRequest(model_args, tasks, 0, plan.limit, plan.batch_size, plan.device, None, plan.metadata(),
+                          tuned.run.run_dir.parent)
+    announce(4, "interventions", f"the adapter answers after a forced trace ({', '.join(INTERVENTION_CONDITIONS)}) "
+             f"on the same {plan.limit} problems",
+             eval_command(model_args, tasks, 0, plan, request.output_path, None, request.metadata))
+    started = time.perf_counter()
+    run = evaluate(request)
+    result = analyze([*run.samples.values(), *tuned.run.samples.values()])
+    print(markdown(result), end="\n\n")
+    print(f"interventions: {time.perf_counter() - started:.0f} s. Same numbers again: tracekd rescore "
+          + " ".join(str(p) for p in [*run.samples.values(), *tuned.run.samples.values()]), end="\n\n", flush=True)
+    return result
+
+
+def headline_of(report_markdown: Path) -> str:
+    """The headline section of a report.md, as it stands there."""
+    text = report_markdown.read_text(encoding="utf-8")
+    start = text.index(HEADLINE_HEADING)
+    end = text.find("\n## ", start + len(HEADLINE_HEADING))
+    return text[start:end if end >= 0 else len(text)].strip()
+
+
+def report_stage(plan: DemoPlan, evaluations: list[EvalStageResult]) -> Path:
+    """Stage 5: one ``tracekd report`` of every evaluation (the tuned run's folder holds the intervention
+    samples too), side by side; prints its headline."""
+    from tracekd_ext.report.build import build_report
+
+    out = plan.out / "report"
+    runs = [str(e.run.run_dir) for e in evaluations]
+    names = {str(e.run.run_dir): e.label for e in evaluations}
+    announce(5, "report", f"{' vs '.join(e.label for e in evaluations)} side by side",
+             "tracekd report " + " ".join(runs) + f" --out {out} "
+             + " ".join(f"--name {run}={label}" for run, label in names.items()))
+    files = build_report(runs, out, names=names, title="tracekd demo", progress=False)
+    print(headline_of(files.markdown), end="\n\n")
+    print(f"report: {files.html} (also {files.markdown.name}, {files.json.name} and {len(files.figures)} figures)")
+    return out
