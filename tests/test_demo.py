@@ -76,7 +76,7 @@ def test_demo_stages_end_to_end(synth_tiny_model, tmp_path, capsys):
         stage = printed_stage(shown, label)
         for part in [*parts.values(), *([summary["pooled"]] if len(tasks) > 1 else [])]:
             assert summary_tables(part) in stage
-        results = json.loads(next(runs[label].glob("results_*.json")).read_text())
+        results = json.loads(results_of(runs[label], tasks[0]).read_text())
         for task, part in parts.items():
             for name in STEP_METRICS:
                 assert same(results["results"][task][f"{name},none"], part["metrics"][name]["mean"]), (task, name)
@@ -87,9 +87,26 @@ def test_demo_stages_end_to_end(synth_tiny_model, tmp_path, capsys):
         prompt = rows[0]["arguments"]["gen_args_0"]["arg_0"]
         shots = 1 if label == "baseline" else 0  # few-shot before tuning, zero-shot after, chat template both
         assert prompt.count("<|user|>") == shots + 1 and prompt.endswith("<|assistant|>")
-    baseline_docs = [json.loads(line)["doc"]["id"] for line in next(runs["baseline"].glob("samples_*synth*")).open()]
-    tuned_docs = [json.loads(line)["doc"]["id"] for line in next(runs["tuned"].glob("samples_*synth*")).open()]
+    baseline_docs = [json.loads(line)["doc"]["id"]
+                     for line in next(runs["baseline"].glob("samples_cotemp_synth_trace_*")).open()]
+    tuned_docs = [json.loads(line)["doc"]["id"]
+                  for line in next(runs["tuned"].glob("samples_cotemp_synth_trace_*")).open()]
     assert baseline_docs == tuned_docs  # the same test problems
+
+    # stage 4: the tuned model under forced traces, on the same problems, next to its free generations; the
+    # printed analysis is rescore's of the same samples
+    forced = {c: next(runs["tuned"].glob(f"samples_cotemp_synth_intervene_{c}_*.jsonl"))
+              for c in ("gold", "wrong_ret", "no_trace")}
+    for path in forced.values():
+        assert [json.loads(line)["doc"]["id"] for line in path.open()] == tuned_docs
+    analysis = tmp_path / "interventions.json"
+    tuned_trace = next(runs["tuned"].glob("samples_cotemp_synth_trace_*"))
+    assert main(["rescore", *map(str, forced.values()), str(tuned_trace), "--output", str(analysis)]) == 0
+    rescore_printed = capsys.readouterr().out.strip()
+    assert rescore_printed in shown
+    report_json = json.loads((out / "report" / "report.json").read_text())
+    result = json.loads(analysis.read_text())
+    assert [r["reading"] for r in report_json["interventions"]["runs"]] == [r["reading"] for r in result["runs"]]
 
     # the training stage wrote an adapter, and the tuned stage's model had exactly its parameters on top
     adapter = out / "adapter"
@@ -107,14 +124,19 @@ def test_demo_stages_end_to_end(synth_tiny_model, tmp_path, capsys):
     # the printed headline is the report's, and the report compares both runs
     report_md = (out / "report" / "report.md").read_text()
     headline = report_md[report_md.index("## Headline"):report_md.index("\n## Runs")].strip()
-    assert headline in shown and headline.count("\n- ") == 2
+    assert headline in shown and headline.count("\n- ") == 3  # two runs, then the intervention result
     assert "- baseline (n = " in headline and "- tuned (n = " in headline
-    assert {r["label"] for r in json.loads((out / "report" / "report.json").read_text())["runs"]} == {"baseline",
-                                                                                                       "tuned"}
+    assert f"interventions on synth: {result['runs'][0]['reading']}" in headline
+    assert {r["label"] for r in report_json["runs"]} == {"baseline", "tuned"}
     for stage in ("[1/5] baseline", "[2/5] fine-tune", "[3/5] tuned", "[4/5] interventions", "[5/5] report"):
         assert stage in progress
     assert "tracekd eval --model hf" in progress and "tracekd train --model" in progress
     assert "Running generate_until requests" in progress  # lm-eval's progress bar
+
+
+def results_of(run_dir, task):
+    """The lm-eval results file of ``run_dir`` that holds ``task`` (the tuned folder holds the interventions too)."""
+    return next(p for p in run_dir.glob("results_*.json") if task in json.loads(p.read_text())["results"])
 
 
 def test_demo_without_training_evaluates_the_baseline_only(synth_tiny_model, tmp_path, capsys):

@@ -20,7 +20,7 @@ from tracekd_ext.trace_format import render_target, render_trace
 SPLITS = {"cotemp": "test", "babi": "test", "marco": "all"}
 
 
-def _generation(problem, variant: int) -> str:
+def sample_generation(problem, variant: int) -> str:
     """0: correct trace and answer; 1: incorrect trace, right answer; 2: correct trace, wrong answer;
     3: the answer alone (no trace)."""
     spec = get_spec(problem.dataset)
@@ -44,7 +44,7 @@ def _predictions(tmp_path: Path, dataset: str, n: int, *, id_only: bool = False)
     rows, variants = [], []
     for i, row in enumerate(_export(tmp_path, dataset, n)):
         variants.append(i % 4)
-        generation = _generation(Problem.from_dict(row), i % 4)
+        generation = sample_generation(Problem.from_dict(row), i % 4)
         rows.append({"id": row["id"], "prediction": generation} if id_only else {**row, "prediction": generation})
     path = tmp_path / f"{dataset}{'_ids' if id_only else ''}.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))

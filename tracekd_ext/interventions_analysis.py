@@ -19,11 +19,12 @@ from typing import Any
 
 from tracekd_ext.errors import DataError, TracekdError
 from tracekd_ext.files.read import read_jsonl
+from tracekd_ext.formatting import fmt
 from tracekd_ext.interventions import CONDITIONS, CORRUPTIONS
 from tracekd_ext.interventions_glue import KIND, score_doc
 from tracekd_ext.interventions_stats import count_paired, mcnemar_exact_p, paired_difference, wilson
 from tracekd_ext.record import Problem
-from tracekd_ext.rescore import _generation, load_scored, summarize_file
+from tracekd_ext.rescore import load_scored, sample_generation, summarize_file
 from tracekd_ext.stats import BOOTSTRAP_REPLICATES
 
 REFERENCE = "gold"
@@ -82,7 +83,7 @@ def read_samples(path: str | Path, model: str | None = None) -> list[Interventio
                 raise DataError("missing", path=path, line=line, field=f"doc.{name}")
         if doc["condition"] not in CONDITIONS:
             raise DataError(f"unknown condition {doc['condition']!r}", path=path, line=line, field="doc.condition")
-        generation = _generation(row, path, line)
+        generation = sample_generation(row, path, line)
         judged = score_doc(doc, generation)
         support = doc.get("forced_support")
         items.append(InterventionItem(model, str(doc["dataset"]), str(doc["id"]), doc["condition"],
@@ -177,9 +178,9 @@ def reading(run: dict[str, Any]) -> str:
                 "depends on the trace")
     corr = run.get("correlational")
     if corr:
-        text += (f"; correlationally phi = {corr['phi']:.2f}, P(answer | trace right) = "
-                 f"{corr['p_answer_given_trace_right']:.2f} vs P(answer | trace wrong) = "
-                 f"{corr['p_answer_given_trace_wrong']:.2f}")
+        text += (f"; correlationally phi = {fmt(corr['phi'])}, P(answer | trace right) = "
+                 f"{fmt(corr['p_answer_given_trace_right'])} vs P(answer | trace wrong) = "
+                 f"{fmt(corr['p_answer_given_trace_wrong'])}")
     return text
 
 

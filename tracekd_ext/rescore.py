@@ -64,7 +64,8 @@ def generation_text(value: object, path: Path, line: int, field: str) -> str:
     return value
 
 
-def _generation(row: dict[str, Any], path: Path, line: int) -> str:
+def sample_generation(row: dict[str, Any], path: Path, line: int) -> str:
+    """The generation of one saved samples or predictions row (filtered, else raw response, else prediction)."""
     if "filtered_resps" in row:
         resps = row["filtered_resps"]
     elif "resps" in row:
@@ -144,7 +145,7 @@ def load_scored(path: str | Path, task: str | None = None, scoring: str | None =
             if not isinstance(doc, dict):
                 raise DataError("expected an object", path=path, line=line, field="doc")
             problem = Problem.from_dict(doc, path=path, line=line)
-            generation = _generation(row, path, line)
+            generation = sample_generation(row, path, line)
             row_kind = doc.get("kind", kind or "trace")
             mode = scoring or doc.get("scoring", "strict")
         else:
