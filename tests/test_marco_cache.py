@@ -66,3 +66,20 @@ def test_cache_key_changes_with_what_decides_the_sample(monkeypatch, tmp_path):
     assert test != train and test.parent == tmp_path / "datasets" / "marco"
     monkeypatch.setattr(marco, "HUB_CONFIG", "v1.1")
     assert marco.sample_cache_path("test") != test
+
+
+def test_zero_shot_task_docs_never_touch_the_train_side(fake_hub, monkeypatch):
+    """What lm-eval loads for marco_trace: with the few-shot pool (the default of a plain lm_eval run) both
+    sides; for the zero-shot run `tracekd eval` makes (fewshot_pool=False) only the test side."""
+    from tracekd_ext.commands.eval import zero_shot_metadata
+    from tracekd_ext.lm_eval_glue import load_trace
+
+    monkeypatch.delenv("TRACEKD_DATA_DIR", raising=False)
+    docs = load_trace(dataset="marco", fewshot_pool=False)
+    assert fake_hub["opened"] == ["validation"] and len(docs["train"]) == 0 and len(docs["test"]) > 0
+    docs = load_trace(dataset="marco")
+    assert fake_hub["opened"] == ["validation", "train"] and len(docs["train"]) > 0
+
+    assert zero_shot_metadata(["--model", "hf", "--tasks", "marco_trace"]) == ["--metadata", "fewshot_pool=False"]
+    assert zero_shot_metadata(["--num_fewshot", "0"]) == zero_shot_metadata(["-f", "0"]) != []
+    assert zero_shot_metadata(["--num_fewshot", "2"]) == zero_shot_metadata(["--num_fewshot=1"]) == []

@@ -14,7 +14,7 @@ from tracekd_ext.lm_eval_glue import check_metadata_keys, load_docs, model_arg_n
 
 def test_a_misspelled_key_lists_the_valid_keys():
     with pytest.raises(TracekdError, match=r"^cotemp_trace: unknown --metadata key 'scorng'; valid keys: data_dir, "
-                                           r"split, scoring, instruction, split_rule$"):
+                                           r"split, scoring, instruction, fewshot_pool, split_rule$"):
         check_metadata_keys("cotemp_trace", ("split_rule",), {"version": 1.0, "scorng": "paper"})
 
 

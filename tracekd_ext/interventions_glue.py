@@ -10,10 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from tracekd_ext.adapters import get_spec
-from tracekd_ext.data_source import resolve_data_dir
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.interventions import check_condition, force, score_intervention
-from tracekd_ext.lm_eval_glue import check_metadata_keys, make_doc
+from tracekd_ext.lm_eval_glue import check_metadata_keys, make_doc, problem_splits
 from tracekd_ext.metrics import sample_values
 from tracekd_ext.options import as_bool
 from tracekd_ext.record import Problem
@@ -49,16 +48,9 @@ def load_docs(**metadata: Any) -> dict[str, Any]:
     instruction = as_bool("instruction", metadata.get("instruction", True))
     layout = str(metadata.get("think_layout", "inline"))
     seed = int(metadata.get("perturb_seed", PERTURB_SEED))
-    data_dir = resolve_data_dir(metadata.get("data_dir"))
-    split = str(metadata.get("split", "test"))
-    options = {k: v for k, v in metadata.items() if k in spec.options}
-    out = {}
-    for name, which in (("test", split), ("train", "train")):
-        problems = spec.load(data_dir, which, **options)
-        docs = [make_intervention_doc(p, condition, instruction=instruction, seed=seed, layout=layout)
-                for p in problems]
-        out[name] = datasets.Dataset.from_list(docs)
-    return out
+    return {name: datasets.Dataset.from_list([make_intervention_doc(p, condition, instruction=instruction, seed=seed,
+                                                                    layout=layout) for p in problems])
+            for name, problems in problem_splits(spec, metadata).items()}
 
 
 def score_doc(doc: dict[str, Any], generation: object):

@@ -14,6 +14,7 @@ import logging
 from typing import Any
 
 from tracekd_ext.adapters import get_spec
+from tracekd_ext.adapters.base import DatasetSpec
 from tracekd_ext.data_source import resolve_data_dir
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.metrics import sample_values
@@ -27,7 +28,9 @@ from tracekd_ext.trace_parse import parse
 
 TRACE_VARIANT = "correct"
 DIRECT_VARIANT = "answer"
-TASK_KEYS = ("data_dir", "split", "scoring", "instruction")  # every task's metadata keys (plus the adapter's)
+# every task's metadata keys (plus the adapter's); fewshot_pool: whether to load the train split as the few-shot
+# pool (``tracekd eval`` sets it false for zero-shot runs, so an online dataset's train side is never read then)
+TASK_KEYS = ("data_dir", "split", "scoring", "instruction", "fewshot_pool")
 LM_EVAL_KEYS = ("version", "config_source")  # what lm-eval itself puts into a task's metadata
 SIMILAR = 0.75  # difflib ratio from which an unknown key counts as a misspelling of a task key
 LOG = logging.getLogger("tracekd")
@@ -99,14 +102,19 @@ def load_docs(dataset: str, kind: str, **metadata: Any) -> dict[str, Any]:
     if scoring not in MODES:
         raise TracekdError(f"unknown scoring mode '{scoring}'; choose from {', '.join(MODES)}")
     instruction = as_bool("instruction", metadata.get("instruction", True))
+    return {name: datasets.Dataset.from_list([make_doc(p, kind, scoring, instruction) for p in problems])
+            for name, problems in problem_splits(spec, metadata).items()}
+
+
+def problem_splits(spec: DatasetSpec, metadata: dict[str, Any]) -> dict[str, list[Problem]]:
+    """The problems of a task's two splits: ``test`` (the ``split`` metadata key: test, train or all) and
+    ``train`` (the few-shot pool; empty when ``fewshot_pool`` is false, so it is never read)."""
     data_dir = resolve_data_dir(metadata.get("data_dir"))
-    split = str(metadata.get("split", "test"))
     options = {k: v for k, v in metadata.items() if k in spec.options}
-    out = {}
-    for name, which in (("test", split), ("train", "train")):
-        problems = spec.load(data_dir, which, **options)
-        out[name] = datasets.Dataset.from_list([make_doc(p, kind, scoring, instruction) for p in problems])
-    return out
+    splits = {"test": list(spec.load(data_dir, str(metadata.get("split", "test")), **options))}
+    pool = as_bool("fewshot_pool", metadata.get("fewshot_pool", True))
+    splits["train"] = list(spec.load(data_dir, "train", **options)) if pool else []
+    return splits
 
 
 def load_trace(**metadata: Any) -> dict[str, Any]:

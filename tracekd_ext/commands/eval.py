@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
                            f"run lm_eval --include_path {tasks_dir()} for other setups")
     from lm_eval.__main__ import cli_evaluate
 
-    sys.argv = ["lm_eval", "--include_path", tasks_dir(), *rest]
+    sys.argv = ["lm_eval", "--include_path", tasks_dir(), *zero_shot_metadata(rest), *rest]
     try:
         cli_evaluate()
     except SystemExit as done:
@@ -52,6 +52,19 @@ def run(args: argparse.Namespace) -> int:
             raise  # an error while evaluating is a bug somewhere: keep its traceback
         raise TracekdError(str(err)) from None
     return 0
+
+
+def zero_shot_metadata(lm_eval_args: list[str]) -> list[str]:
+    """For a zero-shot run (no ``--num_fewshot``/``-f``, or 0), the metadata that keeps tracekd's tasks from
+    loading their train split as a few-shot pool (MS MARCO from the hub would stream it). It goes before the
+    user's arguments, so a ``--metadata`` of theirs is merged over it."""
+    shots = None
+    for i, arg in enumerate(lm_eval_args):
+        if arg in ("--num_fewshot", "-f") and i + 1 < len(lm_eval_args):
+            shots = lm_eval_args[i + 1]
+        elif arg.startswith("--num_fewshot="):
+            shots = arg.split("=", 1)[1]
+    return ["--metadata", "fewshot_pool=False"] if shots in (None, "0") else []
 
 
 def raised_by_argument_checks(err: BaseException) -> bool:
