@@ -18,7 +18,8 @@ from tracekd_train.eval_hint import eval_argv, eval_command
 from tracekd_train.sft_data import ids_sha256
 
 if TYPE_CHECKING:
-    from tracekd_train.trainer import PreparedRun, ThroughputCallback
+    from tracekd_train.throughput import ThroughputCallback
+    from tracekd_train.trainer import PreparedRun
 
 PACKAGES = ("tracekd", "torch", "transformers", "trl", "peft", "accelerate", "datasets", "bitsandbytes", "lm_eval")
 
@@ -65,8 +66,8 @@ def build_run_card(prepared: PreparedRun, trainer: Any, result: Any, throughput:
         "dataset": data.dataset,
         "data_dir": str(resolve_data_dir(config.data.data_dir) or "(public source)"),
         "variant": data.variant,
-        "method": config.model.method,
-        "base_model": config.model.model,
+        "method": config.method,
+        "base_model": config.model.model_name_or_path,
         "seed": config.train.seed,
         "data_seed": config.data_seed,
         "config": config.to_dict(),
@@ -99,8 +100,8 @@ def build_run_card(prepared: PreparedRun, trainer: Any, result: Any, throughput:
             "tokens_per_second": throughput.tokens / throughput.seconds if throughput.seconds else math.nan,
         },
         "outputs": {
-            "adapter": run_dir if config.model.method != "full" else None,
-            "model": run_dir if config.model.method == "full" else None,
+            "adapter": run_dir if config.model.use_peft else None,
+            "model": None if config.model.use_peft else run_dir,
             "merged": str(merged) if merged else None,
         },
         "eval": {"argv": argv, "command": eval_command(argv)},
