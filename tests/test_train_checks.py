@@ -32,7 +32,7 @@ def test_yaml_configs_include_and_cli_flags_override(tmp_path):
     run = tmp_path / "run.yaml"
     run.write_text("include: base.yaml\nlora_r: 32\nvariant: incorrect\nperturb-steps: [cls]\nmodel: m\n")
     values = read_yaml_config(run)
-    assert values["learning_rate"] == 2e-4 and values["lora_r"] == 32 and values["report_to"] == ["none"]
+    assert values["learning_rate"] == 2e-4 and values["lora_r"] == 32 and values["report_to"] == "none"
     config = parse_config(["--config", str(run), "--output-dir", "o", "--lora_r", "4", "--loss", "completion",
                            "--max_steps=7", "--no-gradient_checkpointing"])
     assert (config.model.lora_r, config.train.completion_only_loss, config.data.perturb_steps) == (4, True, ["cls"])

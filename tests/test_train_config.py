@@ -62,6 +62,12 @@ def test_a_yaml_of_trl_keys_configures_the_run_and_flags_override_it(tmp_path, c
     assert len(config.model.lora_target_modules) == 7 and config.train.warmup_steps == 0.03
 
 
+def test_the_paper_recipes_use_no_deprecated_key(capsys):
+    for path in sorted((REPO / "task_configs" / "sft" / "paper").glob("*/*.yaml")):
+        read_yaml_config(path)
+    assert "deprecated" not in capsys.readouterr().err
+
+
 def test_unknown_trl_flag_is_an_argparse_error(capsys):
     with pytest.raises(SystemExit) as done:
         parse_config(["--model_name_or_path", "m", "--output_dir", "o", "--lora_rank", "8"])

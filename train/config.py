@@ -231,12 +231,21 @@ def build_parser(prog: str = "tracekd train") -> TrlParser:
     return parser
 
 
-def _bool_fields(parser: TrlParser) -> list[str]:
+def _fields_of_type(parser: TrlParser, wanted: Callable[[Any], bool]) -> list[str]:
+    """Names of the options whose declared type satisfies ``wanted``."""
     names = []
     for dtype in parser.dataclass_types:
         hints = typing.get_type_hints(dtype)
-        names += [name for name in dtype.__dataclass_fields__ if hints[name] in (bool, bool | None)]
+        names += [name for name in dtype.__dataclass_fields__ if wanted(hints[name])]
     return names
+
+
+def _is_bool(hint: Any) -> bool:
+    return hint in (bool, bool | None)
+
+
+def _takes_mapping(hint: Any) -> bool:
+    return any(arg is dict or typing.get_origin(arg) is dict for arg in (hint, *typing.get_args(hint)))
 
 
 _BARE = object()
@@ -258,7 +267,7 @@ def legacy_parser(parser: TrlParser) -> argparse.ArgumentParser:
         legacy.add_argument(*_spellings(alias.name), dest=f"deprecated.{alias.name}", choices=alias.choices,
                             type=alias.type, default=argparse.SUPPRESS)
     known = set(parser._option_string_actions)
-    for name in _bool_fields(parser):
+    for name in _fields_of_type(parser, _is_bool):
         if f"--no_{name}" not in known:  # TRL has --no_X only where X defaults to true
             legacy.add_argument(*_spellings(f"no_{name}"), dest=f"no.{name}", action="store_const", const=False,
                                 default=argparse.SUPPRESS)
@@ -308,11 +317,12 @@ def deprecated_values(namespace: argparse.Namespace) -> dict[str, Any]:
     return values
 
 
-def _check_yaml_value(action: argparse.Action, value: Any, path: Path, key: str) -> Any:
-    """A YAML value checked against its option: booleans must be booleans, choices are enforced, and numbers
-    given as strings (``2e-4`` without a dot is a string in YAML 1.1) are converted by the option's type."""
-    if value is None:
-        return None
+def _check_yaml_value(action: argparse.Action, value: Any, path: Path, key: str, mappings: set[str]) -> Any:
+    """A YAML value checked against its option: booleans must be booleans, mappings go to the options that take
+    them (``mappings``), choices are enforced, and numbers given as strings (``2e-4`` without a dot is a string in
+    YAML 1.1) are converted by the option's type."""
+    if value is None or (isinstance(value, dict) and action.dest in mappings):
+        return value
     if getattr(action.type, "__name__", "") == "string_to_bool":
         if not isinstance(value, bool):
             raise DataError("expected true or false", path=path, field=key)
@@ -357,6 +367,7 @@ def read_yaml_config(path: str | Path, parser: TrlParser | None = None,
     values: dict[str, Any] = {}
     for included in [includes] if isinstance(includes, str) else includes:
         values.update(read_yaml_config(path.parent / included, parser, (*_seen, path)))
+    mappings = set(_fields_of_type(parser, _takes_mapping))
     for key, value in raw.items():
         name = str(key).replace("-", "_")
         if name in DEPRECATED_BY_NAME:
@@ -368,7 +379,7 @@ def read_yaml_config(path: str | Path, parser: TrlParser | None = None,
         action = parser._option_string_actions.get(f"--{name}")
         if action is None or name == "config":
             raise DataError(f"unknown option '{key}' (see tracekd train --help)", path=path, field=str(key))
-        values[action.dest] = _check_yaml_value(action, value, path, str(key))
+        values[action.dest] = _check_yaml_value(action, value, path, str(key), mappings)
     return values
 
 
