@@ -112,7 +112,8 @@ def test_deprecated_spellings_give_the_trl_config_and_name_it(old, new, spelling
     assert "deprecated" not in capsys.readouterr().err
     assert parse_config([*base, *old]).to_dict() == expected
     err = capsys.readouterr().err
-    assert f"'{old[0]}" in err and f"is deprecated and accepted until tracekd 0.2; the TRL spelling is {spelling}" in err
+    assert f"'{old[0]}" in err
+    assert f"is deprecated and accepted until tracekd 0.2; the TRL spelling is {spelling}" in err
 
 
 def test_deprecated_yaml_keys_are_translated_with_a_note_naming_the_file(tmp_path, capsys):

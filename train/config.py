@@ -251,14 +251,6 @@ def _takes_mapping(hint: Any) -> bool:
 _BARE = object()
 
 
-def _to_bool(text: str) -> bool:
-    if text.lower() in ("true", "yes", "1", "y", "t"):
-        return True
-    if text.lower() in ("false", "no", "0", "n", "f"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
-
-
 def legacy_parser(parser: TrlParser) -> argparse.ArgumentParser:
     """The options read before TRL's parser: ``--config`` and the deprecated spellings of tracekd 0.1."""
     legacy = argparse.ArgumentParser(prog=parser.prog, add_help=False, allow_abbrev=False)
@@ -271,8 +263,9 @@ def legacy_parser(parser: TrlParser) -> argparse.ArgumentParser:
         if f"--no_{name}" not in known:  # TRL has --no_X only where X defaults to true
             legacy.add_argument(*_spellings(f"no_{name}"), dest=f"no.{name}", action="store_const", const=False,
                                 default=argparse.SUPPRESS)
-        if parser._option_string_actions[f"--{name}"].nargs is None:  # TRL wants --X true; tracekd 0.1 took --X
-            legacy.add_argument(*_spellings(name), dest=f"bare.{name}", nargs="?", const=_BARE, type=_to_bool,
+        trl_action = parser._option_string_actions[f"--{name}"]
+        if trl_action.nargs is None:  # TRL wants --X true; tracekd 0.1 took a bare --X
+            legacy.add_argument(*_spellings(name), dest=f"bare.{name}", nargs="?", const=_BARE, type=trl_action.type,
                                 default=argparse.SUPPRESS)
     return legacy
 
