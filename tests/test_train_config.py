@@ -27,7 +27,7 @@ def test_trl_sft_flags_are_tracekd_train_flags(capsys):
     assert config.model.lora_target_modules == ["q_proj", "v_proj"]
     assert (config.train.eval_strategy.value, config.train.eval_steps) == ("steps", 5)
     assert (config.train.neftune_noise_alpha, config.train.max_steps, config.data_seed) == (5, 3, 7)
-    assert "deprecated" not in capsys.readouterr().err
+    assert "deprecated" not in capsys.readouterr().out
 
 
 def test_a_yaml_of_trl_keys_configures_the_run_and_flags_override_it(tmp_path, capsys):
@@ -57,7 +57,7 @@ def test_a_yaml_of_trl_keys_configures_the_run_and_flags_override_it(tmp_path, c
     assert config.train.activation_checkpointing is False and config.train.gradient_checkpointing is False
     assert config.train.completion_only_loss is False and config.train.report_to == []
     assert (config.data.dataset, config.data.variant, config.data.instruction) == ("babi", "cls", False)
-    assert config.train.output_dir == "runs/x" and "deprecated" not in capsys.readouterr().err
+    assert config.train.output_dir == "runs/x" and "deprecated" not in capsys.readouterr().out
     # tracekd's recipe defaults where the YAML says nothing: every projection gets LoRA, lr warm-up 3%
     assert len(config.model.lora_target_modules) == 7 and config.train.warmup_steps == 0.03
 
@@ -65,7 +65,7 @@ def test_a_yaml_of_trl_keys_configures_the_run_and_flags_override_it(tmp_path, c
 def test_the_paper_recipes_use_no_deprecated_key(capsys):
     for path in sorted((REPO / "task_configs" / "sft" / "paper").glob("*/*.yaml")):
         read_yaml_config(path)
-    assert "deprecated" not in capsys.readouterr().err
+    assert "deprecated" not in capsys.readouterr().out
 
 
 def test_unknown_trl_flag_is_an_argparse_error(capsys):
@@ -106,14 +106,14 @@ def test_deprecated_spellings_give_the_trl_config_and_name_it(old, new, spelling
         parser = build_parser()
         namespace, rest = legacy_parser(parser).parse_known_args(old)
         assert rest == [] and deprecated_values(namespace) == {"bf16": True}
-        assert f"the TRL spelling is {spelling}" in capsys.readouterr().err
+        assert f"the TRL spelling is {spelling}" in capsys.readouterr().out
         return
     expected = parse_config([*base, *new]).to_dict()
-    assert "deprecated" not in capsys.readouterr().err
+    assert "deprecated" not in capsys.readouterr().out
     assert parse_config([*base, *old]).to_dict() == expected
-    err = capsys.readouterr().err
-    assert f"'{old[0]}" in err
-    assert f"is deprecated and accepted until tracekd 0.2; the TRL spelling is {spelling}" in err
+    out = capsys.readouterr().out
+    assert f"'{old[0]}" in out
+    assert f"is deprecated and accepted until tracekd 0.2; the TRL spelling is {spelling}" in out
 
 
 def test_deprecated_yaml_keys_are_translated_with_a_note_naming_the_file(tmp_path, capsys):
@@ -122,8 +122,8 @@ def test_deprecated_yaml_keys_are_translated_with_a_note_naming_the_file(tmp_pat
     values = read_yaml_config(path)
     assert values == {"model_name_or_path": "org/base", "use_peft": True, "load_in_4bit": True,
                       "completion_only_loss": True, "warmup_steps": 0.1, "output_dir": "o"}
-    err = capsys.readouterr().err
-    assert f"{path}: 'method: qlora' is deprecated" in err and "--use_peft true --load_in_4bit true" in err
+    out = capsys.readouterr().out
+    assert f"{path}: 'method: qlora' is deprecated" in out and "--use_peft true --load_in_4bit true" in out
     path.write_text("method: half\n")
     with pytest.raises(DataError, match="field 'method': 'half' is not one of lora, qlora, full"):
         read_yaml_config(path)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import typing
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -151,7 +150,7 @@ class Deprecated:
     check: Callable[[Any], Any] | None = None  # a range check (tracekd_ext.option_ranges) of the old value
 
     def translate(self, value: Any, where: str = "") -> dict[str, Any]:
-        """The TRL option values for ``value``, after a note on stderr naming them (``where``: the YAML file)."""
+        """The TRL option values for ``value``, after a note naming them (``where``: the YAML file)."""
         if self.check is not None:
             ranges.check(f"--{self.name.replace('_', '-')}", value, self.check)
         new = self.to_trl(value)
@@ -179,9 +178,9 @@ def _flag_text(values: dict[str, Any]) -> str:
 
 
 def deprecation_note(old: str, values: dict[str, Any], where: str = "") -> None:
-    """Say on stderr which TRL spelling replaces a deprecated one."""
+    """Say which TRL spelling replaces a deprecated one (on stdout, with the run's other notes)."""
     print(f"tracekd train: note: {where}'{old}' is deprecated and accepted until {SUNSET}; the TRL spelling is "
-          f"{_flag_text(values)}", file=sys.stderr)
+          f"{_flag_text(values)}")
 
 
 @dataclass
