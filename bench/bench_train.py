@@ -43,7 +43,8 @@ def build_model(out: Path, data_dir: Path, hidden: int) -> Path:
 def measure(model: Path, out: Path, data_dir: Path, args: argparse.Namespace, extra: list[str]) -> tuple[float, int]:
     """(non-padding tokens per second, tokens) of one short training run."""
     from tracekd_train.config import parse_config
-    from tracekd_train.trainer import ThroughputCallback, build_trainer, prepare
+    from tracekd_train.throughput import ThroughputCallback
+    from tracekd_train.trainer import build_trainer, prepare
 
     argv = ["--model", str(model), "--output-dir", str(out), "--data-dir", str(data_dir),
             "--limit", str(args.examples), "--max-steps", str(args.steps), "--per-device-train-batch-size",

@@ -59,7 +59,7 @@ def step(command: list[str], dry_run: bool) -> None:
 def train_command(path: Path, run_dir: Path, launcher: str | None) -> list[str]:
     resume = ["--resume"] if any(run_dir.glob("checkpoint-*")) else []
     if launcher:
-        return [*shlex.split(launcher), "-m", "train", "--config", str(path), *resume]
+        return [*shlex.split(launcher), "-m", "tracekd_train", "--config", str(path), *resume]
     return tracekd("train", "--config", str(path), *resume)
 
 

@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.files.read import read_text
 from tracekd_ext.trace_parse import ANSWER_OPEN, THINK_CLOSE, THINK_OPEN
-from tracekd_train.config import ModelArguments
+from tracekd_train.config import DataArguments
 
 TRACE_DELIMITERS = (THINK_OPEN, THINK_CLOSE, ANSWER_OPEN)
 PINNED_DATE = "26 Jul 2024"  # the Llama 3 templates' own fallback date
@@ -88,16 +88,16 @@ def load_chat_template(source: str) -> str:
     return template
 
 
-def template_kwargs(model_args: ModelArguments, template: str) -> tuple[dict[str, Any], list[str]]:
+def template_kwargs(data_args: DataArguments, template: str) -> tuple[dict[str, Any], list[str]]:
     """The variables the chat template is rendered with (training and evaluation alike) and notes about them.
 
     ``enable_thinking`` joins them when set; a template that prints today's date (Llama 3) gets
     ``date_string`` pinned so that prompts do not change from day to day.
     """
-    kwargs = dict(model_args.chat_template_kwargs)
+    kwargs = dict(data_args.chat_template_kwargs)
     notes = []
-    if model_args.enable_thinking is not None:
-        kwargs["enable_thinking"] = model_args.enable_thinking
+    if data_args.enable_thinking is not None:
+        kwargs["enable_thinking"] = data_args.enable_thinking
         if "enable_thinking" not in template:
             notes.append("the chat template ignores enable_thinking")
     if "strftime_now" in template and "date_string" in template and "date_string" not in kwargs:

@@ -25,13 +25,13 @@ def eval_task(dataset: str, variant: str, with_instruction: bool) -> str | None:
 
 def model_args(config: RunConfig, run_dir: str, template_vars: dict[str, Any], own_template: bool) -> str:
     """``--model_args`` for lm-eval's ``hf`` backend: ``key=value`` pairs, or JSON when values need it."""
-    if config.model.method == "full":
+    if not config.model.use_peft:
         args: dict[str, Any] = {"pretrained": run_dir}
     else:
-        args = {"pretrained": config.model.model, "peft": run_dir}
+        args = {"pretrained": config.model.model_name_or_path, "peft": run_dir}
         if own_template:
             args["tokenizer"] = run_dir
-    if config.model.trust_remote_code:
+    if config.train.trust_remote_code:
         args["trust_remote_code"] = True
     if template_vars:
         args["chat_template_args"] = template_vars

@@ -52,7 +52,7 @@ def _loss_history(log_history: list[dict[str, Any]]) -> list[list[float]]:
 
 
 class Throughput(Protocol):
-    """What the card reports of a training session's loop (``trainer.ThroughputCallback`` measures it)."""
+    """What the card reports of a training session's loop (``throughput.ThroughputCallback`` measures it)."""
 
     seconds: float
     tokens: int
@@ -71,8 +71,8 @@ def build_run_card(prepared: PreparedRun, trainer: Any, result: Any, throughput:
         "dataset": data.dataset,
         "data_dir": str(resolve_data_dir(config.data.data_dir) or "(public source)"),
         "variant": data.variant,
-        "method": config.model.method,
-        "base_model": config.model.model,
+        "method": config.method,
+        "base_model": config.model.model_name_or_path,
         "seed": config.train.seed,
         "data_seed": config.data_seed,
         "config": config.to_dict(),
@@ -105,8 +105,8 @@ def build_run_card(prepared: PreparedRun, trainer: Any, result: Any, throughput:
             "tokens_per_second": throughput.tokens / throughput.seconds if throughput.seconds else math.nan,
         },
         "outputs": {
-            "adapter": run_dir if config.model.method != "full" else None,
-            "model": run_dir if config.model.method == "full" else None,
+            "adapter": run_dir if config.model.use_peft else None,
+            "model": None if config.model.use_peft else run_dir,
             "merged": str(merged) if merged else None,
         },
         "eval": {"argv": argv, "command": eval_command(argv)},

@@ -2,19 +2,21 @@
 
 ``run(config)`` builds the dataset, checks the chat-template rendering, trains (resuming from the last
 checkpoint with ``resume``), saves the adapter or model with its tokenizer, optionally a merged model,
-and writes ``run.json``. TRL, PEFT and accelerate are imported only here, when a run needs them.
+and writes ``run.json``. The SFTTrainer gets the run's own SFTConfig, as ``trl sft`` passes it, plus what
+tracekd decides when the run starts (how the model loads). torch, transformers, TRL and PEFT are imported
+inside the functions that need them, so importing this module is light.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
 import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-
-from transformers import TrainerCallback
 
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.files.outputs import write_file, write_json
@@ -35,66 +37,64 @@ def is_main_process() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
 
 
-def _bf16_available() -> bool:
-    import torch
-
-    return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
-
-
 def precision(config: RunConfig) -> tuple[str, bool]:
-    """``(weights dtype, bf16 autocast)``: bf16 where the GPU supports it, float32 otherwise; full
-    fine-tuning keeps float32 master weights."""
-    bf16 = _bf16_available() if config.train.bf16 is None else config.train.bf16
+    """``(weights dtype, bf16 autocast)``. ``--dtype`` unset: bfloat16 for LoRA where bf16 runs (``--bf16``
+    defaults to GPU support), float32 otherwise, so full fine-tuning keeps float32 master weights."""
+    bf16 = bool(config.train.bf16)
     dtype = config.model.dtype
-    if dtype == "auto":
-        dtype = "bfloat16" if bf16 and config.model.method != "full" else "float32"
+    if dtype is None:
+        dtype = "bfloat16" if bf16 and config.model.use_peft else "float32"
     return dtype, bf16
 
 
 def check_method_requirements(config: RunConfig) -> None:
-    """QLoRA and 8-bit optimizers need CUDA and bitsandbytes: fail before any data or model is loaded."""
+    """Quantised bases (QLoRA) and 8-bit optimizers need CUDA and bitsandbytes: fail before any data or model
+    is loaded."""
     import torch
 
-    needs_bnb = config.model.method == "qlora" or "8bit" in (config.train.optim or "")
-    if config.model.method == "qlora" and not torch.cuda.is_available():
-        raise TracekdError("QLoRA needs a CUDA GPU (4-bit bitsandbytes kernels); use --method lora or full here")
+    quantised = config.method == "qlora"
+    optim = str(getattr(config.train.optim, "value", config.train.optim))
+    if quantised and not torch.cuda.is_available():
+        raise TracekdError("QLoRA needs a CUDA GPU (4-bit bitsandbytes kernels); train without --load_in_4bit "
+                           "here (LoRA, or full with --use_peft false)")
     sharded = [name for name in ("FSDP", "DEEPSPEED") if os.environ.get(f"ACCELERATE_USE_{name}", "").lower() == "true"]
-    if config.model.method == "qlora" and sharded:
+    if quantised and sharded:
         raise TracekdError(f"QLoRA runs on one GPU or with DDP (task_configs/accelerate/ddp.yaml), not with "
-                           f"{sharded[0]}; use --method lora or full there")
-    if needs_bnb:
+                           f"{sharded[0]}; train without --load_in_4bit there")
+    if quantised or "8bit" in optim:
         require("bitsandbytes", hint=GPU_EXTRA)
 
 
 def load_tokenizer(config: RunConfig) -> tuple[Any, bool]:
-    """The base model's tokenizer (with ``--chat-template`` swapped in) and whether it was swapped."""
+    """The base model's tokenizer (with ``--chat_template_path`` swapped in) and whether it was swapped."""
     from transformers import AutoTokenizer
 
-    name = config.model.model
+    name = config.model.model_name_or_path
     local = Path(name).expanduser()
     if not local.exists() and name.startswith(("/", "./", "../", "~")):
         raise TracekdError(f"model path not found: {name}")
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(local) if local.exists() else name,
-                                                  trust_remote_code=config.model.trust_remote_code)
+                                                  revision=config.model.model_revision,
+                                                  trust_remote_code=config.train.trust_remote_code)
     except (OSError, ValueError) as err:
         raise TracekdError(f"cannot load the tokenizer of '{name}': {str(err).splitlines()[0]}") from None
-    if config.model.chat_template:
-        tokenizer.chat_template = load_chat_template(config.model.chat_template)
+    if config.train.chat_template_path:
+        tokenizer.chat_template = load_chat_template(config.train.chat_template_path)
     if not tokenizer.chat_template:
-        raise TracekdError(f"the tokenizer of '{name}' has no chat template; pass --chat-template FILE.jinja "
+        raise TracekdError(f"the tokenizer of '{name}' has no chat template; pass --chat_template_path FILE.jinja "
                            "(examples are chat turns, evaluated with --apply_chat_template)")
-    return tokenizer, bool(config.model.chat_template)
+    return tokenizer, bool(config.train.chat_template_path)
 
 
 def prepare(config: RunConfig) -> PreparedRun:
     """Build the SFT data and check it under the model's chat template (no training dependencies needed)."""
     tokenizer, own_template = load_tokenizer(config)
     data = build_sft_data(config)
-    template_vars, notes = template_kwargs(config.model, tokenizer.chat_template)
+    template_vars, notes = template_kwargs(config.data, tokenizer.chat_template)
     if config.train.packing and config.train.packing_strategy != "wrapped" and \
             "flash" not in (config.model.attn_implementation or ""):
-        notes.append("packing without a variable-length attention kernel (--attn-implementation "
+        notes.append("packing without a variable-length attention kernel (--attn_implementation "
                      "flash_attention_2) attends over the whole flattened batch under a block mask: correct but "
                      "slower than padding (see docs/training.md)")
     for note in notes:
@@ -102,7 +102,7 @@ def prepare(config: RunConfig) -> PreparedRun:
     tokens = check_examples(tokenizer, data.examples, config.train.max_length, template_vars)
     print(f"tracekd train: {data.dataset}/{data.variant}: {tokens.summary()}")
     splits_long_examples = config.train.packing and config.train.packing_strategy != "bfd"
-    check_truncation(tokens, truncates=not splits_long_examples, allowed=config.train.allow_truncation)
+    check_truncation(tokens, truncates=not splits_long_examples, allowed=config.data.allow_truncation)
     if data.dropped_ids:
         print(f"tracekd train: note: {len(data.dropped_ids)} problems without a teacher trace were left out")
     return PreparedRun(config, data, tokenizer, template_vars, own_template, tokens)
@@ -115,12 +115,18 @@ def _checkpoints(output_dir: Path) -> list[Path]:
 
 
 def check_output_dir(config: RunConfig) -> Path | None:
-    """The checkpoint to resume from (``None`` for a fresh run); a used directory needs ``resume``."""
+    """The checkpoint to resume from (``None`` for a fresh run): ``--resume_from_checkpoint PATH``, or the last
+    one with ``--resume``; a used directory needs one of them."""
     out = Path(config.train.output_dir)
     if out.exists() and not out.is_dir():
         raise TracekdError(f"--output-dir {out}: not a folder")
+    if config.train.resume_from_checkpoint:
+        chosen = Path(config.train.resume_from_checkpoint)
+        if not chosen.is_dir():
+            raise TracekdError(f"--resume_from_checkpoint {chosen}: no such checkpoint folder")
+        return chosen
     found = _checkpoints(out) if out.is_dir() else []
-    if config.train.resume:
+    if config.run.resume:
         if not found:
             raise TracekdError(f"--resume: no checkpoint-* in {out} to resume from")
         return found[-1]
@@ -151,51 +157,37 @@ def report_to_targets(names: Sequence[str]) -> list[str]:
 
 
 def sft_config(config: RunConfig) -> Any:
-    """TRL's SFTConfig for this run."""
-    import torch
-    from trl import SFTConfig
-
-    t, m = config.train, config.model
-    dtype, bf16 = precision(config)
-    init_kwargs: dict[str, Any] = {"dtype": dtype, "trust_remote_code": m.trust_remote_code}
-    if m.attn_implementation:
-        init_kwargs["attn_implementation"] = m.attn_implementation
-    if m.method == "qlora" and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+    """The run's SFTConfig as the trainer gets it: how the model loads (``model_init_kwargs``, as ``trl sft``
+    builds them from ModelConfig; the run's own ``--model_init_kwargs`` win), and no ``chat_template_path``,
+    which :func:`load_tokenizer` has already applied and checked."""
+    args = copy.copy(config.train)
+    dtype, _ = precision(config)
+    init_kwargs: dict[str, Any] = {"dtype": dtype, "revision": config.model.model_revision,
+                                   "trust_remote_code": args.trust_remote_code}
+    if config.model.attn_implementation:
+        init_kwargs["attn_implementation"] = config.model.attn_implementation
+    if config.method == "qlora" and int(os.environ.get("WORLD_SIZE", "1")) > 1:
         init_kwargs["device_map"] = {"": int(os.environ.get("LOCAL_RANK", "0"))}
-    optim = t.optim or ("paged_adamw_8bit" if m.method == "qlora" else "adamw_torch")
-    return SFTConfig(
-        output_dir=t.output_dir, seed=t.seed, learning_rate=t.learning_rate, lr_scheduler_type=t.lr_scheduler_type,
-        warmup_steps=t.warmup_ratio, per_device_train_batch_size=t.per_device_train_batch_size,
-        gradient_accumulation_steps=t.gradient_accumulation_steps, num_train_epochs=t.num_train_epochs,
-        max_steps=t.max_steps, max_length=t.max_length, packing=t.packing, packing_strategy=t.packing_strategy,
-        completion_only_loss=t.loss == "completion", optim=optim, weight_decay=t.weight_decay,
-        max_grad_norm=t.max_grad_norm, bf16=bf16, fp16=False, activation_checkpointing=t.gradient_checkpointing,
-        dataloader_pin_memory=torch.cuda.is_available(),
-        logging_steps=t.logging_steps, logging_first_step=True, save_strategy="steps", save_steps=t.save_steps,
-        save_total_limit=t.save_total_limit, report_to=report_to_targets(t.report_to),
-        include_num_input_tokens_seen="non_padding", model_init_kwargs=init_kwargs)
+    args.model_init_kwargs = {**init_kwargs, **(config.train.model_init_kwargs or {})}
+    args.chat_template_path = None
+    return args
 
 
 def peft_config(config: RunConfig) -> Any:
-    """The LoRA adapter (``None`` for full fine-tuning)."""
-    if config.model.method == "full":
-        return None
-    from peft import LoraConfig
+    """The LoRA adapter from ModelConfig (``None`` for full fine-tuning), as ``trl sft`` builds it."""
+    from trl import get_peft_config
 
-    m = config.model
-    return LoraConfig(r=m.lora_r, lora_alpha=m.lora_alpha, lora_dropout=m.lora_dropout,
-                      target_modules=list(m.lora_target_modules), bias="none", task_type="CAUSAL_LM")
+    return get_peft_config(config.model)
 
 
 def quantization_config(config: RunConfig) -> Any:
-    """4-bit NF4 with double quantisation and bf16 compute (QLoRA), else ``None``."""
-    if config.model.method != "qlora":
-        return None
-    import torch
-    from transformers import BitsAndBytesConfig
+    """The bitsandbytes config from ModelConfig (``None`` unless ``--load_in_4bit``/``--load_in_8bit``), as
+    ``trl sft`` builds it, with the compute dtype of :func:`precision` (the paper: NF4, double quantisation,
+    bf16 compute)."""
+    from trl import get_quantization_config
 
-    return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
-                              bnb_4bit_compute_dtype=torch.bfloat16)
+    dtype, _ = precision(config)
+    return get_quantization_config(dataclasses.replace(config.model, dtype=dtype))
 
 
 def train_dataset(prepared: PreparedRun) -> Any:
@@ -208,22 +200,6 @@ def train_dataset(prepared: PreparedRun) -> Any:
     return datasets.Dataset.from_list(rows)
 
 
-class ThroughputCallback(TrainerCallback):
-    """Wall time, tokens and steps of this session's training loop (a resumed run counts from its checkpoint)."""
-
-    def __init__(self) -> None:
-        self.start = self.seconds = 0.0
-        self.tokens_at_start = self.tokens = self.step_at_start = 0
-
-    def on_train_begin(self, args, state, control, **kwargs):
-        self.start, self.tokens_at_start, self.step_at_start = (time.perf_counter(), state.num_input_tokens_seen,
-                                                                state.global_step)
-
-    def on_train_end(self, args, state, control, **kwargs):
-        self.seconds = time.perf_counter() - self.start
-        self.tokens = state.num_input_tokens_seen - self.tokens_at_start
-
-
 def build_trainer(prepared: PreparedRun, callbacks: Sequence[Any] = ()) -> Any:
     """TRL's SFTTrainer for a prepared run (the model is loaded here)."""
     require_training_stack()
@@ -231,11 +207,13 @@ def build_trainer(prepared: PreparedRun, callbacks: Sequence[Any] = ()) -> Any:
 
     config = prepared.config
     try:
-        return SFTTrainer(model=config.model.model, args=sft_config(config), train_dataset=train_dataset(prepared),
+        return SFTTrainer(model=config.model.model_name_or_path, args=sft_config(config),
+                          train_dataset=train_dataset(prepared),
                           processing_class=prepared.tokenizer, peft_config=peft_config(config),
                           quantization_config=quantization_config(config), callbacks=list(callbacks))
     except OSError as err:
-        raise TracekdError(f"cannot load model '{config.model.model}': {str(err).splitlines()[0]}") from None
+        raise TracekdError(f"cannot load model '{config.model.model_name_or_path}': {str(err).splitlines()[0]}") \
+            from None
 
 
 def merge_adapter(config: RunConfig, run_dir: Path, tokenizer: Any) -> Path:
@@ -245,8 +223,9 @@ def merge_adapter(config: RunConfig, run_dir: Path, tokenizer: Any) -> Path:
     from transformers import AutoModelForCausalLM
 
     dtype, _ = precision(config)
-    base = AutoModelForCausalLM.from_pretrained(config.model.model, dtype=getattr(torch, dtype),
-                                                trust_remote_code=config.model.trust_remote_code)
+    base = AutoModelForCausalLM.from_pretrained(config.model.model_name_or_path, dtype=getattr(torch, dtype),
+                                                revision=config.model.model_revision,
+                                                trust_remote_code=config.train.trust_remote_code)
     merged = PeftModel.from_pretrained(base, str(run_dir)).merge_and_unload()
     out = run_dir / MERGED_DIR
     merged.save_pretrained(out)
@@ -256,14 +235,18 @@ def merge_adapter(config: RunConfig, run_dir: Path, tokenizer: Any) -> Path:
 
 def run(config: RunConfig, callbacks: Sequence[Any] = ()) -> dict[str, Any] | None:
     """Train as configured and return the run card (``None`` for a dry run)."""
+    from tracekd_train.throughput import ThroughputCallback
+
     started = time.perf_counter()
-    out = Path(config.train.output_dir) if config.train.output_dir else None
-    resume_from = check_output_dir(config) if out is not None else None
+    out = Path(config.train.output_dir)
+    writes = not config.run.dry_run or config.run.save_dataset
+    resume_from = check_output_dir(config) if writes else None
     check_method_requirements(config)
+    report_to_targets(config.train.report_to)
     prepared = prepare(config)
-    if out is not None and config.data.save_dataset and is_main_process():
+    if config.run.save_dataset and is_main_process():
         write_file(out / DATASET_FILE, prepared.data.jsonl())
-    if config.train.dry_run:
+    if config.run.dry_run:
         return None
     data_sha256 = prepared.data.sha256()
     if resume_from is not None:
@@ -278,7 +261,7 @@ def run(config: RunConfig, callbacks: Sequence[Any] = ()) -> dict[str, Any] | No
     if not (trainer.is_world_process_zero() and is_main_process()):
         return None
     prepared.tokenizer.save_pretrained(out)
-    merged = merge_adapter(config, out, prepared.tokenizer) if config.train.merge else None
+    merged = merge_adapter(config, out, prepared.tokenizer) if config.run.merge else None
     card = build_run_card(prepared, trainer, result, throughput, resume_from, merged,
                           wall_seconds=time.perf_counter() - started)
     write_json(out / RUN_CARD, card)

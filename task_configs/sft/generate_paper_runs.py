@@ -30,7 +30,7 @@ def run_yaml(model: str, dataset: str, variant: str) -> str:
         f"variant: {variant}",
     ]
     if dataset == "cotemp" and variant != "answer":
-        lines.append("warmup_ratio: 0.1  # the paper's warmup for the CoTemp trace variants")
+        lines.append("warmup_steps: 0.1  # a ratio: the paper's warmup for the CoTemp trace variants")
     lines.append(f"output_dir: {RUNS_DIR}/{model}/{dataset}-{variant}")
     return "\n".join(lines) + "\n"
 

@@ -79,14 +79,14 @@ class DemoPlan:
 
     def train_args(self) -> list[str]:
         """``tracekd train`` options: LoRA on the ``correct`` variant of the synthetic train split."""
-        return ["--model", self.model, "--dataset", "synth", "--variant", "correct",
-                "--dataset-options", json.dumps(self.dataset_options()), "--limit", str(self.train_examples),
-                "--method", "lora", "--dtype", self.dtype, "--no-bf16",
-                "--max-steps", str(self.train_steps), "--per-device-train-batch-size", str(self.train_batch),
-                "--gradient-accumulation-steps", "1", "--learning-rate", str(self.learning_rate),
-                "--warmup-ratio", "0", "--lr-scheduler-type", "constant", "--no-gradient-checkpointing",
-                "--logging-steps", "1", "--save-steps", str(self.train_steps + 1),
-                "--output-dir", str(self.adapter_dir)]
+        return ["--model_name_or_path", self.model, "--dataset", "synth", "--variant", "correct",
+                "--dataset_options", json.dumps(self.dataset_options()), "--limit", str(self.train_examples),
+                "--use_peft", "true", "--dtype", self.dtype, "--bf16", "false",
+                "--max_steps", str(self.train_steps), "--per_device_train_batch_size", str(self.train_batch),
+                "--gradient_accumulation_steps", "1", "--learning_rate", str(self.learning_rate),
+                "--warmup_steps", "0", "--lr_scheduler_type", "constant", "--gradient_checkpointing", "false",
+                "--logging_steps", "1", "--save_steps", str(self.train_steps + 1),
+                "--output_dir", str(self.adapter_dir)]
 
 
 def eval_command(model_args: dict[str, str], tasks: list[str], num_fewshot: int, plan: DemoPlan,

@@ -1,0 +1,164 @@
+"""``tracekd train`` takes the options of ``trl sft`` (TRL's SFTConfig and ModelConfig, flags and YAML keys),
+keeps the tracekd 0.1 spellings as deprecated aliases that name their TRL spelling, and imports neither torch
+nor TRL when only its modules are imported."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from train_helpers import REPO, data_dir, tiny_model
+
+from tracekd_ext.cli import main
+from tracekd_ext.errors import DataError
+from tracekd_train.config import parse_config, read_yaml_config
+
+
+def test_trl_sft_flags_are_tracekd_train_flags(capsys):
+    config = parse_config(["--model_name_or_path", "org/base", "--output_dir", "run", "--use_peft", "--lora_r", "8",
+                           "--lora_alpha", "16", "--lora_target_modules", "q_proj", "v_proj", "--use_rslora",
+                           "--eval_strategy", "steps", "--eval_steps", "5", "--neftune_noise_alpha", "5",
+                           "--max-steps", "3", "--data_seed", "7"])
+    assert (config.model.model_name_or_path, config.model.use_peft, config.method) == ("org/base", True, "lora")
+    assert (config.model.lora_r, config.model.lora_alpha, config.model.use_rslora) == (8, 16, True)
+    assert config.model.lora_target_modules == ["q_proj", "v_proj"]
+    assert (config.train.eval_strategy.value, config.train.eval_steps) == ("steps", 5)
+    assert (config.train.neftune_noise_alpha, config.train.max_steps, config.data_seed) == (5, 3, 7)
+    assert "deprecated" not in capsys.readouterr().out
+
+
+def test_a_yaml_of_trl_keys_configures_the_run_and_flags_override_it(tmp_path, capsys):
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(textwrap.dedent("""\
+        model_name_or_path: org/base
+        output_dir: runs/x
+        use_peft: true
+        lora_r: 32
+        lora_dropout: 0.1
+        load_in_4bit: false
+        learning_rate: 1e-4
+        lr_scheduler_type: constant
+        eval_strategy: epoch
+        gradient_checkpointing: false
+        per_device_train_batch_size: 2
+        completion_only_loss: false
+        report_to: none
+        dataset: babi
+        variant: cls
+        instruction: false
+    """))
+    config = parse_config(["--config", str(recipe), "--lora_r", "4"])
+    assert (config.model.lora_r, config.model.lora_dropout, config.method) == (4, 0.1, "lora")
+    assert (config.train.learning_rate, config.train.lr_scheduler_type.value) == (1e-4, "constant")
+    assert (config.train.eval_strategy.value, config.train.per_device_train_batch_size) == ("epoch", 2)
+    assert config.train.activation_checkpointing is False and config.train.gradient_checkpointing is False
+    assert config.train.completion_only_loss is False and config.train.report_to == []
+    assert (config.data.dataset, config.data.variant, config.data.instruction) == ("babi", "cls", False)
+    assert config.train.output_dir == "runs/x" and "deprecated" not in capsys.readouterr().out
+    # tracekd's recipe defaults where the YAML says nothing: every projection gets LoRA, lr warm-up 3%
+    assert len(config.model.lora_target_modules) == 7 and config.train.warmup_steps == 0.03
+
+
+def test_the_paper_recipes_use_no_deprecated_key(capsys):
+    for path in sorted((REPO / "task_configs" / "sft" / "paper").glob("*/*.yaml")):
+        read_yaml_config(path)
+    assert "deprecated" not in capsys.readouterr().out
+
+
+def test_unknown_trl_flag_is_an_argparse_error(capsys):
+    with pytest.raises(SystemExit) as done:
+        parse_config(["--model_name_or_path", "m", "--output_dir", "o", "--lora_rank", "8"])
+    assert done.value.code == 2 and "unrecognized arguments: --lora_rank" in capsys.readouterr().err
+
+
+def test_yaml_value_of_the_wrong_kind_names_the_file_and_key(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("eval_strategy: sometimes\n")
+    with pytest.raises(DataError, match="field 'eval_strategy': 'sometimes' is not one of no, steps, epoch"):
+        read_yaml_config(path)
+    path.write_text("use_peft: 1\n")
+    with pytest.raises(DataError, match="field 'use_peft': expected true or false"):
+        read_yaml_config(path)
+
+
+# each tracekd 0.1 spelling and the TRL options it stands for
+ALIASES = [
+    (["--model", "org/base"], ["--model_name_or_path", "org/base"], "--model_name_or_path org/base"),
+    (["--method", "full"], ["--use_peft", "false"], "--use_peft false --load_in_4bit false"),
+    (["--loss", "full"], ["--completion_only_loss", "false"], "--completion_only_loss false"),
+    (["--warmup-ratio", "0.1"], ["--warmup_steps", "0.1"], "--warmup_steps 0.1"),
+    (["--chat-template", "t.jinja"], ["--chat_template_path", "t.jinja"], "--chat_template_path t.jinja"),
+    (["--no-packing"], ["--packing", "false"], "--packing false"),
+    (["--no-enable-thinking"], ["--enable_thinking", "false"], "--enable_thinking false"),
+    (["--bf16"], ["--bf16", "true"], "--bf16 true"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "spelling"), ALIASES, ids=[a[0][0] for a in ALIASES])
+def test_deprecated_spellings_give_the_trl_config_and_name_it(old, new, spelling, capsys):
+    base = ["--model_name_or_path", "org/base", "--output_dir", "run", "--bf16", "false"]
+    if old == ["--bf16"]:  # bf16 on a CPU is refused by transformers: compare the parsed value, not a config
+        from tracekd_train.config import build_parser, deprecated_values, legacy_parser
+
+        parser = build_parser()
+        namespace, rest = legacy_parser(parser).parse_known_args(old)
+        assert rest == [] and deprecated_values(namespace) == {"bf16": True}
+        assert f"the TRL spelling is {spelling}" in capsys.readouterr().out
+        return
+    expected = parse_config([*base, *new]).to_dict()
+    assert "deprecated" not in capsys.readouterr().out
+    assert parse_config([*base, *old]).to_dict() == expected
+    out = capsys.readouterr().out
+    assert f"'{old[0]}" in out
+    assert f"is deprecated and accepted until tracekd 0.2; the TRL spelling is {spelling}" in out
+
+
+def test_deprecated_yaml_keys_are_translated_with_a_note_naming_the_file(tmp_path, capsys):
+    path = tmp_path / "old.yaml"
+    path.write_text("model: org/base\nmethod: qlora\nloss: completion\nwarmup_ratio: 0.1\noutput_dir: o\n")
+    values = read_yaml_config(path)
+    assert values == {"model_name_or_path": "org/base", "use_peft": True, "load_in_4bit": True,
+                      "completion_only_loss": True, "warmup_steps": 0.1, "output_dir": "o"}
+    out = capsys.readouterr().out
+    assert f"{path}: 'method: qlora' is deprecated" in out and "--use_peft true --load_in_4bit true" in out
+    path.write_text("method: half\n")
+    with pytest.raises(DataError, match="field 'method': 'half' is not one of lora, qlora, full"):
+        read_yaml_config(path)
+
+
+def test_trl_flags_beat_deprecated_flags_which_beat_yaml(tmp_path):
+    path = tmp_path / "r.yaml"
+    path.write_text("model_name_or_path: from/yaml\noutput_dir: o\nwarmup_steps: 0.2\n")
+    config = parse_config(["--config", str(path), "--model", "from/old-flag", "--warmup-ratio", "0.1",
+                           "--warmup_steps", "0.05"])
+    assert config.model.model_name_or_path == "from/old-flag" and config.train.warmup_steps == 0.05
+
+
+def test_tracekd_train_runs_with_trl_options(tmp_path):
+    """The CLI end to end (up to training): TRL flags plus a TRL-keyed YAML, a dry run that writes the data."""
+    model = tiny_model(tmp_path / "model", problems=10)
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(f"use_peft: true\nlora_r: 4\nmax_length: 4096\ndata_dir: {data_dir()}\nlimit: 2\n")
+    out = tmp_path / "run"
+    code = main(["train", "--config", str(recipe), "--model_name_or_path", str(model), "--output_dir", str(out),
+                 "--dry_run", "--eval_strategy", "no", "--gradient_checkpointing", "false"])
+    assert code == 0
+    rows = [json.loads(line) for line in (out / "sft_train.jsonl").read_text().splitlines()]
+    assert len(rows) == 2 and rows[0]["completion"][0]["role"] == "assistant"
+
+
+def test_importing_the_cli_and_the_light_training_modules_loads_no_torch():
+    code = textwrap.dedent("""
+        import sys
+        import tracekd_ext.cli, tracekd_train.cli, tracekd_train.config, tracekd_train.trainer
+        import tracekd_train.sft_data, tracekd_train.chat_check, tracekd_train.eval_hint, tracekd_train.run_card
+        import tracekd_train.teacher
+        print(sorted(m for m in ("torch", "transformers", "trl", "peft", "accelerate") if m in sys.modules))
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120,
+                          env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
