@@ -16,8 +16,9 @@ from tracekd_ext.adapters.cotemp_answer import fact_entities
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.interventions import CONDITIONS, CORRUPTIONS, follows_trace, force
 from tracekd_ext.interventions_analysis import analyze
-from tracekd_ext.interventions_stats import PairedCounts, mcnemar_exact_p, paired_difference, wilson
+from tracekd_ext.interventions_stats import PairedCounts, mcnemar_exact_p, paired_difference
 from tracekd_ext.record import Problem
+from tracekd_ext.stats import wilson_interval
 from tracekd_ext.task_registry import tasks_dir
 
 STAMP = "2024-01-01T00-00-00.000000"
@@ -92,7 +93,7 @@ def test_paired_difference_is_newcombes_hybrid_score_interval():
     assert diff == pytest.approx(-9 / 60)
     assert (d_low, d_high) == pytest.approx((low, high))
     assert d_low < diff < d_high
-    assert wilson(42, n) == pytest.approx((ref.low, ref.high))
+    assert wilson_interval(42, n) == pytest.approx((ref.low, ref.high))
 
 
 # --- scripted LMs through real lm-eval runs ----------------------------------------------------------------

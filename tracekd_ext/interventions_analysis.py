@@ -22,10 +22,10 @@ from tracekd_ext.files.read import read_jsonl
 from tracekd_ext.formatting import fmt
 from tracekd_ext.interventions import CONDITIONS, CORRUPTIONS
 from tracekd_ext.interventions_glue import KIND, score_doc
-from tracekd_ext.interventions_stats import count_paired, mcnemar_exact_p, paired_difference, wilson
+from tracekd_ext.interventions_stats import count_paired, mcnemar_exact_p, paired_difference
 from tracekd_ext.record import Problem
 from tracekd_ext.rescore import load_scored, sample_generation, summarize_file
-from tracekd_ext.stats import BOOTSTRAP_REPLICATES
+from tracekd_ext.stats import BOOTSTRAP_REPLICATES, wilson_interval
 
 REFERENCE = "gold"
 STEP_NAMES = {"wrong_ret": "retrieval step", "wrong_cls": "classification step", "wrong_both": "trace"}
@@ -141,11 +141,11 @@ def _check_pairs(runs: dict[tuple[str, str], dict[str, list[InterventionItem]]])
 def _condition_summary(its: list[InterventionItem], gold: dict[str, InterventionItem]) -> dict[str, Any]:
     correct = [int(it.correct) for it in its]
     follows = [int(it.follows) for it in its if it.follows is not None]
-    low, high = wilson(sum(correct), len(correct))
+    low, high = wilson_interval(sum(correct), len(correct))
     out: dict[str, Any] = {
         "n": len(its), "answer_acc": _mean(correct), "answer_acc_ci": [low, high],
         "answer_f1": _mean([it.f1 for it in its]),
-        "follow_rate": _mean(follows), "follow_rate_ci": list(wilson(sum(follows), len(follows))),
+        "follow_rate": _mean(follows), "follow_rate_ci": list(wilson_interval(sum(follows), len(follows))),
         "follow_n": len(follows),
         "not_perturbed": sum(1 for it in its if it.perturbed is False),
     }
@@ -155,7 +155,7 @@ def _condition_summary(its: list[InterventionItem], gold: dict[str, Intervention
         changed = sum(1 for it in its if it.answer != gold[it.item].answer)
         out.update(diff_vs_gold=diff, diff_ci=[d_low, d_high], mcnemar_p=mcnemar_exact_p(counts),
                    discordant={"gold_only": counts.reference_only, "condition_only": counts.other_only},
-                   answer_changed=changed / len(its), answer_changed_ci=list(wilson(changed, len(its))))
+                   answer_changed=changed / len(its), answer_changed_ci=list(wilson_interval(changed, len(its))))
     return out
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from scipy import stats as sps
 
-from tracekd_ext.stats import CONFIDENCE_LEVEL
+from tracekd_ext.stats import CONFIDENCE_LEVEL, wilson_interval
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,14 +40,6 @@ def count_paired(reference: list[bool], other: list[bool]) -> PairedCounts:
     return PairedCounts(cells[True, True], cells[True, False], cells[False, True], cells[False, False])
 
 
-def wilson(successes: int, n: int, level: float = CONFIDENCE_LEVEL) -> tuple[float, float]:
-    """Wilson score interval of ``successes / n`` (NaN for n = 0)."""
-    if n == 0:
-        return math.nan, math.nan
-    ci = sps.binomtest(successes, n).proportion_ci(confidence_level=level, method="wilson")
-    return float(ci.low), float(ci.high)
-
-
 def mcnemar_exact_p(counts: PairedCounts) -> float:
     """Two-sided exact McNemar p-value: binomial test of the discordant pairs against 1/2 (1.0 without any)."""
     discordant = counts.reference_only + counts.other_only
@@ -69,8 +61,8 @@ def paired_difference(counts: PairedCounts, level: float = CONFIDENCE_LEVEL) -> 
         return math.nan, math.nan, math.nan
     p_ref = (counts.both + counts.reference_only) / n
     p_other = (counts.both + counts.other_only) / n
-    l_ref, u_ref = wilson(counts.both + counts.reference_only, n, level)
-    l_other, u_other = wilson(counts.both + counts.other_only, n, level)
+    l_ref, u_ref = wilson_interval(counts.both + counts.reference_only, n, level)
+    l_other, u_other = wilson_interval(counts.both + counts.other_only, n, level)
     phi = _phi(counts)
     diff = p_other - p_ref
     low = diff - math.sqrt(max(0.0, (p_other - l_other) ** 2 - 2 * phi * (p_other - l_other) * (u_ref - p_ref)
