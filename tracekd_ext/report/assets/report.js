@@ -107,9 +107,11 @@
     return dl;
   }
 
-  function unitsList(sample, problem) {
+  // The problem's units, numbered from 0, with the gold ones and the ones in `marked` (cited by the model, or
+  // forced by an intervention) marked as `kind`.
+  function markedUnits(problem, marked, kind) {
     const gold = new Set(problem.s);
-    const cited = new Set(sample.ci);
+    const chosen = new Set(marked);
     const ol = el("ol", "units");
     ol.start = 0;
     problem.u.forEach((unit, i) => {
@@ -118,30 +120,9 @@
         li.classList.add("gold");
         li.appendChild(el("span", "mark gold", "gold"));
       }
-      if (cited.has(i)) {
-        li.classList.add("cited");
-        li.appendChild(el("span", "mark cited", "cited"));
-      }
-      li.appendChild(document.createTextNode(unit));
-      ol.appendChild(li);
-    });
-    return ol;
-  }
-
-  function forcedUnitsList(sample, problem) {
-    const gold = new Set(problem.s);
-    const forced = new Set(sample.fs || []);
-    const ol = el("ol", "units");
-    ol.start = 0;
-    problem.u.forEach((unit, i) => {
-      const li = el("li");
-      if (gold.has(i)) {
-        li.classList.add("gold");
-        li.appendChild(el("span", "mark gold", "gold"));
-      }
-      if (forced.has(i)) {
-        li.classList.add("forced");
-        li.appendChild(el("span", "mark forced", "forced"));
+      if (chosen.has(i)) {
+        li.classList.add(kind);
+        li.appendChild(el("span", "mark " + kind, kind));
       }
       li.appendChild(document.createTextNode(unit));
       ol.appendChild(li);
@@ -178,7 +159,7 @@
     const context = el("details");
     context.appendChild(el("summary", "", `context (${problem.u.length} units; gold support ${list(problem.s)}, ` +
       `forced ${sample.fs === null ? "none" : list(sample.fs)})`));
-    context.appendChild(forcedUnitsList(sample, problem));
+    context.appendChild(markedUnits(problem, sample.fs || [], "forced"));
     card.appendChild(context);
     return card;
   }
@@ -202,7 +183,7 @@
     const context = el("details");
     context.open = true;
     context.appendChild(el("summary", "", `context (${problem.u.length} units; gold support ${list(problem.s)}, cited ${list(sample.ci)})`));
-    context.appendChild(unitsList(sample, problem));
+    context.appendChild(markedUnits(problem, sample.ci, "cited"));
     card.appendChild(context);
     const generation = el("details");
     generation.appendChild(el("summary", "", "generation" + (sample.gl ? ` (first ${data.maxGenerationChars} of ${sample.gl} characters)` : "")));
