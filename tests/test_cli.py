@@ -7,14 +7,9 @@ import subprocess
 import sys
 
 import pytest
+from cli_helpers import run_cli
 
 from tracekd_ext.cli import main
-
-
-def run_cli(capsys, *args):
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def raw_rows(data_dir, relation="equal", limit=20):

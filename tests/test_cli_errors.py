@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import one_line_error, run_cli
 
 from tracekd_ext.cli import main
 from tracekd_ext.errors import DataError
@@ -39,16 +40,6 @@ def good(tmp_path, records) -> Path:
     return write_jsonl(tmp_path / "good.jsonl", records)
 
 
-def run_cli(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_line_error(err: str) -> str:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in err, err
-    return lines[0]
 
 
 # --- unreadable input ----------------------------------------------------------------------------------

@@ -13,8 +13,8 @@ import threading
 from pathlib import Path
 
 import pytest
+from cli_helpers import one_line_error, run_cli
 
-from tracekd_ext.cli import main
 from tracekd_ext.errors import OutputError
 from tracekd_ext.files.outputs import Outputs
 
@@ -35,16 +35,6 @@ def good(tmp_path_factory, data_dir) -> Path:
     return path
 
 
-def run_cli(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_line_error(err: str) -> str:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in err, err
-    return lines[0]
 
 
 # --- non-regular targets -------------------------------------------------------------------------------
