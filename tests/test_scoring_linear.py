@@ -7,7 +7,7 @@ import sys
 import time
 
 import pytest
-from data_paths import DATA, REPO
+from data_paths import REPO
 
 from tracekd_ext.adapters import get_spec
 from tracekd_ext.scoring import score
@@ -19,17 +19,21 @@ from bench_scoring import adversarial_generations  # noqa: E402
 
 BOUND_S = 2.0  # per item, generous: linear scoring of 1 MB takes well under a tenth of it on an idle core
 COTEMP = get_spec("cotemp")
-PROBLEM = COTEMP.load(DATA, "test")[0]
 GENERATIONS = adversarial_generations()
+
+
+@pytest.fixture(scope="module")
+def problem(data_dir):
+    return COTEMP.load(data_dir, "test")[0]
 
 
 @pytest.mark.parametrize("name", sorted(GENERATIONS))
 @pytest.mark.parametrize(("mode", "kind"), [("strict", "trace"), ("paper", "trace"), ("strict", "direct")])
-def test_adversarial_generation_scores_within_bound(name, mode, kind):
+def test_adversarial_generation_scores_within_bound(problem, name, mode, kind):
     generation = GENERATIONS[name]
     assert len(generation) >= 900_000
     start = time.perf_counter()
-    score(PROBLEM, parse(generation), COTEMP, mode, kind)
+    score(problem, parse(generation), COTEMP, mode, kind)
     assert time.perf_counter() - start < BOUND_S
 
 
