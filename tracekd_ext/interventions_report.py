@@ -69,37 +69,11 @@ def markdown(result: dict[str, Any]) -> str:
 def accuracy_figure(result: dict[str, Any]) -> Figure:
     """Grouped bars: accuracy per condition (groups) per run (bars, model / dataset), with Wilson 95% CIs
     and the value on each bar (matplotlib's object API: pyplot's global state is never touched)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    from tracekd_ext.report.plots import OKABE_ITO  # colour-blind safe, as the report's other figures
+    from tracekd_ext.report.plots import grouped_accuracy_bars
 
     runs = result["runs"]
     conditions = [c for c in CONDITIONS if any(c in r["conditions"] for r in runs)]
-    width = 0.8 / max(1, len(runs))
-    fig = Figure(figsize=(max(5.0, 1.0 + len(conditions) * (0.5 + 0.45 * len(runs))), 4.2), dpi=100,
-                 layout="constrained")
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot(1, 1, 1)
-    for k, run in enumerate(runs):
-        xs, ys, errs = [], [], [[], []]
-        for i, name in enumerate(conditions):
-            c = run["conditions"].get(name)
-            if c is None:
-                continue
-            xs.append(i - 0.4 + width * (k + 0.5))
-            ys.append(c["answer_acc"])
-            errs[0].append(max(0.0, c["answer_acc"] - c["answer_acc_ci"][0]))
-            errs[1].append(max(0.0, c["answer_acc_ci"][1] - c["answer_acc"]))
-        bars = ax.bar(xs, ys, width * 0.92, yerr=errs, capsize=3, label=f"{run['model']} / {run['dataset']}",
-                      color=OKABE_ITO[k % len(OKABE_ITO)], edgecolor="black", linewidth=0.5,
-                      error_kw={"elinewidth": 1, "ecolor": "black"})
-        ax.bar_label(bars, labels=[f"{y:.2f}" for y in ys], padding=2, fontsize=7)
-    ax.set_xticks(range(len(conditions)), conditions)
-    ax.set_ylim(0, 1.1)
-    ax.set_ylabel("answer accuracy (95% CI)")
-    ax.set_title("Answer accuracy under forced traces")
-    ax.grid(axis="y", alpha=0.3)
-    ax.set_axisbelow(True)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
-    return fig
+    labels = [f"{run['model']} / {run['dataset']}" for run in runs]
+    points = {(label, name): (c["answer_acc"], *c["answer_acc_ci"])
+              for label, run in zip(labels, runs, strict=True) for name, c in run["conditions"].items()}
+    return grouped_accuracy_bars(labels, conditions, points, "Answer accuracy under forced traces")

@@ -155,17 +155,25 @@ def _undefined(value: Any) -> bool:
 def accuracy_figure(runs: Sequence[Run]) -> Figure:
     """Grouped bars: one group per task, one bar per run, 95% CI whiskers and the value on top."""
     labels, tasks, points = accuracy_points(runs)
+    return grouped_accuracy_bars(labels, tasks, points, "Answer accuracy per run and task")
+
+
+def grouped_accuracy_bars(labels: Sequence[str], groups: Sequence[str],
+                          points: dict[tuple[str, str], tuple[float, float, float]], title: str) -> Figure:
+    """Accuracy as grouped bars: one group per entry of ``groups``, one bar per series of ``labels`` (colour-blind
+    safe colours), ``points[(label, group)] = (mean, low, high)`` (missing pairs: no bar), 95% CI whiskers where
+    the interval is defined and the value on top. matplotlib's object API: pyplot's state is never touched."""
     width = 0.8 / max(1, len(labels))
-    fig = Figure(figsize=(max(5.0, 1.0 + len(tasks) * (0.5 + 0.45 * len(labels))), 4.2), dpi=DPI,
+    fig = Figure(figsize=(max(5.0, 1.0 + len(groups) * (0.5 + 0.45 * len(labels))), 4.2), dpi=DPI,
                  layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
     for i, label in enumerate(labels):
         xs, means, errors = [], [], [[], []]
-        for j, task in enumerate(tasks):
-            if (label, task) not in points:
+        for j, group in enumerate(groups):
+            if (label, group) not in points:
                 continue
-            mean, low, high = points[(label, task)]
+            mean, low, high = points[(label, group)]
             mean = 0.0 if _undefined(mean) else mean
             has_ci = not (_undefined(low) or _undefined(high))
             xs.append(j - 0.4 + width * (i + 0.5))
@@ -176,10 +184,10 @@ def accuracy_figure(runs: Sequence[Run]) -> Figure:
                       color=OKABE_ITO[i % len(OKABE_ITO)], hatch=HATCHES[(i // len(OKABE_ITO)) % len(HATCHES)],
                       edgecolor="black", linewidth=0.5, error_kw={"elinewidth": 1, "ecolor": "black"})
         ax.bar_label(bars, labels=[f"{m:.2f}" for m in means], padding=2, fontsize=7)
-    ax.set_xticks(range(len(tasks)), tasks)
+    ax.set_xticks(range(len(groups)), groups)
     ax.set_ylim(0, 1.1)
     ax.set_ylabel("answer accuracy (95% CI)")
-    ax.set_title("Answer accuracy per run and task")
+    ax.set_title(title)
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)
     if labels:
