@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import pytest
+from report_browser import report_page
 from report_fixtures import (
     answer_from_gold,
     copy_from_forced_units,
@@ -19,7 +20,7 @@ from report_fixtures import (
     varied_generation,
     write_run_folder,
 )
-from test_report import BROWSER_ARGS, CHROMIUM, markdown_tables
+from test_report import markdown_tables
 
 from tracekd_ext.cli import main as cli_main
 from tracekd_ext.errors import TracekdError
@@ -149,21 +150,11 @@ def test_conditions_that_do_not_pair_are_one_error(scripted, tmp_path):
 
 
 def test_browser_filters_by_condition_and_shows_the_forced_trace(report_dir, tmp_path):
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
-    if not CHROMIUM.is_file():
-        pytest.skip(f"{CHROMIUM} not found (apt-get install -y chromium)")
     report = json.loads((report_dir / "report.json").read_text())
     interventions = {run["model"]: run for run in report["interventions"]["runs"]}
     free = sum(t["n"] for run in report["runs"] for t in run["tasks"].values())
     forced = sum(c["n"] for run in interventions.values() for c in run["conditions"].values())
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        errors, requests = [], []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("request", lambda r: requests.append(r.url))
-        page.goto((report_dir / "report.html").as_uri())
+    with report_page(report_dir / "report.html", height=1000) as page:
         count = page.locator("#sample-count")
         assert count.get_attribute("data-count") == str(free + forced)
         options = page.locator("#filter-condition option").evaluate_all("els => els.map(e => e.value)")
@@ -194,7 +185,4 @@ def test_browser_filters_by_condition_and_shows_the_forced_trace(report_dir, tmp
         section = Path(str(shot).replace("_browser.png", "_section.png"))
         page.locator("#interventions").scroll_into_view_if_needed()
         page.screenshot(path=str(section), full_page=False)
-        browser.close()
     assert shot.read_bytes().startswith(b"\x89PNG") and shot.stat().st_size > 10_000
-    assert errors == []
-    assert all(u.startswith(("file://", "data:")) for u in requests), requests
