@@ -156,6 +156,13 @@ def test_demo_without_training_evaluates_the_baseline_only(synth_tiny_model, tmp
     budget = json.loads(run.read_text())["config"]["gen_kwargs"]["max_gen_toks"]
     targets = [json.loads(line)["doc"]["target"] for line in next(run.parent.glob("samples_*.jsonl")).open()]
     assert budget == max(len(tokenizer(t)["input_ids"]) for t in targets) + GEN_TOKS_MARGIN
+    # the interventions' budget: the longest gold answer (the text between <answer> and </answer>) plus the margin
+    from tracekd_ext.demo.plan import fitted_budgets
+
+    answers = [t.split("<answer>")[1].split("</answer>")[0] for t in targets]
+    fitted = fitted_budgets(str(synth_tiny_model), 2, {"distractors": 1})
+    assert fitted.trace == budget
+    assert fitted.answer == max(len(tokenizer(a)["input_ids"]) for a in answers) + GEN_TOKS_MARGIN
 
 
 def test_demo_help_explains_the_stages(capsys):

@@ -55,7 +55,8 @@ def add_parser(subparsers) -> None:
                            "the task's own is 6)")
     size.add_argument("--max-gen-toks", type=positive_int,
                       help="new tokens per generation (default: the longest gold trace of the evaluated problems "
-                           f"+ {sizes.GEN_TOKS_MARGIN}; generation stops at </answer> anyway)")
+                           f"+ {sizes.GEN_TOKS_MARGIN}, and for the interventions, which write only the answer, the "
+                           f"longest gold answer + {sizes.GEN_TOKS_MARGIN}; generation stops at </answer> anyway)")
     size.add_argument("--batch-size", type=positive_int, default=sizes.DEFAULT_BATCH_SIZE, help="default %(default)s")
     size.add_argument("--train-examples", type=positive_int, default=sizes.DEFAULT_TRAIN_EXAMPLES,
                       help="training problems (default %(default)s)")
@@ -85,12 +86,12 @@ def make_plan(args: argparse.Namespace, model: str) -> sizes.DemoPlan:
     plan = sizes.DemoPlan(
         model=model, dtype=fast_dtype(args.device) if args.dtype == "auto" else args.dtype, limit=args.limit,
         num_fewshot=args.num_fewshot, distractors=args.distractors, batch_size=args.batch_size, device=args.device,
-        max_gen_toks=args.max_gen_toks or 0, train_examples=args.train_examples, train_steps=args.train_steps,
+        max_gen_toks=args.max_gen_toks or 0, answer_max_gen_toks=args.max_gen_toks or 0, train_examples=args.train_examples, train_steps=args.train_steps,
         train_batch=args.train_batch_size, learning_rate=args.learning_rate, seed=args.seed, data_dir=data_dir,
         out=Path(args.out), tasks=[sizes.SYNTH_TASK] + ([sizes.REAL_TASK] if data_dir else []))
     if args.max_gen_toks is None:
-        fitted = sizes.fitted_max_gen_toks(model, args.limit, plan.metadata())
-        plan = dataclasses.replace(plan, max_gen_toks=fitted)
+        fitted = sizes.fitted_budgets(model, args.limit, plan.metadata())
+        plan = dataclasses.replace(plan, max_gen_toks=fitted.trace, answer_max_gen_toks=fitted.answer)
     return plan
 
 

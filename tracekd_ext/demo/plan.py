@@ -21,8 +21,8 @@ DEFAULT_LIMIT = 48
 DEFAULT_FEWSHOT = 1
 DEFAULT_DISTRACTORS = 1
 DEFAULT_BATCH_SIZE = 16
-DEFAULT_TRAIN_EXAMPLES = 32
-DEFAULT_TRAIN_STEPS = 8
+DEFAULT_TRAIN_EXAMPLES = 24
+DEFAULT_TRAIN_STEPS = 6
 DEFAULT_TRAIN_BATCH = 4
 DEFAULT_LEARNING_RATE = 1e-3
 GEN_TOKS_MARGIN = 16  # new tokens beyond the longest gold trace of the evaluated items
@@ -40,6 +40,7 @@ class DemoPlan:
     batch_size: int
     device: str
     max_gen_toks: int
+    answer_max_gen_toks: int
     train_examples: int
     train_steps: int
     train_batch: int
@@ -81,7 +82,7 @@ class DemoPlan:
         """``tracekd train`` options: LoRA on the ``correct`` variant of the synthetic train split."""
         return ["--model_name_or_path", self.model, "--dataset", "synth", "--variant", "correct",
                 "--dataset_options", json.dumps(self.dataset_options()), "--limit", str(self.train_examples),
-                "--use_peft", "true", "--dtype", self.dtype, "--bf16", "false",
+                "--use_peft", "true", "--lora_dropout", "0", "--dtype", self.dtype, "--bf16", "false",
                 "--max_steps", str(self.train_steps), "--per_device_train_batch_size", str(self.train_batch),
                 "--gradient_accumulation_steps", "1", "--learning_rate", str(self.learning_rate),
                 "--warmup_steps", "0", "--lr_scheduler_type", "constant", "--gradient_checkpointing", "false",
@@ -107,9 +108,19 @@ def train_command(plan: DemoPlan) -> str:
     return shlex.join(["tracekd", "train", *plan.train_args()])
 
 
-def fitted_max_gen_toks(model: str, plan_limit: int, metadata: dict[str, Any]) -> int:
-    """The longest gold trace of the first ``plan_limit`` test problems, in the model's tokens, plus a margin:
-    generation stops at ``</answer>``, so the budget only bounds generations that never close the answer."""
+@dataclass(frozen=True)
+class GenerationBudgets:
+    """New-token budgets fitted to the evaluated problems: ``trace`` for free generation (the whole trace and
+    answer), ``answer`` for the interventions (the model writes only the answer after a forced trace)."""
+
+    trace: int
+    answer: int
+
+
+def fitted_budgets(model: str, plan_limit: int, metadata: dict[str, Any]) -> GenerationBudgets:
+    """The longest gold trace and the longest gold answer of the first ``plan_limit`` test problems, in the
+    model's tokens, each plus a margin: generation stops at ``</answer>``, so a budget only bounds generations
+    that never close the answer."""
     from transformers import AutoTokenizer
 
     from tracekd_ext.adapters import get_spec
@@ -119,5 +130,9 @@ def fitted_max_gen_toks(model: str, plan_limit: int, metadata: dict[str, Any]) -
     options = {k: v for k, v in metadata.items() if k in spec.options}
     problems = spec.load(None, "test", **options)[:plan_limit]
     tokenizer = AutoTokenizer.from_pretrained(model)
-    longest = max(len(tokenizer(render_target(p, spec, "correct"))["input_ids"]) for p in problems)
-    return longest + GEN_TOKS_MARGIN
+
+    def longest(texts) -> int:
+        return max(len(tokenizer(text)["input_ids"]) for text in texts)
+
+    return GenerationBudgets(trace=longest(render_target(p, spec, "correct") for p in problems) + GEN_TOKS_MARGIN,
+                             answer=longest(spec.render_answer(p) for p in problems) + GEN_TOKS_MARGIN)

@@ -110,11 +110,12 @@ def run_interventions_stage(plan: DemoPlan, tuned: EvalStageResult, adapter: Pat
 
     tasks = [INTERVENTION_TASK.format(c) for c in INTERVENTION_CONDITIONS]
     model_args = plan.model_args(adapter)
-    request = EvalRequest(model_args, tasks, 0, plan.limit, plan.batch_size, plan.device, None, plan.metadata(),
-                          tuned.run.run_dir.parent)
+    request = EvalRequest(model_args, tasks, 0, plan.limit, plan.batch_size, plan.device, plan.answer_max_gen_toks,
+                          plan.metadata(), tuned.run.run_dir.parent)
     announce(4, "interventions", f"the adapter answers after a forced trace ({', '.join(INTERVENTION_CONDITIONS)}) "
-             f"on the same {plan.limit} problems",
-             eval_command(model_args, tasks, 0, plan, request.output_path, None, request.metadata))
+             f"on the same {plan.limit} problems (at most {plan.answer_max_gen_toks} new tokens: the answer)",
+             eval_command(model_args, tasks, 0, plan, request.output_path, plan.answer_max_gen_toks,
+                          request.metadata))
     started = time.perf_counter()
     run = evaluate(request)
     result = analyze([*run.samples.values(), *tuned.run.samples.values()])
