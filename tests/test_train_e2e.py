@@ -99,9 +99,13 @@ def test_matrix_script_rescores_and_reports_a_finished_run(evaluated_run, tmp_pa
     module_spec.loader.exec_module(matrix)
     config = tmp_path / "cotemp-correct.yaml"
     config.write_text(f"output_dir: {evaluated_run}\n")
-    matrix.run_one(config, argparse.Namespace(launcher=None, dry_run=False, eval_batch_size="4", eval_args=""))
+    matrix.run_one(config, argparse.Namespace(launcher=None, dry_run=False, eval_batch_size="4", eval_args="--limit 4"))
     table = matrix.report([config], tmp_path / "report").read_text(encoding="utf-8")
     assert "| cotemp-correct | strict | 4 |" in table and "| cotemp-correct | paper | 4 |" in table
+    # the interventions ran on the same 4 problems (--limit 4 reaches them too) and were analysed
+    forced = sorted((evaluated_run / "eval" / "interventions").rglob("samples_cotemp_intervene_*.jsonl"))
+    assert len(forced) == 6 and all(len(path.read_text().splitlines()) == 4 for path in forced)
+    assert (evaluated_run / "eval" / "interventions.json").is_file()
 
 
 class Interrupt(Exception):
