@@ -169,7 +169,8 @@ HEADLINE_LINE = re.compile(
     r"^- (?P<label>.+) \(n = (?P<n>\d+)\): answer accuracy (?P<answer>\S+), trace accuracy (?P<trace>\S+), "
     r"parse rate (?P<parse>\S+); P\(answer \| trace right\) = (?P<right>\S+) vs P\(answer \| trace wrong\) = "
     r"(?P<wrong>\S+); phi(?: = (?P<phi>\S+) \[(?P<low>\S+), (?P<high>\S+)\]: a (?P<size>[a-z]+)[^(]*"
-    r"\(independence (?P<verdict>rejected|not rejected) at 5%, chi-square p = (?P<p>\S+)\)| n/a: .*)\.$", re.M)
+    r"\(independence (?P<verdict>rejected|not rejected) at 5%, chi-square p = (?P<p>[^;)\s]+)"
+    r"(?:; an expected count is under 5, so read Fisher's exact p = (?P<fisher>[^)\s]+))?\)| n/a: .*)\.$", re.M)
 
 
 def test_headline_opens_the_report_with_rescore_numbers(synthetic_runs, tmp_path):
@@ -193,6 +194,7 @@ def test_headline_opens_the_report_with_rescore_numbers(synthetic_runs, tmp_path
                                                   fmt(pair["p_answer_given_not_step"]))
         assert (line["phi"], line["low"], line["high"], line["p"]) == (
             fmt(pair["phi"]), fmt(pair["phi_ci"][0]), fmt(pair["phi_ci"][1]), fmt(pair["chi2_p"]))
+        assert line["fisher"] == (None if pair["phi_ci_reliable"] else fmt(pair["fisher_p"]))
         rejected = pair["chi2"] >= 3.841458820694124
         assert line["verdict"] == ("rejected" if rejected else "not rejected")
         size = abs(pair["phi"])
@@ -433,3 +435,17 @@ def test_eval_report_in_headless_chromium(eval_report, tmp_path):
         page.screenshot(path=str(shot), full_page=False)
     assert shot.read_bytes().startswith(b"\x89PNG") and shot.stat().st_size > 10_000
     assert top.read_bytes().startswith(b"\x89PNG")
+
+
+def test_headline_phi_reading_points_to_fisher_when_an_expected_count_is_small():
+    """A 2x2 table with one TT item (the demo's tuned run): chi-square rejects, but its expected counts are under 5,
+    so the sentence gives Fisher's exact p beside it; a table with large counts does not."""
+    from tracekd_ext.report.headline import phi_reading
+    from tracekd_ext.stats import PairCounts, pair_statistics
+
+    small = pair_statistics(PairCounts(tt=1, tf=0, ft=8, ff=39))
+    assert not small["phi_ci_reliable"] and small["independence_rejected_5pct"]
+    assert phi_reading(small).endswith(f"chi-square p = {fmt(small['chi2_p'])}; an expected count is under 5, so "
+                                       f"read Fisher's exact p = {fmt(small['fisher_p'])})")
+    large = pair_statistics(PairCounts(tt=30, tf=10, ft=10, ff=30))
+    assert large["phi_ci_reliable"] and "Fisher" not in phi_reading(large)

@@ -28,7 +28,8 @@ def headline_summary(run: Run) -> dict[str, Any] | None:
 
 
 def phi_reading(pair: dict[str, Any]) -> str:
-    """phi, its size in words, and whether independence of trace and answer correctness is rejected at 5%."""
+    """phi, its size in words, and whether independence of trace and answer correctness is rejected at 5%
+    (chi-square >= 3.841); where an expected count is under 5, also Fisher's exact p, the one to read there."""
     value = pair["phi"]
     if value is None or math.isnan(value):
         return ("phi n/a: every item has the same trace outcome or the same answer outcome, so trace and "
@@ -37,8 +38,10 @@ def phi_reading(pair: dict[str, Any]) -> str:
     direction = "" if size == "negligible" else (" positive" if value > 0 else " negative")
     verdict = "independence rejected at 5%" if pair["independence_rejected_5pct"] else \
         "independence not rejected at 5%"
+    small = "" if pair["phi_ci_reliable"] else \
+        f"; an expected count is under 5, so read Fisher's exact p = {fmt(pair['fisher_p'])}"
     return (f"phi = {fmt(value)} [{fmt(pair['phi_ci'][0])}, {fmt(pair['phi_ci'][1])}]: a {size}{direction} "
-            f"association ({verdict}, chi-square p = {fmt(pair['chi2_p'])})")
+            f"association ({verdict}, chi-square p = {fmt(pair['chi2_p'])}{small})")
 
 
 def run_sentence(run: Run) -> str | None:
