@@ -86,12 +86,12 @@ def make_plan(args: argparse.Namespace, model: str) -> sizes.DemoPlan:
     plan = sizes.DemoPlan(
         model=model, dtype=fast_dtype(args.device) if args.dtype == "auto" else args.dtype, limit=args.limit,
         num_fewshot=args.num_fewshot, distractors=args.distractors, batch_size=args.batch_size, device=args.device,
-        max_gen_toks=args.max_gen_toks or 0, answer_max_gen_toks=args.max_gen_toks or 0, train_examples=args.train_examples, train_steps=args.train_steps,
+        budgets=sizes.GenerationBudgets(trace=args.max_gen_toks or 0, answer=args.max_gen_toks or 0),
+        train_examples=args.train_examples, train_steps=args.train_steps,
         train_batch=args.train_batch_size, learning_rate=args.learning_rate, seed=args.seed, data_dir=data_dir,
         out=Path(args.out), tasks=[sizes.SYNTH_TASK] + ([sizes.REAL_TASK] if data_dir else []))
     if args.max_gen_toks is None:
-        fitted = sizes.fitted_budgets(model, args.limit, plan.metadata())
-        plan = dataclasses.replace(plan, max_gen_toks=fitted.trace, answer_max_gen_toks=fitted.answer)
+        plan = dataclasses.replace(plan, budgets=sizes.fitted_budgets(model, args.limit, plan.metadata()))
     return plan
 
 

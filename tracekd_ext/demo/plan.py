@@ -25,12 +25,22 @@ DEFAULT_TRAIN_EXAMPLES = 24
 DEFAULT_TRAIN_STEPS = 6
 DEFAULT_TRAIN_BATCH = 4
 DEFAULT_LEARNING_RATE = 1e-3
-GEN_TOKS_MARGIN = 16  # new tokens beyond the longest gold trace of the evaluated items
+GEN_TOKS_MARGIN = 16  # new tokens beyond the longest gold trace (or answer) of the evaluated items
+
+
+@dataclass(frozen=True)
+class GenerationBudgets:
+    """New-token budgets fitted to the evaluated problems: ``trace`` for free generation (the whole trace and
+    answer), ``answer`` for the interventions (the model writes only the answer after a forced trace)."""
+
+    trace: int
+    answer: int
 
 
 @dataclass(frozen=True)
 class DemoPlan:
-    """Everything the stages need; ``model`` is a folder or hub id, ``dtype`` lm-eval's ``dtype=``."""
+    """Everything the stages need; ``model`` is a folder or hub id, ``dtype`` lm-eval's ``dtype=``, ``budgets``
+    the new-token budgets (0: not fitted yet)."""
 
     model: str
     dtype: str
@@ -39,8 +49,7 @@ class DemoPlan:
     distractors: int
     batch_size: int
     device: str
-    max_gen_toks: int
-    answer_max_gen_toks: int
+    budgets: GenerationBudgets
     train_examples: int
     train_steps: int
     train_batch: int
@@ -106,15 +115,6 @@ def eval_command(model_args: dict[str, str], tasks: list[str], num_fewshot: int,
 
 def train_command(plan: DemoPlan) -> str:
     return shlex.join(["tracekd", "train", *plan.train_args()])
-
-
-@dataclass(frozen=True)
-class GenerationBudgets:
-    """New-token budgets fitted to the evaluated problems: ``trace`` for free generation (the whole trace and
-    answer), ``answer`` for the interventions (the model writes only the answer after a forced trace)."""
-
-    trace: int
-    answer: int
 
 
 def fitted_budgets(model: str, plan_limit: int, metadata: dict[str, Any]) -> GenerationBudgets:

@@ -65,11 +65,11 @@ def _evaluate_and_print(plan: DemoPlan, label: str, request: EvalRequest) -> Eva
 def baseline_stage(plan: DemoPlan) -> EvalStageResult:
     """Stage 1: the untuned model, few-shot (gold traces from the train split as earlier chat turns)."""
     request = EvalRequest(plan.model_args(), plan.tasks, plan.num_fewshot, plan.limit, plan.batch_size, plan.device,
-                          plan.max_gen_toks, plan.metadata(), plan.out / "baseline")
+                          plan.budgets.trace, plan.metadata(), plan.out / "baseline")
     announce(1, "baseline", f"{plan.model} {plan.num_fewshot}-shot on {', '.join(plan.tasks)}, {plan.limit} problems, "
-             f"greedy, stops at </answer> (at most {plan.max_gen_toks} new tokens), {plan.dtype}",
+             f"greedy, stops at </answer> (at most {plan.budgets.trace} new tokens), {plan.dtype}",
              eval_command(request.model_args, plan.tasks, plan.num_fewshot, plan, request.output_path,
-                          plan.max_gen_toks, request.metadata))
+                          plan.budgets.trace, request.metadata))
     return _evaluate_and_print(plan, "baseline", request)
 
 
@@ -93,9 +93,9 @@ def train_stage(plan: DemoPlan) -> Path:
 def tuned_stage(plan: DemoPlan, adapter: Path) -> EvalStageResult:
     """Stage 3: the same test problems through lm-eval with the adapter loaded (``peft=``), zero-shot."""
     request = EvalRequest(plan.model_args(adapter), plan.tasks, 0, plan.limit, plan.batch_size, plan.device,
-                          plan.max_gen_toks, plan.metadata(), plan.out / "tuned")
+                          plan.budgets.trace, plan.metadata(), plan.out / "tuned")
     announce(3, "tuned", f"the adapter on the same {plan.limit} problems, zero-shot",
-             eval_command(request.model_args, plan.tasks, 0, plan, request.output_path, plan.max_gen_toks,
+             eval_command(request.model_args, plan.tasks, 0, plan, request.output_path, plan.budgets.trace,
                           request.metadata))
     return _evaluate_and_print(plan, "tuned", request)
 
@@ -110,11 +110,11 @@ def run_interventions_stage(plan: DemoPlan, tuned: EvalStageResult, adapter: Pat
 
     tasks = [INTERVENTION_TASK.format(c) for c in INTERVENTION_CONDITIONS]
     model_args = plan.model_args(adapter)
-    request = EvalRequest(model_args, tasks, 0, plan.limit, plan.batch_size, plan.device, plan.answer_max_gen_toks,
+    request = EvalRequest(model_args, tasks, 0, plan.limit, plan.batch_size, plan.device, plan.budgets.answer,
                           plan.metadata(), tuned.run.run_dir.parent)
     announce(4, "interventions", f"the adapter answers after a forced trace ({', '.join(INTERVENTION_CONDITIONS)}) "
-             f"on the same {plan.limit} problems (at most {plan.answer_max_gen_toks} new tokens: the answer)",
-             eval_command(model_args, tasks, 0, plan, request.output_path, plan.answer_max_gen_toks,
+             f"on the same {plan.limit} problems (at most {plan.budgets.answer} new tokens: the answer)",
+             eval_command(model_args, tasks, 0, plan, request.output_path, plan.budgets.answer,
                           request.metadata))
     started = time.perf_counter()
     run = evaluate(request)

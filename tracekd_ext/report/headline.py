@@ -38,10 +38,10 @@ def phi_reading(pair: dict[str, Any]) -> str:
     direction = "" if size == "negligible" else (" positive" if value > 0 else " negative")
     verdict = "independence rejected at 5%" if pair["independence_rejected_5pct"] else \
         "independence not rejected at 5%"
-    small = "" if pair["phi_ci_reliable"] else \
+    fisher_note = "" if pair["phi_ci_reliable"] else \
         f"; an expected count is under 5, so read Fisher's exact p = {fmt(pair['fisher_p'])}"
     return (f"phi = {fmt(value)} [{fmt(pair['phi_ci'][0])}, {fmt(pair['phi_ci'][1])}]: a {size}{direction} "
-            f"association ({verdict}, chi-square p = {fmt(pair['chi2_p'])}{small})")
+            f"association ({verdict}, chi-square p = {fmt(pair['chi2_p'])}{fisher_note})")
 
 
 def run_sentence(run: Run) -> str | None:
