@@ -7,10 +7,10 @@ generation against raw ``model.generate`` on the same prompts and batches.
      cached: total wall time and peak RSS of the process, and per stage the wall seconds and the peak RSS the
      process had reached when the stage ended (the demo's ``timings.json``);
   3. generation speed: the baseline stage's prompts (from its samples file) generated again in this process,
-     once through lm-eval's ``hf`` backend (``HFLM.generate_until``, what the demo runs) and once with raw
-     ``model.generate`` on the same model object, the same batches (longest prompts first, as lm-eval orders
-     them), greedy, stopping at ``</answer>``; new tokens are counted the same way for both (the text up to the
-     stop string, re-tokenised), and the ratio lm-eval / raw is printed (target >= 0.9).
+     through ``tracekd-hf`` (what the demo runs: per-prompt prefill with prefix reuse, an in-place cache), through
+     lm-eval's own ``hf`` backend, and with raw ``model.generate`` on the same model, the same batches (longest
+     prompts first, as lm-eval orders them), greedy, stopping at ``</answer>``; new tokens are counted the same
+     way for all (the text up to the stop string, re-tokenised); each ratio to raw is printed (target >= 0.9).
 The machine's load average is printed before and after: other processes on a shared CPU slow every run.
 
     python bench/bench_demo.py [--skip-conversion] [--skip-generate] [--prompts N] [-- DEMO OPTIONS]
@@ -62,6 +62,8 @@ def generation_speed(run_dir: Path, prompts_limit: int | None = None) -> None:
     from lm_eval.api.instance import Instance
     from lm_eval.models.huggingface import HFLM
 
+    from tracekd_ext.generation.backend import PrefixReuseHFLM
+
     results = json.loads(next(run_dir.glob("results_*.json")).read_text())
     config = results["config"]
     rows = [json.loads(line) for line in next(run_dir.glob("samples_*.jsonl")).read_text().splitlines()]
@@ -69,18 +71,21 @@ def generation_speed(run_dir: Path, prompts_limit: int | None = None) -> None:
     max_gen_toks = int(config["gen_kwargs"]["max_gen_toks"])
     batch = int(config["batch_size"])
     args = config["model_args"]
-    lm = HFLM(pretrained=args["pretrained"], dtype=args.get("dtype", "float32"), batch_size=batch, device="cpu")
-    tokenizer, model = lm.tokenizer, lm.model
+    options = {"pretrained": args["pretrained"], "dtype": args.get("dtype", "float32"), "batch_size": batch,
+               "device": "cpu"}
+    lm, plain = PrefixReuseHFLM(**options), HFLM(**options)
+    tokenizer, model = plain.tokenizer, plain.model
     gen_kwargs = {"until": [STOP], "max_gen_toks": max_gen_toks, "do_sample": False}
     requests = [Instance("generate_until", {}, (p, gen_kwargs), i) for i, p in enumerate(prompts)]
     prompt_tokens = sum(len(tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts)
     print(f"generation: {len(prompts)} prompts ({prompt_tokens / len(prompts):.0f} tokens on average), batch {batch}, "
           f"up to {max_gen_toks} new tokens, {args.get('dtype')}, {torch.get_num_threads()} threads")
 
-    started = time.perf_counter()
-    texts = lm.generate_until(requests, disable_tqdm=True)
-    lm_seconds = time.perf_counter() - started
-    lm_tokens = count_new_tokens(tokenizer, texts)
+    timings = {}
+    for name, backend in (("tracekd-hf generate_until (the demo's)", lm), ("lm-eval hf generate_until", plain)):
+        started = time.perf_counter()
+        texts = backend.generate_until(requests, disable_tqdm=True)
+        timings[name] = count_new_tokens(tokenizer, texts), time.perf_counter() - started
 
     tokenizer.padding_side = "left"
     ordered = sorted(prompts, key=lambda p: -len(tokenizer(p, add_special_tokens=False)["input_ids"]))
@@ -94,10 +99,12 @@ def generation_speed(run_dir: Path, prompts_limit: int | None = None) -> None:
             raw_texts += tokenizer.batch_decode(output[:, encoded["input_ids"].shape[1]:], skip_special_tokens=True)
     raw_seconds = time.perf_counter() - started
     raw_tokens = count_new_tokens(tokenizer, raw_texts)
-    lm_rate, raw_rate = lm_tokens / lm_seconds, raw_tokens / raw_seconds
-    print(f"lm-eval generate_until: {lm_tokens} new tokens in {lm_seconds:.1f} s = {lm_rate:.1f} tokens/s")
-    print(f"raw model.generate:     {raw_tokens} new tokens in {raw_seconds:.1f} s = {raw_rate:.1f} tokens/s")
-    print(f"ratio lm-eval / raw: {lm_rate / raw_rate:.2f} (target >= 0.9)")
+    raw_rate = raw_tokens / raw_seconds
+    for name, (tokens, seconds) in timings.items():
+        print(f"{name:<40} {tokens} new tokens in {seconds:.1f} s = {tokens / seconds:.1f} tokens/s, "
+              f"ratio to raw {tokens / seconds / raw_rate:.2f} (target >= 0.9)")
+    print(f"{'raw model.generate (padded batches)':<40} {raw_tokens} new tokens in {raw_seconds:.1f} s = "
+          f"{raw_rate:.1f} tokens/s")
 
 
 def main() -> None:

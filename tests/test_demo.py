@@ -130,7 +130,7 @@ def test_demo_stages_end_to_end(synth_tiny_model, tmp_path, capsys):
     assert {r["label"] for r in report_json["runs"]} == {"baseline", "tuned"}
     for stage in ("[1/5] baseline", "[2/5] fine-tune", "[3/5] tuned", "[4/5] interventions", "[5/5] report"):
         assert stage in progress
-    assert "tracekd eval --model hf" in progress and "tracekd train --model" in progress
+    assert "tracekd eval --model tracekd-hf" in progress and "tracekd train --model" in progress
     assert "Running generate_until requests" in progress  # lm-eval's progress bar
 
 

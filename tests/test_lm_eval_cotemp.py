@@ -42,11 +42,12 @@ def assert_rescore_reproduces(results: dict, samples_file: Path, task: str) -> d
     return summary
 
 
-def test_tracekd_eval_with_a_tiny_hf_model(tmp_path, tiny_model_dir, data_dir):
+@pytest.mark.parametrize("model", ["hf", "tracekd-hf"])
+def test_tracekd_eval_with_a_tiny_hf_model(tmp_path, tiny_model_dir, data_dir, model):
     out = tmp_path / "run"
     env = dict(os.environ, TRACEKD_DATA_DIR=str(data_dir))
     done = subprocess.run(
-        [sys.executable, "-m", "tracekd_ext.cli", "eval", "--model", "hf", "--model_args",
+        [sys.executable, "-m", "tracekd_ext.cli", "eval", "--model", model, "--model_args",
          f"pretrained={tiny_model_dir}", "--tasks", "cotemp_trace,cotemp_direct", "--limit", "3", "--device", "cpu",
          "--batch_size", "3", "--num_fewshot", "1", "--apply_chat_template", "--system_instruction",
          "You are a careful assistant.", "--gen_kwargs", "max_gen_toks=24", "--output_path", str(out),

@@ -42,6 +42,8 @@ def run(args: argparse.Namespace) -> int:
                            f"run lm_eval --include_path {tasks_dir()} for other setups")
     from lm_eval.__main__ import cli_evaluate
 
+    import tracekd_ext.generation.backend  # noqa: F401  (registers --model tracekd-hf)
+
     sys.argv = ["lm_eval", "--include_path", tasks_dir(), *zero_shot_metadata(rest), *rest]
     try:
         cli_evaluate()

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tracekd_ext.errors import TracekdError
+from tracekd_ext.generation import MODEL_NAME
 from tracekd_ext.metrics import PAIR_METRICS, STEP_METRICS
 from tracekd_ext.task_registry import tasks_dir
 
@@ -31,25 +32,40 @@ class EvalRequest:
 
 @dataclass(frozen=True)
 class EvalRun:
-    """Where lm-eval wrote a run, and its aggregated results per task."""
+    """Where lm-eval wrote a run, its aggregated results per task, and the lm-eval model that ran it (a later
+    evaluation of the same model can run on it: the model stays loaded and its prompt-prefix store filled)."""
 
     results: dict[str, dict[str, Any]]
     run_dir: Path
     samples: dict[str, Path]
     results_file: Path
+    model: Any = None
 
 
-def evaluate(request: EvalRequest) -> EvalRun:
-    """Run lm-eval (``hf`` backend, chat template, greedy) and save results and samples as its CLI does."""
+def load_model(request: EvalRequest) -> Any:
+    """The lm-eval model (``tracekd-hf``) that ``tracekd eval --model tracekd-hf`` builds for the same request."""
+    from lm_eval.api.registry import get_model
+
+    import tracekd_ext.generation.backend  # noqa: F401  (registers MODEL_NAME with lm-eval)
+
+    return get_model(MODEL_NAME).create_from_arg_obj(
+        dict(request.model_args), {"batch_size": request.batch_size, "device": request.device})
+
+
+def evaluate(request: EvalRequest, model: Any = None, keep_model: bool = False) -> EvalRun:
+    """Run lm-eval (``tracekd-hf`` model, chat template, greedy) and save results and samples as its CLI does;
+    ``model``: an already loaded model of ``request.model_args``; ``keep_model``: return it in ``EvalRun.model``
+    (otherwise None, so that its memory goes with the run)."""
     from lm_eval import simple_evaluate
     from lm_eval.loggers import EvaluationTracker
     from lm_eval.tasks import TaskManager
 
     logging.getLogger("lm_eval").setLevel(logging.ERROR)
+    model = model or load_model(request)
     tracker = EvaluationTracker(output_path=str(request.output_path))
     gen_kwargs = {"max_gen_toks": request.max_gen_toks} if request.max_gen_toks else None
     results = simple_evaluate(
-        model="hf", model_args=dict(request.model_args), tasks=request.tasks, num_fewshot=request.num_fewshot,
+        model=model, model_args=dict(request.model_args), tasks=request.tasks, num_fewshot=request.num_fewshot,
         batch_size=request.batch_size, device=request.device, limit=request.limit, log_samples=True,
         evaluation_tracker=tracker, apply_chat_template=True, fewshot_as_multiturn=request.num_fewshot > 0,
         gen_kwargs=gen_kwargs, bootstrap_iters=0,
@@ -62,7 +78,8 @@ def evaluate(request: EvalRequest) -> EvalRun:
     run_dir = request.output_path / tracker.general_config_tracker.model_name_sanitized
     return EvalRun(results["results"], run_dir,
                    {task: run_dir / f"samples_{task}_{tracker.date_id}.jsonl" for task in request.tasks},
-                   run_dir / f"results_{tracker.date_id}.json")
+                   run_dir / f"results_{tracker.date_id}.json",
+                   model if keep_model else None)
 
 
 def _same(a: object, b: object) -> bool:

@@ -2,7 +2,8 @@
 
 The defaults are sized by ``bench/bench_demo.py`` on a 2-core CPU (see BENCHMARKS.md, "Demo"): short
 problems (one distractor fact), one gold-trace example before tuning and none after, generation that stops
-at ``</answer>`` with a token budget fitted to the longest gold trace, a few LoRA steps at a high rate.
+at ``</answer>`` with a token budget fitted to the longest gold trace, evaluation through ``tracekd-hf`` in
+batches of 48, a few LoRA steps at a high rate.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tracekd_ext.generation import MODEL_NAME
+
 SYNTH_TASK, REAL_TASK = "cotemp_synth_trace", "cotemp_trace"
 INTERVENTION_CONDITIONS = ("gold", "wrong_ret", "no_trace")
 INTERVENTION_TASK = "cotemp_synth_intervene_{}"
@@ -20,7 +23,7 @@ INTERVENTION_TASK = "cotemp_synth_intervene_{}"
 DEFAULT_LIMIT = 48
 DEFAULT_FEWSHOT = 1
 DEFAULT_DISTRACTORS = 1
-DEFAULT_BATCH_SIZE = 16
+DEFAULT_BATCH_SIZE = 48  # all 48 problems decode together: a step reads the weights once for every row
 DEFAULT_TRAIN_EXAMPLES = 24
 DEFAULT_TRAIN_STEPS = 6
 DEFAULT_TRAIN_BATCH = 4
@@ -102,7 +105,8 @@ class DemoPlan:
 def eval_command(model_args: dict[str, str], tasks: list[str], num_fewshot: int, plan: DemoPlan,
                  output_path: Path, max_gen_toks: int | None, metadata: dict[str, Any]) -> str:
     """The ``tracekd eval`` (lm-eval CLI) command line that runs the same evaluation."""
-    parts = ["tracekd", "eval", "--model", "hf", "--model_args", ",".join(f"{k}={v}" for k, v in model_args.items()),
+    parts = ["tracekd", "eval", "--model", MODEL_NAME,
+             "--model_args", ",".join(f"{k}={v}" for k, v in model_args.items()),
              "--tasks", ",".join(tasks), "--num_fewshot", str(num_fewshot), "--apply_chat_template",
              "--limit", str(plan.limit), "--device", plan.device, "--batch_size", str(plan.batch_size),
              "--output_path", str(output_path), "--log_samples"]

@@ -42,9 +42,9 @@ class EvalStageResult:
     seconds: float
 
 
-def _evaluate_and_print(plan: DemoPlan, label: str, request: EvalRequest) -> EvalStageResult:
+def _evaluate_and_print(plan: DemoPlan, label: str, request: EvalRequest, keep_model: bool = False) -> EvalStageResult:
     started = time.perf_counter()
-    run = evaluate(request)
+    run = evaluate(request, keep_model=keep_model)
     seconds = time.perf_counter() - started
     files = [load_scored(run.samples[task]) for task in request.tasks]
     summary = summarize_files(files)
@@ -97,14 +97,15 @@ def tuned_stage(plan: DemoPlan, adapter: Path) -> EvalStageResult:
     announce(3, "tuned", f"the adapter on the same {plan.limit} problems, zero-shot",
              eval_command(request.model_args, plan.tasks, 0, plan, request.output_path, plan.budgets.trace,
                           request.metadata))
-    return _evaluate_and_print(plan, "tuned", request)
+    return _evaluate_and_print(plan, "tuned", request, keep_model=True)  # stage 4 runs on the same model
 
 
 def run_interventions_stage(plan: DemoPlan, tuned: EvalStageResult, adapter: Path) -> dict[str, Any]:
     """Stage 4: the tuned model answers after a forced trace (``cotemp_synth_intervene_<condition>``: gold,
-    wrong retrieval, no trace) on the same problems. Its samples go into the tuned run's folder, so the report
-    pairs them with the tuned model's free generations; prints and returns the paired analysis (what
-    ``tracekd rescore`` prints of the same samples)."""
+    wrong retrieval, no trace) on the same problems, on stage 3's loaded model (each intervention prompt is a
+    tuned prompt plus the forced trace, so its prefill starts where stage 3's stopped). Its samples go into the
+    tuned run's folder, so the report pairs them with the tuned model's free generations; prints and returns the
+    paired analysis (what ``tracekd rescore`` prints of the same samples)."""
     from tracekd_ext.interventions_analysis import analyze
     from tracekd_ext.interventions_report import markdown
 
@@ -117,7 +118,7 @@ def run_interventions_stage(plan: DemoPlan, tuned: EvalStageResult, adapter: Pat
              eval_command(model_args, tasks, 0, plan, request.output_path, plan.budgets.answer,
                           request.metadata))
     started = time.perf_counter()
-    run = evaluate(request)
+    run = evaluate(request, model=tuned.run.model)  # loaded, and its prefix store holds the tuned prompts
     result = analyze([*run.samples.values(), *tuned.run.samples.values()])
     print(markdown(result), end="\n\n")
     print(f"interventions: {time.perf_counter() - started:.0f} s. Same numbers again: tracekd rescore "

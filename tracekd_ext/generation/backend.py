@@ -1,0 +1,87 @@
+"""``tracekd-hf``: lm-eval's ``hf`` model, with greedy generation made faster on CPU.
+
+Each prompt of a batch is prefilled alone, without padding (so attention runs its causal kernel rather than a
+masked one over padding), starting from the keys and values of the longest token prefix already prefilled
+(``PrefixStore``); the rows are then assembled into one left-padded cache that grows in place, and lm-eval's own
+``generate`` call decodes from it with its stop sequences. The prompt's last token is left to ``generate``,
+which needs one new token to start. Everything else (requests, batching, chat templates, loglikelihood) is
+``HFLM``'s; generation that this path does not cover (beam search, right padding, sliding-window caches) is
+``HFLM``'s too.
+
+    tracekd eval --model tracekd-hf --model_args pretrained=MODEL[,prefix_cache_mib=1024] ...
+
+Importing this module registers the model with lm-eval (``tracekd eval`` and ``tracekd demo`` do).
+"""
+
+from __future__ import annotations
+
+import inspect
+from functools import cached_property
+
+import torch
+from lm_eval.api.registry import register_model
+from lm_eval.models.huggingface import HFLM
+from transformers import DynamicCache
+
+from tracekd_ext.generation import MODEL_NAME
+from tracekd_ext.generation.kv_cache import KeyValues, left_padded_cache, supports_growing_cache
+from tracekd_ext.generation.prefix_store import Prefilled, PrefixStore
+
+
+def unpadded_rows(context: torch.Tensor, attention_mask: torch.Tensor) -> list[torch.Tensor] | None:
+    """Each row's tokens without its left padding; None when a row is not left-padded."""
+    rows = []
+    for tokens, mask in zip(context, attention_mask, strict=True):
+        start = int(mask.argmax())
+        if not bool(mask[start:].all()):
+            return None
+        rows.append(tokens[start:])
+    return rows
+
+
+@register_model(MODEL_NAME)
+class PrefixReuseHFLM(HFLM):
+    """``hf`` with per-prompt prefill, prefix reuse and an in-place cache; ``prefix_cache_mib``: memory for
+    the keys and values kept for reuse (0: no reuse)."""
+
+    def __init__(self, *args, prefix_cache_mib: int = 1024, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.prefix_store = PrefixStore(int(prefix_cache_mib) << 20)
+
+    @cached_property
+    def _growing_cache_ok(self) -> bool:
+        return self.backend == "causal" and supports_growing_cache(self.model.config)
+
+    @cached_property
+    def _cache_kwarg(self) -> str:
+        """transformers renamed ``past_key_values`` to ``cache`` in 5.x (the old name warns, then goes)."""
+        model = self.model.get_base_model() if hasattr(self.model, "get_base_model") else self.model
+        return "cache" if "cache" in inspect.signature(type(model).forward).parameters else "past_key_values"
+
+    def _model_generate(self, context, max_length: int, stop: list[str], **generation_kwargs):
+        mask = generation_kwargs.get("attention_mask")
+        rows = None if mask is None else unpadded_rows(context, mask)
+        if (not self._growing_cache_ok or rows is None or min(len(r) for r in rows) < 2
+                or generation_kwargs.get("num_beams", 1) != 1 or self._cache_kwarg in generation_kwargs):
+            return super()._model_generate(context, max_length, stop, **generation_kwargs)
+        with torch.autocast(device_type=self.device.type, dtype=self.mixed_precision_dtype,
+                            enabled=self.mixed_precision_dtype is not None):
+            prefilled = [self._prefill(row[:-1]) for row in rows]
+        cache = left_padded_cache(prefilled, context.shape[1] - 1, max_length)
+        generation_kwargs[self._cache_kwarg] = cache
+        return super()._model_generate(context, max_length, stop, **generation_kwargs)
+
+    @torch.no_grad()
+    def _prefill(self, prompt: torch.Tensor) -> KeyValues:
+        """Keys and values of ``prompt`` (1-D), computed from its longest prefix in the store onwards."""
+        entry, reused = self.prefix_store.longest_prefix(prompt)
+        if entry is not None and reused == len(prompt):
+            return entry.head(reused)
+        cache = DynamicCache(config=self.model.config)
+        if entry is not None:
+            for layer, (keys, values) in enumerate(entry.head(reused)):
+                cache.update(keys, values, layer)
+        self.model(input_ids=prompt[reused:][None], use_cache=True, logits_to_keep=1, **{self._cache_kwarg: cache})
+        key_values = [(layer.keys, layer.values) for layer in cache.layers]
+        self.prefix_store.add(Prefilled(prompt, key_values))
+        return key_values
