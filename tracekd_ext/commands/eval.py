@@ -16,6 +16,8 @@ HELP = """Runs lm-evaluation-harness with tracekd's tasks (cotemp_trace, cotemp_
 All arguments go to lm_eval unchanged; tracekd adds --include_path itself. Local data:
 TRACEKD_DATA_DIR=DIR or --metadata '{"data_dir": "DIR"}'; scoring: --metadata '{"scoring": "paper"}'.
 Keep lm-eval's think_end_token unset: it deletes the trace before scoring.
+--model tracekd-hf: the hf model (same --model_args) with faster greedy generation on CPU (per-prompt prefill
+reusing shared prompt prefixes, a cache that grows in place).
 
 Example:
   tracekd eval --model hf --model_args pretrained=HuggingFaceTB/SmolLM2-135M-Instruct \\
