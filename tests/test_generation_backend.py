@@ -82,6 +82,9 @@ def test_tracekd_hf_generates_what_hf_generates(tiny_model_dir, prompts, batch_s
     assert generated == expected
     assert any(expected)  # the tiny model does write something
     assert (lm.prefix_store.reused_tokens > 0) == (prefix_cache_mib > 0)
+    info = lm.get_model_info()  # what lm-eval writes into the results' config
+    assert info["generation_backend"] == "tracekd-hf"
+    assert info["prefix_tokens_reused"] == lm.prefix_store.reused_tokens
 
 
 def test_tracekd_hf_is_registered_with_lm_eval():

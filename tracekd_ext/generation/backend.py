@@ -48,6 +48,11 @@ class PrefixReuseHFLM(HFLM):
         super().__init__(*args, **kwargs)
         self.prefix_store = PrefixStore(int(prefix_cache_mib) << 20)
 
+    def get_model_info(self) -> dict:
+        """lm-eval's model info (in the results' ``config``), with this backend and the prompt tokens it reused."""
+        return {**super().get_model_info(), "generation_backend": MODEL_NAME,
+                "prefix_tokens_reused": self.prefix_store.reused_tokens}
+
     @cached_property
     def _growing_cache_ok(self) -> bool:
         return self.backend == "causal" and supports_growing_cache(self.model.config)
