@@ -94,3 +94,13 @@ def test_tracekd_hf_is_registered_with_lm_eval():
     from tracekd_ext.generation.backend import PrefixReuseHFLM
 
     assert get_model(MODEL_NAME) is PrefixReuseHFLM
+
+
+def test_unpadded_rows_strip_left_padding_and_refuse_anything_else():
+    from tracekd_ext.generation.backend import unpadded_rows
+
+    context = torch.tensor([[0, 0, 5, 6], [7, 8, 9, 1]])
+    rows = unpadded_rows(context, torch.tensor([[0, 0, 1, 1], [1, 1, 1, 1]]))
+    assert [r.tolist() for r in rows] == [[5, 6], [7, 8, 9, 1]]
+    assert unpadded_rows(context, torch.tensor([[1, 1, 0, 0], [1, 1, 1, 1]])) is None  # right padding: hf's path
+    assert unpadded_rows(context, torch.tensor([[0, 1, 0, 1], [1, 1, 1, 1]])) is None
