@@ -61,7 +61,7 @@ def evaluate(request: EvalRequest, model: Any = None, keep_model: bool = False) 
     from lm_eval.tasks import TaskManager
 
     logging.getLogger("lm_eval").setLevel(logging.ERROR)
-    model = model or load_model(request)
+    model = load_model(request) if model is None else model
     tracker = EvaluationTracker(output_path=str(request.output_path))
     gen_kwargs = {"max_gen_toks": request.max_gen_toks} if request.max_gen_toks else None
     results = simple_evaluate(

@@ -20,7 +20,6 @@ class GrowingLayer(DynamicLayer):
     def __init__(self, keys: torch.Tensor, values: torch.Tensor, length: int):
         super().__init__()
         self.buffers = (keys, values)
-        self.length = 0
         self.device = keys.device
         self.is_initialized = True
         self._set_length(length)

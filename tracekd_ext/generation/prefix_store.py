@@ -1,7 +1,7 @@
 """Keys and values of prompts already prefilled, to start a new prompt from its longest shared token prefix.
 
-The demo's prompts share long prefixes: every few-shot prompt starts with the same system turn and example, and
-the interventions' prompts of one problem differ only in the forced trace after the shared user turn. lm-eval
+The interventions' prompts of one problem differ only in the forced trace after the shared user turn, which is
+exactly the tuned model's prompt of that problem; few-shot prompts share at least the system turn. lm-eval
 orders requests by length, so prompts sharing a prefix are rarely in the same batch: the store outlives
 batches, within a memory budget (least recently used entries go first)."""
 
@@ -43,10 +43,9 @@ class PrefixStore:
 
     def __init__(self, budget_bytes: int = DEFAULT_BUDGET_BYTES):
         self.budget_bytes = budget_bytes
-        self.entries: OrderedDict[int, Prefilled] = OrderedDict()
+        self.entries: OrderedDict[int, Prefilled] = OrderedDict()  # by id(entry), least recently used first
         self.nbytes = 0
         self.reused_tokens = 0
-        self._next_key = 0
 
     def longest_prefix(self, tokens: torch.Tensor) -> tuple[Prefilled | None, int]:
         """The entry sharing the most leading tokens with ``tokens``, and how many (0: none)."""
@@ -63,8 +62,7 @@ class PrefixStore:
     def add(self, entry: Prefilled) -> None:
         if entry.nbytes > self.budget_bytes:
             return
-        self.entries[self._next_key] = entry
-        self._next_key += 1
+        self.entries[id(entry)] = entry
         self.nbytes += entry.nbytes
         while self.nbytes > self.budget_bytes:
             _, evicted = self.entries.popitem(last=False)
