@@ -60,12 +60,13 @@ def prompts(cotemp_problems, cotemp_spec) -> list[str]:
             bases[1] + " <answer>"]
 
 
-def _generate(model_class, tiny_model_dir, prompts, batch_size, **model_args) -> tuple[list[str], object]:
+def _generate(model_class, tiny_model_dir, prompts, batch_size, until=("</answer>",), max_gen_toks=12,
+              **model_args) -> tuple[list[str], object]:
     from lm_eval.api.instance import Instance
 
     lm = model_class(pretrained=str(tiny_model_dir), dtype="float32", device="cpu", batch_size=batch_size,
                      **model_args)
-    kwargs = {"until": ["</answer>"], "max_gen_toks": 12, "do_sample": False}
+    kwargs = {"until": list(until), "max_gen_toks": max_gen_toks, "do_sample": False}
     requests = [Instance("generate_until", {}, (prompt, kwargs), idx=0) for prompt in prompts]
     return lm.generate_until(requests), lm
 
@@ -104,3 +105,64 @@ def test_unpadded_rows_strip_left_padding_and_refuse_anything_else():
     assert [r.tolist() for r in rows] == [[5, 6], [7, 8, 9, 1]]
     assert unpadded_rows(context, torch.tensor([[1, 1, 0, 0], [1, 1, 1, 1]])) is None  # right padding: hf's path
     assert unpadded_rows(context, torch.tensor([[0, 1, 0, 1], [1, 1, 1, 1]])) is None
+
+
+def test_tracekd_hf_drops_stopped_rows_and_still_generates_what_hf_generates(tiny_model_dir, prompts, monkeypatch):
+    """Stop strings the tiny model writes early make rows stop at different steps: the rows that stopped leave the
+    batch (and its cache) and the others go on, and every text is ``hf``'s."""
+    from lm_eval.models.huggingface import HFLM
+
+    from tracekd_ext.generation import greedy
+    from tracekd_ext.generation.backend import PrefixReuseHFLM
+
+    compactions = []
+    keep_rows = greedy.keep_rows
+    monkeypatch.setattr(greedy, "keep_rows", lambda cache, rows: (compactions.append(len(rows)),
+                                                                  keep_rows(cache, rows)))
+    until = ["</answer>", "e", "t"]
+    expected, _ = _generate(HFLM, tiny_model_dir, prompts, 6, until=until, max_gen_toks=24)
+    generated, _ = _generate(PrefixReuseHFLM, tiny_model_dir, prompts, 6, until=until, max_gen_toks=24)
+    assert generated == expected
+    assert compactions and min(compactions) < len(prompts)  # rows did leave the batch before it ended
+
+
+def test_stop_rule_is_lm_evals_window_and_the_end_of_sequence_token(tiny_model_dir):
+    from transformers import AutoTokenizer
+
+    from tracekd_ext.generation.greedy import StopRule
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    rule = StopRule(tokenizer, ["</answer>"], {tokenizer.eos_token_id})
+    words = tokenizer.encode("The answer is", add_special_tokens=False)
+    stop = tokenizer.encode("</answer>", add_special_tokens=False)
+    assert not rule.stopped(words)
+    assert rule.stopped(words + stop) and rule.stopped(words + [tokenizer.eos_token_id])
+    assert not rule.stopped(stop + words * 3)  # earlier than lm-eval's lookback window: generate saw it then
+
+
+def test_plain_greedy_only_without_settings_that_change_the_argmax():
+    from transformers import GenerationConfig
+
+    from tracekd_ext.generation.greedy import plain_greedy
+
+    greedy = {"do_sample": False, "temperature": 0.0}
+    assert plain_greedy(GenerationConfig(eos_token_id=2, pad_token_id=2), greedy)
+    assert plain_greedy(GenerationConfig(repetition_penalty=1.0, num_beams=1), {"do_sample": False})
+    assert not plain_greedy(GenerationConfig(repetition_penalty=1.05), greedy)
+    assert not plain_greedy(GenerationConfig(), {"do_sample": True, "temperature": 0.7})
+    assert not plain_greedy(GenerationConfig(), {"do_sample": False, "top_k": 5})
+
+
+def test_tracekd_hf_shows_progress_within_a_batch_on_standard_error(tiny_model_dir, prompts, capsys):
+    from lm_eval.api.instance import Instance
+
+    from tracekd_ext.generation.backend import PrefixReuseHFLM
+
+    lm = PrefixReuseHFLM(pretrained=str(tiny_model_dir), dtype="float32", device="cpu", batch_size=len(prompts))
+    kwargs = {"until": ["</answer>"], "max_gen_toks": 6, "do_sample": False}
+    lm.generate_until([Instance("generate_until", {}, (p, kwargs), idx=0) for p in prompts])
+    captured = capsys.readouterr()
+    assert f"prefilling {len(prompts)} prompts" in captured.err and f"decoding {len(prompts)} rows" in captured.err
+    assert "decoding" not in captured.out
+    lm.generate_until([Instance("generate_until", {}, (p, kwargs), idx=0) for p in prompts], disable_tqdm=True)
+    assert "decoding" not in capsys.readouterr().err

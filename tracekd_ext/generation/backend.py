@@ -21,9 +21,12 @@ from functools import cached_property
 import torch
 from lm_eval.api.registry import register_model
 from lm_eval.models.huggingface import HFLM
+from tqdm.auto import tqdm
 from transformers import DynamicCache
 
+from tracekd_ext.data_parallel import use_accelerate_ranks
 from tracekd_ext.generation import MODEL_NAME
+from tracekd_ext.generation.greedy import StopRule, eos_token_ids, greedy_decode, plain_greedy
 from tracekd_ext.generation.kv_cache import KeyValues, left_padded_cache, supports_growing_cache
 from tracekd_ext.generation.prefix_store import Prefilled, PrefixStore
 
@@ -46,6 +49,7 @@ class PrefixReuseHFLM(HFLM):
 
     def __init__(self, *args, prefix_cache_mib: int = 1024, **kwargs):
         super().__init__(*args, **kwargs)
+        use_accelerate_ranks(self)  # data-parallel on CPU processes too (tracekd_ext.data_parallel)
         self.prefix_store = PrefixStore(int(prefix_cache_mib) << 20)
 
     def get_model_info(self) -> dict:
@@ -63,16 +67,27 @@ class PrefixReuseHFLM(HFLM):
         model = self.model.get_base_model() if hasattr(self.model, "get_base_model") else self.model
         return "cache" if "cache" in inspect.signature(type(model).forward).parameters else "past_key_values"
 
+    def generate_until(self, requests, disable_tqdm: bool = False) -> list[str]:
+        self._progress = not disable_tqdm and self.rank == 0  # also within a batch (lm-eval's bar moves per batch)
+        return super().generate_until(requests, disable_tqdm=disable_tqdm)
+
     def _model_generate(self, context, max_length: int, stop: list[str], **generation_kwargs):
         mask = generation_kwargs.get("attention_mask")
         rows = None if mask is None else unpadded_rows(context, mask)
         if (not self._growing_cache_ok or rows is None or min(len(r) for r in rows) < 2
                 or generation_kwargs.get("num_beams", 1) != 1 or self._cache_kwarg in generation_kwargs):
             return super()._model_generate(context, max_length, stop, **generation_kwargs)
+        progress = getattr(self, "_progress", False)
         with torch.autocast(device_type=self.device.type, dtype=self.mixed_precision_dtype,
                             enabled=self.mixed_precision_dtype is not None):
-            prefilled = [self._prefill(row[:-1]) for row in rows]
-        cache = left_padded_cache(prefilled, context.shape[1] - 1, max_length)
+            prefilled = [self._prefill(row[:-1]) for row in tqdm(
+                rows, desc=f"prefilling {len(rows)} prompts", unit="prompt", disable=not progress, leave=False)]
+            cache = left_padded_cache(prefilled, context.shape[1] - 1, max_length)
+            greedy_kwargs = {k: v for k, v in generation_kwargs.items() if k != "attention_mask"}
+            if plain_greedy(self.model.generation_config, greedy_kwargs):
+                rule = StopRule(self.tokenizer, stop, eos_token_ids(self.model.generation_config))
+                return greedy_decode(self.model, cache, context, mask, max_length - context.shape[1], rule,
+                                     self.tokenizer.pad_token_id, self._cache_kwarg, progress)
         generation_kwargs[self._cache_kwarg] = cache
         return super()._model_generate(context, max_length, stop, **generation_kwargs)
 

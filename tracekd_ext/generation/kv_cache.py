@@ -69,3 +69,11 @@ def left_padded_cache(rows: list[KeyValues], length: int, capacity: int) -> Dyna
     cache = DynamicCache()
     cache.layers = layers
     return cache
+
+
+def keep_rows(cache: DynamicCache, rows: torch.Tensor) -> None:
+    """Keep only batch rows ``rows`` of a cache of ``GrowingLayer``s (the others have stopped decoding): their keys
+    and values are copied into new buffers of the same capacity, so later steps read nothing of the dropped rows."""
+    for layer in cache.layers:
+        layer.buffers = tuple(buffer.index_select(0, rows) for buffer in layer.buffers)
+        layer._set_length(layer.length)
