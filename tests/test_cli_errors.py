@@ -213,20 +213,6 @@ def test_unexpected_errors_keep_their_traceback(monkeypatch):
         main(["rescore", "x.jsonl"])
 
 
-def test_eval_turns_only_lm_evals_argument_errors_into_one_line():
-    from lm_eval.config.evaluate_config import EvaluatorConfig
-
-    from tracekd_ext.commands.eval import raised_by_argument_checks
-
-    with pytest.raises(ValueError) as argument_error:
-        EvaluatorConfig(model="hf", tasks=None)._validate_arguments()
-    assert raised_by_argument_checks(argument_error.value)
-    try:
-        int("an evaluation-time bug")
-    except ValueError as bug:
-        assert not raised_by_argument_checks(bug)
-
-
 @pytest.mark.slow  # lm-eval indexes its own task folders (about 40 s on a shared CPU)
 def test_eval_unknown_task_is_one_line(capsys):
     code = main(["eval", "--model", "dummy", "--tasks", "no_such_tracekd_task"])

@@ -71,7 +71,7 @@ def test_cache_key_changes_with_what_decides_the_sample(monkeypatch, tmp_path):
 def test_zero_shot_task_docs_never_touch_the_train_side(fake_hub, monkeypatch):
     """What lm-eval loads for marco_trace: with the few-shot pool (the default of a plain lm_eval run) both
     sides; for the zero-shot run `tracekd eval` makes (fewshot_pool=False) only the test side."""
-    from tracekd_ext.commands.eval import zero_shot_metadata
+    from tracekd_ext.commands.eval import parse
     from tracekd_ext.lm_eval_glue import load_trace
 
     monkeypatch.delenv("TRACEKD_DATA_DIR", raising=False)
@@ -80,6 +80,9 @@ def test_zero_shot_task_docs_never_touch_the_train_side(fake_hub, monkeypatch):
     docs = load_trace(dataset="marco")
     assert fake_hub["opened"] == ["validation", "train"] and len(docs["train"]) > 0
 
-    assert zero_shot_metadata(["--model", "hf", "--tasks", "marco_trace"]) == ["--metadata", "fewshot_pool=False"]
-    assert zero_shot_metadata(["--num_fewshot", "0"]) == zero_shot_metadata(["-f", "0"]) != []
-    assert zero_shot_metadata(["--num_fewshot", "2"]) == zero_shot_metadata(["--num_fewshot=1"]) == []
+    zero_shot = {"fewshot_pool": False}
+    assert parse(["--model", "hf", "--tasks", "marco_trace"]).metadata == zero_shot
+    assert parse(["--num_fewshot", "0", "--tasks", "x"]).metadata == parse(["-f", "0", "--tasks", "x"]).metadata
+    assert parse(["--num_fewshot", "2", "--tasks", "x"]).metadata == parse(["--num_fewshot=1", "--tasks", "x"]).metadata
+    assert parse(["--num_fewshot", "2", "--tasks", "x"]).metadata == {}
+    assert parse(["-f", "0", "--tasks", "x"]).metadata == zero_shot
