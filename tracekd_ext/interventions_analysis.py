@@ -23,8 +23,8 @@ from tracekd_ext.formatting import fmt
 from tracekd_ext.interventions import CONDITIONS, CORRUPTIONS
 from tracekd_ext.interventions_glue import KIND, score_doc
 from tracekd_ext.interventions_stats import count_paired, mcnemar_exact_p, paired_difference
-from tracekd_ext.record import Problem
-from tracekd_ext.rescore import load_scored, sample_generation, summarize_file
+from tracekd_ext.record import Problem, type_name
+from tracekd_ext.rescore import check_label, load_scored, sample_generation, summarize_file
 from tracekd_ext.stats import BOOTSTRAP_REPLICATES, wilson_interval
 
 REFERENCE = "gold"
@@ -66,6 +66,33 @@ def is_intervention_samples(path: str | Path) -> bool:
     return False
 
 
+def _forced_support(doc: dict[str, Any], problem: Problem, path: Path, line: int) -> tuple[int, ...] | None:
+    """Check the intervention fields of a doc (the record fields are checked already): ``condition`` a known
+    condition, ``gen_prefix`` a string, ``perturbed`` a boolean or null, ``forced_support`` null or unit
+    indices; returns the forced support."""
+    def error(message: str, name: str) -> DataError:
+        return DataError(message, path=path, line=line, field=f"doc.{name}")
+
+    for name in ("condition", "gen_prefix"):
+        if name not in doc:
+            raise error("missing", name)
+        if not isinstance(doc[name], str):
+            raise error(f"expected a string, got {type_name(doc[name])}", name)
+    if doc["condition"] not in CONDITIONS:
+        raise error(f"unknown condition {doc['condition']!r}; one of {', '.join(CONDITIONS)}", "condition")
+    if doc.get("perturbed") is not None and not isinstance(doc["perturbed"], bool):
+        raise error(f"expected true, false or null, got {type_name(doc['perturbed'])}", "perturbed")
+    support = doc.get("forced_support")
+    if support is None:
+        return None
+    if not isinstance(support, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in support):
+        raise error("expected null or a list of unit indices", "forced_support")
+    outside = [i for i in support if not 0 <= i < len(problem.units)]
+    if outside:
+        raise error(f"index {outside[0]} outside the units 0..{len(problem.units) - 1}", "forced_support")
+    return tuple(support)
+
+
 def read_samples(path: str | Path, model: str | None = None) -> list[InterventionItem]:
     """Re-judge every row of an intervention samples file with the code ``process_results`` runs."""
     path = Path(path)
@@ -78,19 +105,15 @@ def read_samples(path: str | Path, model: str | None = None) -> list[Interventio
         if not isinstance(doc, dict) or doc.get("kind") != KIND:
             raise DataError("not an intervention task's sample (doc.kind is not 'intervene')", path=path, line=line,
                             field="doc")
-        for name in ("condition", "gen_prefix", "id", "dataset"):
-            if name not in doc:
-                raise DataError("missing", path=path, line=line, field=f"doc.{name}")
-        if doc["condition"] not in CONDITIONS:
-            raise DataError(f"unknown condition {doc['condition']!r}", path=path, line=line, field="doc.condition")
+        problem = Problem.from_dict(doc, path=path, line=line, prefix="doc.")
+        check_label(problem, path, line, prefix="doc.")
+        support = _forced_support(doc, problem, path, line)
         generation = sample_generation(row, path, line)
         judged = score_doc(doc, generation)
-        support = doc.get("forced_support")
-        items.append(InterventionItem(model, str(doc["dataset"]), str(doc["id"]), doc["condition"],
+        items.append(InterventionItem(model, problem.dataset, problem.id, doc["condition"],
                                       judged.answer_correct, judged.answer_f1, judged.answer_items, judged.follows,
-                                      doc.get("perturbed"), doc["gen_prefix"], generation, path, line,
-                                      Problem.from_dict(doc, path=path, line=line),
-                                      None if support is None else tuple(int(i) for i in support)))
+                                      doc.get("perturbed"), doc["gen_prefix"], generation, path, line, problem,
+                                      support))
     if not items:
         raise DataError("no samples in file", path=path)
     return items
@@ -193,16 +216,30 @@ def correlational_numbers(summary: dict[str, Any]) -> dict[str, Any]:
             "source": summary["source"]}
 
 
-def _correlational(paths: Sequence[Path], replicates: int) -> dict[tuple[str, str], dict[str, Any]]:
-    """(model, dataset) -> the free-generation trace-vs-answer numbers of that model's trace samples."""
+def _correlational(paths: Sequence[Path], replicates: int, *, task: str | None, scoring: str | None,
+                   data_dir: str | None) -> dict[tuple[str, str], dict[str, Any]]:
+    """(model, dataset) -> the free-generation trace-vs-answer numbers of that model's trace samples, read
+    with the same task, scoring and data dir as the rest of the command."""
     out = {}
     for path in paths:
-        scored = load_scored(path)
+        scored = load_scored(path, task, scoring, data_dir=data_dir)
         if scored.kind != "trace":
-            continue
+            raise TracekdError(f"{path}: {scored.task} samples have no trace to set beside interventions; pass "
+                               "only intervention samples and trace samples of the same models")
         out[(model_of(path), scored.items[0].problem.dataset)] = correlational_numbers(
             summarize_file(scored, replicates))
     return out
+
+
+def _refuse_unmatched(correlational: dict[tuple[str, str], dict[str, Any]], items: Sequence[InterventionItem]) -> None:
+    """A trace file whose model and dataset have no intervention run would be dropped without a word."""
+    runs = {(it.model, it.dataset) for it in items}
+    for (model, dataset), numbers in correlational.items():
+        if (model, dataset) not in runs:
+            have = ", ".join(f"{m} on {d}" for m, d in sorted(runs))
+            raise TracekdError(f"{numbers['source']}: trace samples of model {model} on {dataset} match no "
+                               f"intervention run (runs: {have}; the model is the samples' folder name); rescore "
+                               "it on its own or with its model's intervention samples")
 
 
 def analyze_items(items: Iterable[InterventionItem],
@@ -226,9 +263,11 @@ def analyze_items(items: Iterable[InterventionItem],
     return {"runs": out, "corruptions": list(CORRUPTIONS)}
 
 
-def analyze(samples_paths: Sequence[str | Path], *, replicates: int = BOOTSTRAP_REPLICATES) -> dict[str, Any]:
+def analyze(samples_paths: Sequence[str | Path], *, replicates: int = BOOTSTRAP_REPLICATES, task: str | None = None,
+            scoring: str | None = None, data_dir: str | None = None) -> dict[str, Any]:
     """The paired analysis of intervention samples files; free-generation trace samples among the paths
-    (e.g. ``samples_cotemp_trace_*.jsonl`` of the same model folder) add the correlational numbers."""
+    (e.g. ``samples_cotemp_trace_*.jsonl`` of the same model folder) add the correlational numbers, read
+    with ``task``, ``scoring`` and ``data_dir`` as ``tracekd rescore`` reads them; each must match a run."""
     paths = [Path(p) for p in samples_paths]
     for path in paths:
         if not path.is_file():
@@ -236,7 +275,9 @@ def analyze(samples_paths: Sequence[str | Path], *, replicates: int = BOOTSTRAP_
     intervention = [p for p in paths if is_intervention_samples(p)]
     others = [p for p in paths if p not in intervention]
     items = [it for p in intervention for it in read_samples(p)]
-    return analyze_items(items, _correlational(others, replicates))
+    correlational = _correlational(others, replicates, task=task, scoring=scoring, data_dir=data_dir)
+    _refuse_unmatched(correlational, items)
+    return analyze_items(items, correlational)
 
 
 def per_sample_rows(items: Iterable[InterventionItem]) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tracekd_ext.errors import DataError
+from tracekd_ext.files.read import parse_json
 
 RECORD_FIELDS = ("id", "dataset", "label", "units", "question", "support", "answers", "meta")
 
@@ -52,28 +53,61 @@ class Problem:
         }
 
     @classmethod
-    def from_dict(cls, row: dict[str, Any], *, path: object = None, line: int | None = None) -> Problem:
-        """Build a record from :meth:`to_dict` output (``meta`` may also be a JSON string, as in task docs)."""
+    def from_dict(cls, row: dict[str, Any], *, path: object = None, line: int | None = None,
+                  prefix: str = "") -> Problem:
+        """Build a record from :meth:`to_dict` output (``meta`` may also be a JSON string, as in task docs).
+
+        Nothing is coerced: a field of the wrong type is a DataError naming ``prefix + field`` (``doc.`` for
+        the doc of a samples row), so ``null`` never becomes the answer "None" and ``1.7`` never index 1."""
+        def error(message: str, name: str) -> DataError:
+            return DataError(message, path=path, line=line, field=prefix + name)
+
         for name in RECORD_FIELDS[:-1]:
             if name not in row:
-                raise DataError("missing", path=path, line=line, field=name)
-        meta = row.get("meta") or {}
-        if isinstance(meta, str):
-            meta = json.loads(meta)
-        units, support, answers = row["units"], row["support"], row["answers"]
-        for name, value in (("units", units), ("support", support), ("answers", answers)):
+                raise error("missing", name)
+        for name in ("id", "dataset", "question", "label"):
+            if not isinstance(row[name], str):
+                raise error(f"expected a string, got {type_name(row[name])}", name)
+        for name, kind in (("units", str), ("support", int), ("answers", str)):
+            value = row[name]
             if not isinstance(value, (list, tuple)):
-                raise DataError(f"expected a list, got {type(value).__name__}", path=path, line=line, field=name)
+                raise error(f"expected a list, got {type_name(value)}", name)
+            bad = next((v for v in value if not isinstance(v, kind) or isinstance(v, bool)), _NONE)
+            if bad is not _NONE:
+                wanted = "strings" if kind is str else "integers"
+                shown = "" if bad is None or isinstance(bad, bool) else f" {json.dumps(bad)[:40]}"
+                raise error(f"expected a list of {wanted}, got {type_name(bad)}{shown}", name)
+        outside = [i for i in row["support"] if not 0 <= i < len(row["units"])]
+        if outside:
+            raise error(f"index {outside[0]} outside the units 0..{len(row['units']) - 1}", "support")
+        return cls(id=row["id"], dataset=row["dataset"], units=tuple(row["units"]), question=row["question"],
+                   label=row["label"], support=tuple(sorted(row["support"])), answers=tuple(row["answers"]),
+                   meta=_meta(row.get("meta"), error))
+
+
+_NONE = object()
+# meta keys the scoring reads, with the type it needs
+META_TYPES = {"triple_element": str}
+
+
+def type_name(value: object) -> str:
+    return "null" if value is None else {"str": "a string", "int": "an integer", "float": "a number",
+                                          "bool": "a boolean", "list": "a list", "dict": "an object"}.get(
+        type(value).__name__, type(value).__name__)
+
+
+def _meta(value: object, error) -> dict[str, Any]:
+    """``meta``: an object, or a JSON string of one (as in task docs); absent or null is empty."""
+    if value is None:
+        return {}
+    if isinstance(value, str):
         try:
-            return cls(
-                id=str(row["id"]),
-                dataset=str(row["dataset"]),
-                units=tuple(str(u) for u in units),
-                question=str(row["question"]),
-                label=str(row["label"]),
-                support=tuple(sorted(int(i) for i in support)),
-                answers=tuple(str(a) for a in answers),
-                meta=dict(meta),
-            )
+            value = parse_json(value)
         except DataError as err:
-            raise DataError(str(err), path=path, line=line) from None
+            raise error(f"not a JSON object: {err}", "meta") from None
+    if not isinstance(value, dict):
+        raise error(f"expected an object (or a JSON string of one), got {type_name(value)}", "meta")
+    for key, kind in META_TYPES.items():
+        if key in value and not isinstance(value[key], kind):
+            raise error(f"expected a string, got {type_name(value[key])}", f"meta.{key}")
+    return value

@@ -9,6 +9,7 @@ dataset's raw fields (CoTemp: ``question``, ``facts``, ``answer``, ``triple_elem
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -21,10 +22,10 @@ from tracekd_ext.errors import DataError, TracekdError
 from tracekd_ext.files.read import read_jsonl
 from tracekd_ext.metrics import summarize
 from tracekd_ext.record import RECORD_FIELDS, Problem
-from tracekd_ext.scoring import SampleScore, score
+from tracekd_ext.scoring import MODES, SampleScore
 from tracekd_ext.stats import BOOTSTRAP_REPLICATES
 from tracekd_ext.task_registry import task_info
-from tracekd_ext.trace_parse import parse
+from tracekd_ext.task_scoring import TASK_KINDS, score_generation
 
 ID_ONLY_KEYS = frozenset({"id", "dataset", "prediction"})
 _SAMPLES_NAME = re.compile(r"^samples_(?P<task>.+)_\d{4}-\d{2}-\d{2}T[\d\-.]+\.jsonl$")
@@ -97,14 +98,15 @@ def _lookup(row: dict[str, Any], dataset: str, data_dir: str | None, path: Path,
     return found
 
 
-def _check_label(problem: Problem, path: Path, line: int) -> None:
+def check_label(problem: Problem, path: Path, line: int, prefix: str = "") -> None:
+    """The record's dataset is known and its label one of the dataset's (``prefix``: ``doc.`` in samples)."""
     if problem.dataset not in DATASETS:
         raise DataError(f"unknown dataset {problem.dataset!r}; choose from {', '.join(DATASETS)}", path=path,
-                        line=line, field="dataset")
+                        line=line, field=prefix + "dataset")
     labels = get_spec(problem.dataset).labels
     if problem.label not in labels:
         raise DataError(f"{problem.label!r} is not a {problem.dataset} label ({', '.join(labels)})", path=path,
-                        line=line, field="label")
+                        line=line, field=prefix + "label")
 
 
 def _problem(row: dict[str, Any], dataset: str, path: Path, line: int, data_dir: str | None) -> Problem:
@@ -116,6 +118,16 @@ def _problem(row: dict[str, Any], dataset: str, path: Path, line: int, data_dir:
     if spec.from_raw is None:
         raise DataError(f"expected the record fields {', '.join(RECORD_FIELDS)}", path=path, line=line)
     return spec.from_raw(row, path=path, line=line)
+
+
+def _doc_choice(doc: dict[str, Any], name: str, choices: tuple[str, ...], default: str, path: Path,
+                line: int) -> str:
+    """A samples doc's ``kind`` or ``scoring``: one of ``choices`` (absent: ``default``)."""
+    value = doc.get(name, default)
+    if value not in choices:
+        raise DataError(f"expected one of {', '.join(choices)}, got {json.dumps(value)[:40]}", path=path, line=line,
+                        field=f"doc.{name}")
+    return value
 
 
 def _row_dataset(row: dict[str, Any], path: Path, line: int) -> str:
@@ -144,10 +156,10 @@ def load_scored(path: str | Path, task: str | None = None, scoring: str | None =
             doc = row["doc"]
             if not isinstance(doc, dict):
                 raise DataError("expected an object", path=path, line=line, field="doc")
-            problem = Problem.from_dict(doc, path=path, line=line)
+            problem = Problem.from_dict(doc, path=path, line=line, prefix="doc.")
             generation = sample_generation(row, path, line)
-            row_kind = doc.get("kind", kind or "trace")
-            mode = scoring or doc.get("scoring", "strict")
+            row_kind = _doc_choice(doc, "kind", TASK_KINDS, kind or "trace", path, line)
+            mode = scoring or _doc_choice(doc, "scoring", MODES, "strict", path, line)
         else:
             if "prediction" not in row:
                 raise DataError("missing", path=path, line=line, field="prediction")
@@ -156,17 +168,22 @@ def load_scored(path: str | Path, task: str | None = None, scoring: str | None =
             problem = _problem(row, dataset, path, line, data_dir)
             generation = generation_text(row["prediction"], path, line, "prediction")
             row_kind, mode = kind or "trace", scoring or "strict"
-        _check_label(problem, path, line)
+        check_label(problem, path, line, "doc." if "doc" in row else "")
         if dataset is None:
             dataset = problem.dataset
         elif problem.dataset != dataset:
             owner = f"task '{task}'" if task else f"this file (line {items[0].line} is {dataset})"
             raise DataError(f"a {problem.dataset} record does not belong to {owner}; a file holds one task's items",
                             path=path, line=line, field="dataset")
-        kind = kind or row_kind
+        if kind is None:
+            kind = row_kind
+        elif row_kind != kind:
+            owner = f"task '{task}'" if task else f"this file (line {items[0].line} is {kind})"
+            raise DataError(f"a {row_kind} sample does not belong to {owner}; a file holds one task's items",
+                            path=path, line=line, field="doc.kind")
         modes.add(mode)
         spec = get_spec(problem.dataset)
-        items.append(Scored(problem, generation, score(problem, parse(generation), spec, mode, row_kind), line))
+        items.append(Scored(problem, generation, score_generation(problem, generation, spec, mode, row_kind), line))
     if len(modes) > 1:
         raise TracekdError(f"{path}: samples were scored in different modes ({', '.join(sorted(modes))}); "
                            "pass --scoring to choose one")

@@ -76,7 +76,7 @@ def run_interventions(args: argparse.Namespace) -> int:
 
     with Outputs(inputs=args.files) as outputs:
         outputs.claim(args.output, args.per_sample)
-        result = analyze(args.files)
+        result = analyze(args.files, task=args.task, scoring=args.scoring, data_dir=args.data_dir)
         if args.output:
             outputs.write(args.output, json_text(json_safe(result)))
         if args.per_sample:

@@ -56,6 +56,20 @@ def read_text(path: str | os.PathLike) -> str:
         return "".join(_decode(raw, path, number) for number, raw in enumerate(handle, 1))
 
 
+def parse_json(text: str | bytes, *, path: object = None, line: int | None = None, field: str | None = None) -> Any:
+    """``json.loads`` whose every failure is a DataError naming the place: malformed text, nesting deeper
+    than Python's stack (RecursionError) and integers longer than Python converts (ValueError) alike."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        reason = f"malformed JSON ({err.msg} at column {err.colno})"
+    except RecursionError:
+        reason = "JSON nested too deeply"
+    except ValueError as err:  # an integer of more digits than sys.get_int_max_str_digits()
+        reason = f"unreadable JSON ({str(err).split(';')[0]})"
+    raise DataError(reason, path=path, line=line, field=field)
+
+
 def read_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield ``(line_number, object)`` for each non-blank line; a malformed line is a DataError."""
     path = Path(path)
@@ -64,10 +78,7 @@ def read_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict[str, Any]]]:
             line = _decode(raw, path, number)
             if not line.strip():
                 continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise DataError(f"malformed JSON ({err.msg} at column {err.colno})", path=path, line=number) from None
+            row = parse_json(line, path=path, line=number)
             if not isinstance(row, dict):
                 raise DataError(f"expected a JSON object, got {type(row).__name__}", path=path, line=number)
             if _ESCAPED_SURROGATE.search(raw):

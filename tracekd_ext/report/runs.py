@@ -196,13 +196,29 @@ def check_scoring(runs: Sequence[Run]) -> str:
     return modes.pop() if modes else "strict"
 
 
+def refuse_repeated_files(inputs: Sequence[RunInput]) -> None:
+    """A file reached twice (the same run given twice, or a folder and a file in it) would count its items
+    twice, as ``tracekd rescore`` refuses the same file twice; the error names both arguments."""
+    seen: dict[Path, str] = {}
+    for run_input in inputs:
+        files = run_input.sample_files + ((run_input.rescore_json,) if run_input.rescore_json else ())
+        for path in files:
+            resolved = path.resolve()
+            if resolved in seen:
+                raise TracekdError(f"{path}: given twice (by {seen[resolved]} and {run_input.argument}); each run "
+                                   "counts once")
+            seen[resolved] = run_input.argument
+
+
 def load_runs(arguments: Sequence[str], *, scoring: str | None = None, names: dict[str, str] | None = None,
               replicates: int = BOOTSTRAP_REPLICATES, jobs: int = 1, progress: bool = True,
               reading: PredictionsOptions = READ_AS_SAMPLES) -> list[Run]:
     """Find, re-score and label every run; all runs must end up in one scoring mode. ``jobs``: worker
     processes for scoring (see :func:`score_files`)."""
     names = names or {}
-    inputs = merge_intervention_inputs([run_input for argument in arguments for run_input in find_inputs(argument)])
+    found = [run_input for argument in arguments for run_input in find_inputs(argument)]
+    refuse_repeated_files(found)
+    inputs = merge_intervention_inputs(found)
     used: set[str] = set()
     labels = [chosen_label(run_input, names, used) for run_input in inputs]
     unused = set(names) - {key for run_input in inputs for key in name_keys(run_input)}
