@@ -11,7 +11,10 @@ or not at all, and no file is ever half-written, replaced through a planted link
   opened and written directly, after every other file is staged and before any is renamed, so a failed
   write (``/dev/full``) still leaves no other output behind. Anything else that is not a regular file
   (a folder, a block device, a socket) is refused.
+- ``-`` is standard output, written directly like a FIFO (an output folder cannot be ``-``).
 - A path that is also an input of the command, or another of its outputs, is refused before any work.
+- While an ``Outputs`` is open, SIGTERM (``timeout``, a scheduler's kill) is raised as ``SystemExit(143)``
+  in the main thread, so the staged temporary files are removed as they are on Ctrl-C.
 
 Failures to create, write or rename an output raise ``OutputError`` (one line, naming the file).
 """
@@ -21,8 +24,11 @@ from __future__ import annotations
 import errno
 import json
 import os
+import signal
 import stat
+import sys
 import tempfile
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,9 +50,19 @@ def _reason(err: OSError) -> str:
     return err.strerror or str(err)
 
 
+STDOUT = "-"
+
+
+def is_stdout(path: PathLike) -> bool:
+    """Whether an output path is ``-``, standard output."""
+    return os.fspath(path) == STDOUT
+
+
 def identity(path: PathLike) -> tuple:
     """What makes two paths the same file: device and inode for an existing file (hard links and
     symlinks included), else the fully resolved path."""
+    if is_stdout(path):
+        return ("stdout",)
     try:
         info = os.stat(path)
         return ("inode", info.st_dev, info.st_ino)
@@ -78,19 +94,27 @@ class Outputs:
         self._inputs = {identity(p): Path(p) for p in inputs if p is not None and os.path.exists(p)}
         self._targets: dict[tuple, _Target] = {}
         self._created: list[Path] = []
+        self._sigterm = None
 
     def __enter__(self) -> Outputs:
+        self._sigterm = _raise_on_sigterm()
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  traceback: TracebackType | None) -> None:
-        if kind is None:
-            self.commit()
-        else:
-            self.discard()
+        try:
+            if kind is None:
+                self.commit()
+            else:
+                self.discard()
+        finally:
+            if self._sigterm is not None:
+                signal.signal(signal.SIGTERM, self._sigterm)
 
     def folder(self, path: PathLike) -> Path:
         """An output folder, created (with its parents) if needed; a file in its place is an error."""
+        if is_stdout(path):
+            raise OutputError("-: standard output cannot hold a folder of files; give a folder name")
         path = Path(path)
         missing = []
         for parent in (path, *path.parents):
@@ -125,6 +149,8 @@ class Outputs:
         return target
 
     def _stage(self, path: Path) -> _Target:
+        if is_stdout(path):
+            return _Target(path, path, None, 0)
         try:
             info = os.stat(path)  # follows symlinks
         except FileNotFoundError:
@@ -191,6 +217,11 @@ class Outputs:
     @staticmethod
     def _write_direct(target: _Target) -> None:
         try:
+            if is_stdout(target.path):
+                sys.stdout.flush()
+                sys.stdout.buffer.write(target.data)
+                sys.stdout.buffer.flush()
+                return
             with open(target.path, "wb") as handle:
                 handle.write(target.data)
         except OSError as err:
@@ -210,6 +241,20 @@ class Outputs:
             except OSError:
                 pass
         self._created.clear()
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _raise_on_sigterm():
+    """Turn SIGTERM into ``SystemExit`` (so ``with`` blocks clean up) while the default action holds in the
+    main thread; returns the handler to restore, or ``None`` when nothing was changed."""
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return None
+    signal.signal(signal.SIGTERM, _terminated)
+    return signal.SIG_DFL
 
 
 def write_file(path: PathLike, data: str | bytes, *, inputs: Iterable[PathLike | None] = ()) -> Path:
