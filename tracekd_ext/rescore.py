@@ -19,7 +19,7 @@ from typing import Any
 from tracekd_ext.adapters import DATASETS, get_spec
 from tracekd_ext.data_source import resolve_data_dir
 from tracekd_ext.errors import DataError, TracekdError
-from tracekd_ext.files.read import read_jsonl
+from tracekd_ext.files.read import parse_json, read_jsonl, read_text
 from tracekd_ext.metrics import summarize
 from tracekd_ext.record import RECORD_FIELDS, Problem
 from tracekd_ext.scoring import MODES, SampleScore
@@ -139,6 +139,24 @@ def _row_dataset(row: dict[str, Any], path: Path, line: int) -> str:
     return dataset
 
 
+def refuse_aggregates(path: str | Path) -> None:
+    """A ``.json`` input that is one JSON document of aggregates (lm-eval's ``results_*.json``, or
+    ``tracekd rescore --output``) holds no generations: say which file to pass instead."""
+    path = Path(path)
+    if path.suffix != ".json" or not path.is_file():
+        return
+    try:
+        data = parse_json(read_text(path), path=path)
+    except DataError:  # JSON lines named .json (or unreadable: reported where it is read)
+        return
+    if isinstance(data, dict) and "results" in data:
+        raise DataError("an lm-eval results file (aggregates, no generations); pass the samples_<task>_<date>.jsonl "
+                        "beside it (lm_eval --log_samples writes it)", path=path)
+    if isinstance(data, dict) and {"per_task", "metrics"} & set(data):
+        raise DataError("a tracekd rescore --output summary (aggregates, no generations); pass the samples or "
+                        "predictions it was made from, or give it to tracekd report", path=path)
+
+
 def load_scored(path: str | Path, task: str | None = None, scoring: str | None = None, *,
                 data_dir: str | None = None) -> ScoredFile:
     """Read and score every line of a samples or predictions file; id-only predictions are resolved
@@ -146,6 +164,7 @@ def load_scored(path: str | Path, task: str | None = None, scoring: str | None =
     path = Path(path)
     if not path.is_file():
         raise DataError("no such file", path=path)
+    refuse_aggregates(path)
     task = task or task_from_filename(path)
     items, modes = [], set()
     dataset = kind = None

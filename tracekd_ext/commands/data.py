@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from tracekd_ext.adapters import DATASETS, get_spec
 from tracekd_ext.data_source import resolve_data_dir
 from tracekd_ext.errors import TracekdError
-from tracekd_ext.files.outputs import Outputs, jsonl_text
+from tracekd_ext.files.outputs import Outputs, is_stdout, jsonl_text
 from tracekd_ext.options import nonnegative_int, probability
 from tracekd_ext.splits import id_list_checksum
 from tracekd_ext.trace_format import PERTURB_SEED, PERTURBABLE_STEPS, VARIANTS, render_prompt, render_target
@@ -34,7 +35,7 @@ def add_parser(subparsers) -> None:
     export.add_argument("--perturb-probability", type=probability, default=1.0,
                         help="probability that each chosen step is perturbed")
     export.add_argument("--instruction", action="store_true", help="append the trace-format instruction to prompts")
-    export.add_argument("--out", required=True, metavar="FILE.jsonl")
+    export.add_argument("--out", required=True, metavar="FILE.jsonl", help="output file ('-': standard output)")
     export.set_defaults(func=run_export)
 
 
@@ -64,6 +65,7 @@ def run_export(args: argparse.Namespace) -> int:
                                           perturb_probability=args.perturb_probability)
             rows.append(row)
         outputs.write(args.out, jsonl_text(rows))
-    print(f"wrote {len(rows)} {args.dataset} {args.split} records ({args.variant}) to {args.out}; "
-          f"id list sha256 {id_list_checksum(p.id for p in problems)}")
+    print(f"wrote {len(rows)} {args.dataset} {args.split} records ({args.variant}) to "
+          f"{'standard output' if is_stdout(args.out) else args.out}; id list sha256 "
+          f"{id_list_checksum(p.id for p in problems)}", file=sys.stderr if is_stdout(args.out) else sys.stdout)
     return 0

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from tracekd_ext.errors import TracekdError
-from tracekd_ext.files.outputs import Outputs, json_text, jsonl_text
+from tracekd_ext.files.outputs import Outputs, is_stdout, json_text, jsonl_text
 from tracekd_ext.formatting import summary_tables
 from tracekd_ext.interventions_analysis import is_intervention_samples
 from tracekd_ext.json_safe import json_safe
-from tracekd_ext.rescore import load_scored, per_sample_rows, summarize_files
+from tracekd_ext.rescore import load_scored, per_sample_rows, refuse_aggregates, summarize_files
 from tracekd_ext.scoring import MODES
 from tracekd_ext.task_registry import TASKS
 
@@ -32,8 +33,10 @@ def add_parser(subparsers) -> None:
                         "scored with; strict for predictions)")
     parser.add_argument("--data-dir", metavar="DIR", help="data directory that id-only predictions are resolved "
                         "against (default: $TRACEKD_DATA_DIR, else the public source)")
-    parser.add_argument("--output", metavar="OUT.json", help="write the summary as JSON")
-    parser.add_argument("--per-sample", metavar="OUT.jsonl", help="write every item's judgements as JSONL")
+    parser.add_argument("--output", metavar="OUT.json", help="write the summary as JSON ('-': standard output, "
+                        "the tables then go to standard error)")
+    parser.add_argument("--per-sample", metavar="OUT.jsonl", help="write every item's judgements as JSONL ('-': "
+                        "standard output)")
     parser.set_defaults(func=run)
 
 
@@ -49,6 +52,8 @@ def refuse_repeated_inputs(paths: list[str]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     refuse_repeated_inputs(args.files)
+    for path in args.files:
+        refuse_aggregates(path)
     if any(is_intervention_samples(path) for path in args.files):
         return run_interventions(args)
     with Outputs(inputs=args.files) as outputs:  # checked before scoring, written together before printing
@@ -59,13 +64,20 @@ def run(args: argparse.Namespace) -> int:
             outputs.write(args.output, json_text(json_safe(summary)))
         if args.per_sample:
             outputs.write(args.per_sample, jsonl_text(json_safe(row) for f in files for row in per_sample_rows(f)))
+    tables = _tables_stream(args)
     if len(files) == 1:
-        print(summary_tables(summary, f"{summary['task']} ({summary['scoring']} scoring) - {files[0].path}"))
+        print(summary_tables(summary, f"{summary['task']} ({summary['scoring']} scoring) - {files[0].path}"),
+              file=tables)
     else:
         for task, part in summary["per_task"].items():
-            print(summary_tables(part, f"{task} ({part['scoring']} scoring)"), end="\n\n")
-        print(summary_tables(summary["pooled"], "pooled over trace tasks"))
+            print(summary_tables(part, f"{task} ({part['scoring']} scoring)"), end="\n\n", file=tables)
+        print(summary_tables(summary["pooled"], "pooled over trace tasks"), file=tables)
     return 0
+
+
+def _tables_stream(args: argparse.Namespace):
+    """Where the printed tables go: standard error when an output file is standard output (``-``)."""
+    return sys.stderr if any(p is not None and is_stdout(p) for p in (args.output, args.per_sample)) else sys.stdout
 
 
 def run_interventions(args: argparse.Namespace) -> int:
@@ -83,5 +95,5 @@ def run_interventions(args: argparse.Namespace) -> int:
             rows = [row for path in args.files if is_intervention_samples(path)
                     for row in per_sample_rows(read_samples(path))]
             outputs.write(args.per_sample, jsonl_text(json_safe(row) for row in rows))
-    print(markdown(result))
+    print(markdown(result), file=_tables_stream(args))
     return 0

@@ -10,7 +10,6 @@ default label is the model name that lm-eval recorded in ``results_*.json``, els
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 from collections.abc import Iterable
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tracekd_ext.errors import DataError, TracekdError
-from tracekd_ext.files.read import read_text
+from tracekd_ext.files.read import parse_json, read_text
 from tracekd_ext.rescore import task_from_filename
 
 # lm-eval names a run's folder after the first of these model_args keys (LM_EVAL_NOTES "Outputs").
@@ -70,8 +69,8 @@ def label_from_results(folder: Path) -> str | None:
     """The model name recorded in the newest ``results_*.json`` of an lm-eval model folder, if any."""
     for path in sorted(folder.glob(RESULTS_GLOB), reverse=True):
         try:
-            config = json.loads(path.read_text(encoding="utf-8")).get("config", {})
-        except (OSError, ValueError, AttributeError):
+            config = parse_json(path.read_bytes(), path=path).get("config", {})
+        except (OSError, DataError, AttributeError):  # not a results file we can read: no label from it
             continue
         label = _model_label(config.get("model_args")) if isinstance(config, dict) else None
         if label:
@@ -132,10 +131,7 @@ def _none_to_nan(obj: Any) -> Any:
 def read_rescore_json(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """The per-task summaries and the pooled one (``None`` when not given) of a ``tracekd rescore --output``
     JSON; undefined statistics (null) come back as NaN."""
-    try:
-        data = json.loads(read_text(path))
-    except ValueError as err:
-        raise DataError(f"malformed JSON ({err})", path=path) from None
+    data = parse_json(read_text(path), path=path)
     if not isinstance(data, dict):
         raise DataError("expected a JSON object (a tracekd rescore --output file)", path=path)
     if "results" in data and "config" in data:
