@@ -12,7 +12,8 @@ from tracekd_ext.adapters import get_spec
 from tracekd_ext.record import Problem
 from tracekd_ext.trace_format import render_target
 
-MEAN_METRICS = ("parse_ok", "cls_acc", "ret_acc", "ret_f1", "trace_acc", "answer_acc", "answer_f1", "grounded")
+MEAN_METRICS = ("parse_ok", "cls_acc", "ret_acc", "ret_f1", "trace_acc", "answer_acc", "answer_f1", "grounded",
+                "trace_answer_tt")
 
 
 def _gold_or_bare(doc, doc_id):

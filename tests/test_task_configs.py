@@ -61,7 +61,7 @@ def test_each_task_yaml_declares_the_metric_table(path, kind):
     declared = [(m["metric"], m["aggregation"], m["higher_is_better"]) for m in config["metric_list"]]
     expected = []
     for metric in metrics_of(kind):
-        if metric.pair is None:
+        if metric.value != "pair":
             expected.append((metric.name, "mean", metric.higher_is_better))
         else:
             expected.append((metric.name, getattr(lm_eval_glue, metric.aggregation), metric.higher_is_better))
@@ -74,8 +74,8 @@ def test_each_task_yaml_declares_the_metric_table(path, kind):
 def test_pair_aggregations_are_the_glue_functions():
     for metric in METRICS:
         assert metric.value in VALUE_TYPES and set(metric.kinds) <= set(KINDS)
-        if metric.pair is not None:
-            assert metric.value == "pair" and callable(getattr(lm_eval_glue, metric.aggregation))
+        if metric.value == "pair":
+            assert metric.pair is not None and callable(getattr(lm_eval_glue, metric.aggregation))
             assert GLUE_MODULE == lm_eval_glue.__name__
 
 

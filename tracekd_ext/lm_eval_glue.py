@@ -17,11 +17,12 @@ from tracekd_ext.adapters import get_spec
 from tracekd_ext.adapters.base import DatasetSpec
 from tracekd_ext.data_source import resolve_data_dir
 from tracekd_ext.errors import TracekdError
+from tracekd_ext.json_safe import defined
 from tracekd_ext.metrics import sample_values
 from tracekd_ext.options import as_bool
 from tracekd_ext.record import Problem
 from tracekd_ext.scoring import MODES, score
-from tracekd_ext.stats import chi_square, count_pairs, fisher_p, phi, share
+from tracekd_ext.stats import chi_square, count_pairs, fisher_p, phi
 from tracekd_ext.task_registry import TASKS
 from tracekd_ext.trace_format import render_prompt, render_target
 from tracekd_ext.trace_parse import parse
@@ -152,18 +153,14 @@ def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, Any]:
 
 
 # Aggregations of the pair metrics (plain functions, referenced with !function; no lm-eval registration).
-def pair_phi(items: list) -> float:
-    return phi(count_pairs(items))
+# An undefined statistic (a 2x2 table with an empty row or column) is None: null in lm-eval's results file.
+def pair_phi(items: list) -> float | None:
+    return defined(phi(count_pairs(items)))
 
 
-def pair_chi2(items: list) -> float:
-    return chi_square(count_pairs(items))[0]
+def pair_chi2(items: list) -> float | None:
+    return defined(chi_square(count_pairs(items))[0])
 
 
-def pair_fisher_p(items: list) -> float:
-    return fisher_p(count_pairs(items))
-
-
-def pair_tt_share(items: list) -> float:
-    counts = count_pairs(items)
-    return share(counts.tt, counts.n)
+def pair_fisher_p(items: list) -> float | None:
+    return defined(fisher_p(count_pairs(items)))

@@ -14,7 +14,8 @@ from functools import cache
 
 KINDS = ("trace", "direct", "intervene")
 # Value types: "0/1" a per-item flag (mean: an accuracy), "fraction" a per-item score in [0, 1] (mean: an F1),
-# "pair" the item's (step correct, answer correct) pair, aggregated over the task into one 2x2 statistic.
+# "pair" the item's (step correct, answer correct) pair, aggregated over the task into one 2x2 statistic. A "0/1"
+# metric with a ``pair`` is the flag "step and answer both correct" (its mean is the TT cell's share, with a stderr).
 VALUE_TYPES = ("0/1", "fraction", "pair")
 # step of a pair metric -> the SampleScore attribute holding its correctness (paired with ``answer_correct``)
 PAIR_STEPS = {"trace": "trace_correct", "cls": "cls_correct", "ret": "ret_correct"}
@@ -41,7 +42,7 @@ class Metric:
     @property
     def aggregation(self) -> str:
         """lm-eval's aggregation: ``mean`` (with its closed-form stderr), or the pair statistic's function."""
-        return "mean" if self.pair is None else f"pair_{self.pair[1]}"
+        return "mean" if self.value != "pair" else f"pair_{self.pair[1]}"
 
 
 METRICS: tuple[Metric, ...] = (
@@ -74,7 +75,7 @@ METRICS: tuple[Metric, ...] = (
            "Pearson chi-square (df 1) of trace correctness vs answer correctness", pair=("trace", "chi2")),
     Metric("trace_answer_fisher_p", ("trace",), "pair", False,
            "two-sided Fisher exact p of trace correctness vs answer correctness", pair=("trace", "fisher_p")),
-    Metric("trace_answer_tt", ("trace",), "pair", True, "share of items with a correct trace and a correct answer",
+    Metric("trace_answer_tt", ("trace",), "0/1", True, "share of items with a correct trace and a correct answer",
            pair=("trace", "tt_share")),
     Metric("cls_answer_phi", ("trace",), "pair", True, "phi of CLS correctness vs answer correctness",
            pair=("cls", "phi")),
@@ -100,7 +101,7 @@ def metric_list_yaml(kind: str) -> str:
     """The ``metric_list`` of a task template of ``kind``, as YAML text."""
     lines = ["metric_list:"]
     for m in metrics_of(kind):
-        aggregation = m.aggregation if m.pair is None else f"!function {GLUE_MODULE}.{m.aggregation}"
+        aggregation = m.aggregation if m.value != "pair" else f"!function {GLUE_MODULE}.{m.aggregation}"
         lines += [f"  - metric: {m.name}  # {m.description}", f"    aggregation: {aggregation}",
                   f"    higher_is_better: {str(m.higher_is_better).lower()}"]
     return "\n".join(lines) + "\n"

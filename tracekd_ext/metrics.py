@@ -22,7 +22,9 @@ def _value(metric: Metric, s: Any) -> Any:
     """One metric's value for one scored item (``None``: the item does not cover it)."""
     if metric.pair is not None:
         step = getattr(s, PAIR_STEPS[metric.pair[0]])
-        return None if step is None else [int(step), int(s.answer_correct)]
+        if step is None:
+            return None
+        return [int(step), int(s.answer_correct)] if metric.value == "pair" else int(step and s.answer_correct)
     value = getattr(s, metric.attribute)
     return value if value is None or metric.value == "fraction" else int(value)
 
@@ -38,7 +40,7 @@ def sample_values(s: Any, kind: str = "trace") -> dict[str, Any]:
     values: dict[str, Any] = {}
     for metric in metrics_of(kind):
         value = _value(metric, s)
-        if value is not None or metric.pair is not None:
+        if value is not None or metric.value == "pair":
             values[metric.name] = value
     return values
 

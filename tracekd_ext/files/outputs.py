@@ -36,6 +36,7 @@ from types import TracebackType
 from typing import Any
 
 from tracekd_ext.errors import OutputError
+from tracekd_ext.json_safe import json_safe
 
 PathLike = str | os.PathLike
 
@@ -264,13 +265,15 @@ def write_file(path: PathLike, data: str | bytes, *, inputs: Iterable[PathLike |
 
 
 def jsonl_text(rows: Iterable[dict[str, Any]]) -> str:
-    """JSON lines as tracekd writes them: one object per line, UTF-8 characters kept."""
-    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    """JSON lines as tracekd writes them: one object per line, UTF-8 characters kept, strict JSON (NaN and
+    infinities as null)."""
+    return "".join(json.dumps(json_safe(row), ensure_ascii=False, allow_nan=False) + "\n" for row in rows)
 
 
 def json_text(obj: Any) -> str:
-    """A JSON document as tracekd writes it: indented, UTF-8 characters kept."""
-    return json.dumps(obj, ensure_ascii=False, indent=2, allow_nan=True) + "\n"
+    """A JSON document as tracekd writes it: indented, UTF-8 characters kept, strict JSON (NaN and infinities
+    as null)."""
+    return json.dumps(json_safe(obj), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
 
 
 def write_jsonl(path: PathLike, rows: Iterable[dict[str, Any]]) -> Path:
