@@ -10,7 +10,6 @@ survives), and text is compared after Unicode normalisation.
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 from tracekd_ext.answer_rules import AnswerScore, exact_match_set, paper_list_score
@@ -27,23 +26,41 @@ _RELATIONS = (
     ("work", "works for"),
     ("play", "plays for"),
 )
-
-
-def _templates(phrase: str) -> tuple[re.Pattern[str], ...]:
-    """The published templates of one relation, in their order: span (``from A to B.``), point
-    (``in A.``), open span (``from A``), bare (``X rel Y.``); ``holds the position of`` lists the point
-    template twice (kept: it changes nothing but the order is the published one)."""
-    span = re.compile(rf"(.+?) {phrase} (.+?) from (.+?) to (.+?)\.")
-    point = re.compile(rf"(.+?) {phrase} (.+?) in (.+?)\.")
-    open_span = re.compile(rf"(.+?) {phrase} (.+?) from (.+?)")
-    bare = re.compile(rf"(.+?) {phrase} (.+?)\.")
-    if phrase == "holds the position of":
-        return span, point, open_span, point, bare
-    return span, point, open_span, bare
-
-
-_TEMPLATES = tuple((marker, _templates(phrase)) for marker, phrase in _RELATIONS)
 _PRESENT_TENSE = ((" was ", " is "), (" held ", " holds "), (" worked ", " works "), (" played ", " plays "))
+
+# The published templates, each ``re.match``-ed on the fact: ``(.+?) {phrase} (.+?)`` followed by the words
+# that end the object, in the published order: span ``from A to B.``, point ``in A.``, open span ``from A``, bare
+# ``X rel Y.`` (``holds the position of`` lists the point template twice; a second try of the same template
+# cannot match where the first did not, so it is left out). An empty last word stands for ``(.+?)`` with
+# nothing after it: one more character.
+_SPAN, _POINT, _OPEN_SPAN, _BARE = (" from ", " to ", "."), (" in ", "."), (" from ", ""), (".",)
+_TEMPLATE_TAILS = (_SPAN, _POINT, _OPEN_SPAN, _BARE)
+
+
+def _match_template(fact: str, phrase: str, tail: tuple[str, ...]) -> tuple[str, str] | None:
+    """Groups 1 and 2 of ``re.match(rf"(.+?) {phrase} (.+?)<tail>", fact)``, in linear time (the regex
+    backtracks quadratically on a fact that repeats the phrase).
+
+    ``.`` stops at a line break, so the match lies in the fact's first line. Every group is lazy and at
+    least one character long, so the regex takes, at each step, the first occurrence of the next literal
+    that leaves one character for the group before it; the rest of the pattern can only match less from a
+    later position, so where the first occurrence fails, every later one does.
+    """
+    line = fact.partition("\n")[0]
+    separators = (f" {phrase} ", *tail)
+    ends, pos = [], 0
+    for separator in separators:
+        if not separator:  # a final lazy group: one more character
+            if pos >= len(line):
+                return None
+            break
+        at = line.find(separator, pos + 1)
+        if at < 0:
+            return None
+        ends.append(at)
+        pos = at + len(separator)
+    return line[:ends[0]], line[ends[0] + len(separators[0]):ends[1]]
+
 
 
 def takes_subject(triple_element: str, orientation: str) -> bool:
@@ -64,19 +81,19 @@ def fact_entities(facts: tuple[str, ...], subject: bool) -> tuple[str, ...]:
 def fact_pairs(facts: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     """``(subject, object)``, lower-cased, of every fact that matches a relation template, as published:
     the markers are tried in order on the fact as written (case-sensitive); the first one present turns
-    the fact into the present tense (kept for the later markers) and tries its templates in order with
-    ``re.match``; the first template that matches gives the pair, and when none does the next marker
-    present is tried."""
+    the fact into the present tense (kept for the later markers) and tries its templates in order as
+    ``re.match`` would (:func:`_match_template`); the first template that matches gives the pair, and when
+    none does the next marker present is tried."""
     found = []
     for fact in facts:
-        for marker, templates in _TEMPLATES:
+        for marker, phrase in _RELATIONS:
             if marker not in fact:
                 continue
             for old, new in _PRESENT_TENSE:
                 fact = fact.replace(old, new)
-            match = next((m for m in (t.match(fact) for t in templates) if m), None)
-            if match:
-                found.append((match.group(1).lower(), match.group(2).lower()))
+            pair = next(filter(None, (_match_template(fact, phrase, tail) for tail in _TEMPLATE_TAILS)), None)
+            if pair:
+                found.append((pair[0].lower(), pair[1].lower()))
                 break
     return tuple(found)
 

@@ -76,18 +76,41 @@ def _entity(kind: str, rng: random.Random) -> str:
 
 
 class NamePool:
-    """Distinct names for one problem: no name handed out is a substring of another."""
+    """Distinct names for one problem: no name handed out is a substring of another.
+
+    The check is exact and does not grow with the pool: the names handed out are indexed by their
+    ``GRAM``-character pieces (a name inside a longer one shares all its pieces with it, so the candidates
+    are the names that hold its rarest piece) and their lengths (a shorter name inside the new one is one
+    of its slices of such a length).
+    """
+
+    GRAM = 5
 
     def __init__(self, rng: random.Random, max_tries: int = 1000):
         self._rng = rng
         self._max_tries = max_tries
-        self._used: list[str] = []
+        self._used: set[str] = set()
+        self._lengths: set[int] = set()
+        self._by_gram: dict[str, list[str]] = {}
+
+    def _related(self, name: str) -> bool:
+        """Whether ``name`` contains, or is contained in, a name handed out."""
+        size = len(name)
+        if any(name[i:i + n] in self._used for n in self._lengths if n <= size for i in range(size - n + 1)):
+            return True
+        if size < self.GRAM:  # too short for the index: compare with every name (no generated name is this short)
+            return any(name in used for used in self._used)
+        holders = min((self._by_gram.get(name[i:i + self.GRAM], ()) for i in range(size - self.GRAM + 1)), key=len)
+        return any(name in used for used in holders)
 
     def new(self, kind: str) -> str:
         """A fresh name of ``kind`` unrelated (by substring) to every name given out so far."""
         for _ in range(self._max_tries):
             name = _entity(kind, self._rng)
-            if not any(name in used or used in name for used in self._used):
-                self._used.append(name)
+            if not self._related(name):
+                self._used.add(name)
+                self._lengths.add(len(name))
+                for gram in {name[i:i + self.GRAM] for i in range(len(name) - self.GRAM + 1)}:
+                    self._by_gram.setdefault(gram, []).append(name)
                 return name
         raise TracekdError(f"could not find a fresh {kind} name after {self._max_tries} tries")
