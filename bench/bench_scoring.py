@@ -13,6 +13,11 @@ Then adversarial generations of about 1 MB each (quotes, escaped quotes, bracket
 repeated CLS / IR markers, the paper rule's split markers), each scored strict and paper as a trace
 task and strict as a direct task, with the time per item (issue 9 section 7: scoring is linear in the
 generation's length; tests/test_scoring_linear.py holds each under a generous bound).
+
+Then adversarial datasets, each at sizes doubling (issue 18 item 5: linear in the dataset too): one CoTemp fact
+of ``" holds the position of "`` repeated, read as a row, rendered, and a free-text answer scored strict and
+paper with cold caches (the fact-pair templates are read from it); and two synthetic problems (``size=1``,
+``split=all``) with thousands of distractors, generated and rendered.
 """
 
 from __future__ import annotations
@@ -24,11 +29,12 @@ import time
 
 from tracekd_ext import answer_rules, scoring, text
 from tracekd_ext.adapters import cotemp_answer, get_spec
+from tracekd_ext.adapters.cotemp import problem_from_row
 from tracekd_ext.adapters.cotemp_answer import official_score, takes_subject
 from tracekd_ext.answer_rules import paper_answer_span
 from tracekd_ext.metrics import summarize
 from tracekd_ext.scoring import score
-from tracekd_ext.trace_format import render_target
+from tracekd_ext.trace_format import render_prompt, render_target
 from tracekd_ext.trace_parse import parse
 
 CACHES = (text.normalize_answer, answer_rules.gold_set, cotemp_answer.fact_pairs, cotemp_answer._strict_candidates,
@@ -121,11 +127,53 @@ def adversarial_times(problem, spec) -> dict[str, dict[str, float]]:
     return times
 
 
+REPEATED_PHRASE = " holds the position of "
+
+
+def adversarial_cotemp_problem(size: int):
+    """A CoTemp row whose first fact is ``REPEATED_PHRASE`` repeated to about ``size`` characters."""
+    row = {"index": 0, "triple_element": "S1_R1_O2", "question": "Which position did Ann Lee hold?",
+           "facts": [REPEATED_PHRASE * max(1, size // len(REPEATED_PHRASE)),
+                     "Ann Lee holds the position of mayor in 2001."],
+           "answer": ["mayor"]}
+    return problem_from_row(row, "equal")
+
+
+def render_all(problems, spec) -> None:
+    for problem in problems:
+        render_prompt(problem, spec, instruction=True)
+        for variant in ("correct", "incorrect"):
+            render_target(problem, spec, variant)
+
+
+def adversarial_dataset_times(fact_sizes, distractor_counts) -> list[tuple[str, float]]:
+    """Seconds for each adversarial dataset (see the module docstring), smallest first."""
+    cotemp, synth = get_spec("cotemp"), get_spec("synth")
+    rows = []
+    for size in fact_sizes:
+        clear_caches()
+        start = time.perf_counter()
+        problem = adversarial_cotemp_problem(size)
+        render_all([problem], cotemp)
+        for mode in ("strict", "paper"):
+            score(problem, parse("<think>x</think> <answer>It was the mayor.</answer>"), cotemp, mode)
+        rows.append((f"CoTemp fact, {len(problem.units[0]) / 1000:.1f} KB", time.perf_counter() - start))
+    for count in distractor_counts:
+        start = time.perf_counter()
+        render_all(synth.load(None, "all", size=1, distractors=count), synth)
+        rows.append((f"synth, 2 problems x {count} distractors", time.perf_counter() - start))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=os.environ.get("TRACEKD_DATA_DIR", "../shared/data"))
     parser.add_argument("--n", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the fastest is reported")
+    parser.add_argument("--fact-kb", type=int, nargs="+", default=[12, 23, 46, 92],
+                        help="sizes of the repeated-phrase CoTemp fact (KB)")
+    parser.add_argument("--distractors", type=int, nargs="+", default=[1000, 2000, 4000, 8000],
+                        help="distractor counts of the synthetic problems")
     parser.add_argument("--mcc-replicates", type=int, default=200,
                         help="bootstrap replicates actually run for lm-eval's mcc (extrapolated to 100,000)")
     args = parser.parse_args()
@@ -169,6 +217,9 @@ def main() -> None:
     print(f"{'input':28s} {'strict trace':>13s} {'paper trace':>12s} {'strict direct':>14s}")
     for name, row in adversarial_times(problems[0], spec).items():
         print(f"{name:28s} " + " ".join(f"{t:{w}.3f}" for t, w in zip(row.values(), (13, 12, 14), strict=True)))
+    print("\nadversarial datasets (read, rendered, scored / generated, rendered), seconds:")
+    for name, seconds in adversarial_dataset_times([kb * 1000 for kb in args.fact_kb], args.distractors):
+        print(f"{name:40s} {seconds:8.3f}")
 
 
 if __name__ == "__main__":
