@@ -130,7 +130,17 @@ def fast_dtype(device: str = "cpu") -> str:
 
 
 def resolve_model(name: str | None) -> str:
-    """A model for lm-eval's ``pretrained=``: the default model's folder for ``None`` or ``default``."""
+    """A model for lm-eval's ``pretrained=``: the default model's folder for ``None`` or ``default``; a local
+    path that does not exist is a one-line error (:func:`check_model_folder`)."""
     if name in (None, "", DEFAULT_MODEL):
         return str(ensure_default_model())
+    check_model_folder(name, "--model ")
     return name
+
+
+def check_model_folder(name: str, option: str) -> None:
+    """A model written as a local path (absolute, ``./``, ``../``, ``~``) must exist; a hub id (``org/name``)
+    is left to transformers. ``option``: how the user gave it, the error's prefix (``"--model "``)."""
+    if name.startswith(("./", "../", "~", ".\\", "..\\")) or os.path.isabs(name):
+        if not Path(name).expanduser().exists():
+            raise TracekdError(f"{option}{name}: no such model folder")

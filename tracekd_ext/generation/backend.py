@@ -29,6 +29,7 @@ from tracekd_ext.generation import MODEL_NAME
 from tracekd_ext.generation.greedy import StopRule, eos_token_ids, greedy_decode, plain_greedy
 from tracekd_ext.generation.kv_cache import KeyValues, left_padded_cache, supports_growing_cache
 from tracekd_ext.generation.prefix_store import Prefilled, PrefixStore
+from tracekd_ext.options import check, nonnegative_int
 
 
 def unpadded_rows(context: torch.Tensor, attention_mask: torch.Tensor) -> list[torch.Tensor] | None:
@@ -48,9 +49,10 @@ class PrefixReuseHFLM(HFLM):
     the keys and values kept for reuse (0: no reuse)."""
 
     def __init__(self, *args, prefix_cache_mib: int = 1024, **kwargs):
+        cache_bytes = check("--model_args prefix_cache_mib", prefix_cache_mib, nonnegative_int) << 20  # before loading
         super().__init__(*args, **kwargs)
         use_accelerate_ranks(self)  # data-parallel on CPU processes too (tracekd_ext.data_parallel)
-        self.prefix_store = PrefixStore(int(prefix_cache_mib) << 20)
+        self.prefix_store = PrefixStore(cache_bytes)
 
     def get_model_info(self) -> dict:
         """lm-eval's model info (in the results' ``config``), with this backend and the prompt tokens it reused."""
