@@ -80,19 +80,20 @@ def test_pair_aggregations_are_the_glue_functions():
 
 
 def test_task_yamls_bind_the_registry():
-    """Each trace/direct task loads its registry dataset with its kind's loader; every registry task exists."""
+    """Each trace/direct/free task loads its registry dataset with its kind's loader; every registry task exists."""
+    loaders = {"trace": lm_eval_glue.load_trace, "direct": lm_eval_glue.load_direct, "free": lm_eval_glue.load_free}
     seen = {}
     for path, kind in _task_files():
         config = load_yaml(path, resolve_func=True)
         if kind == "intervene":
             continue
-        loader = lm_eval_glue.load_trace if kind == "trace" else lm_eval_glue.load_direct
-        assert config["custom_dataset"] is loader
+        assert config["custom_dataset"] is loaders[kind]
         assert config["generation_kwargs"]["until"] == (["</answer>"] if kind == "trace" else [])
         seen[config["task"]] = (config["metadata"]["dataset"], kind)
     assert seen == TASKS
-    group = load_yaml(TRACE_QA / "_trace_qa.yaml", resolve_func=False)
-    assert tuple(group["task"]) == GROUPS["trace_qa"]
+    for name in ("trace_qa", "trace_qa_free"):
+        group = load_yaml(TRACE_QA / f"_{name}.yaml", resolve_func=False)
+        assert tuple(group["task"]) == GROUPS[name]
 
 
 def test_report_columns_are_the_metric_tables():

@@ -17,15 +17,17 @@ from tracekd_ext.adapters import get_spec
 from tracekd_ext.adapters.base import DatasetSpec
 from tracekd_ext.data_source import resolve_data_dir
 from tracekd_ext.errors import TracekdError
+from tracekd_ext.free_format import render_free_prompt, render_free_target
+from tracekd_ext.free_score import FREE_MODES
 from tracekd_ext.json_safe import defined
 from tracekd_ext.metrics import sample_values
 from tracekd_ext.options import as_bool
 from tracekd_ext.record import Problem
-from tracekd_ext.scoring import MODES, score
+from tracekd_ext.scoring import MODES
 from tracekd_ext.stats import chi_square, count_pairs, fisher_p, phi
 from tracekd_ext.task_registry import TASKS
+from tracekd_ext.task_scoring import FREE, score_generation
 from tracekd_ext.trace_format import render_prompt, render_target
-from tracekd_ext.trace_parse import parse
 
 TRACE_VARIANT = "correct"
 DIRECT_VARIANT = "answer"
@@ -42,8 +44,11 @@ def make_doc(problem: Problem, kind: str, scoring: str, instruction: bool) -> di
     spec = get_spec(problem.dataset)
     doc = problem.to_dict()
     doc["meta"] = json.dumps(problem.meta, ensure_ascii=False, sort_keys=True)
-    doc["prompt"] = render_prompt(problem, spec, instruction=instruction and kind == "trace")
-    doc["target"] = render_target(problem, spec, TRACE_VARIANT if kind == "trace" else DIRECT_VARIANT)
+    if kind == FREE:  # the model reasons in its own words and ends with the final-answer line
+        doc["prompt"], doc["target"] = render_free_prompt(problem, spec), render_free_target(problem, spec)
+    else:
+        doc["prompt"] = render_prompt(problem, spec, instruction=instruction and kind == "trace")
+        doc["target"] = render_target(problem, spec, TRACE_VARIANT if kind == "trace" else DIRECT_VARIANT)
     doc["scoring"] = scoring
     doc["kind"] = kind
     return doc
@@ -100,8 +105,9 @@ def load_docs(dataset: str, kind: str, **metadata: Any) -> dict[str, Any]:
     task = next((name for name, bound in TASKS.items() if bound == (dataset, kind)), f"{dataset}_{kind}")
     check_metadata_keys(task, spec.options, metadata)
     scoring = str(metadata.get("scoring", "strict"))
-    if scoring not in MODES:
-        raise TracekdError(f"unknown scoring mode '{scoring}'; choose from {', '.join(MODES)}")
+    modes = FREE_MODES if kind == FREE else MODES
+    if scoring not in modes:
+        raise TracekdError(f"{task}: unknown scoring mode '{scoring}'; choose from {', '.join(modes)}")
     instruction = as_bool("instruction", metadata.get("instruction", True))
     return {name: datasets.Dataset.from_list([make_doc(p, kind, scoring, instruction) for p in problems])
             for name, problems in problem_splits(spec, metadata).items()}
@@ -128,9 +134,14 @@ def load_direct(**metadata: Any) -> dict[str, Any]:
     return load_docs(_task_dataset(metadata), "direct", **metadata)
 
 
+def load_free(**metadata: Any) -> dict[str, Any]:
+    """``custom_dataset`` of the free-form tasks: the task's metadata names the ``dataset``."""
+    return load_docs(_task_dataset(metadata), FREE, **metadata)
+
+
 def _task_dataset(metadata: dict[str, Any]) -> str:
     if "dataset" not in metadata:
-        raise TracekdError("trace and direct tasks need 'dataset' in their metadata")
+        raise TracekdError("trace, direct and free tasks need 'dataset' in their metadata")
     return str(metadata.pop("dataset"))
 
 
@@ -145,7 +156,7 @@ def doc_to_target(doc: dict[str, Any]) -> str:
 def score_doc(doc: dict[str, Any], generation: object, scoring: str | None = None):
     """Score one generation against the doc it answers (the doc's own mode unless ``scoring`` is given)."""
     problem = Problem.from_dict(doc)
-    return score(problem, parse(generation), get_spec(problem.dataset), scoring or doc["scoring"], doc["kind"])
+    return score_generation(problem, generation, get_spec(problem.dataset), scoring or doc["scoring"], doc["kind"])
 
 
 def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-KINDS = ("trace", "direct", "intervene")
+KINDS = ("trace", "direct", "intervene", "free")
 # Value types: "0/1" a per-item flag (mean: an accuracy), "fraction" a per-item score in [0, 1] (mean: an F1),
 # "pair" the item's (step correct, answer correct) pair, aggregated over the task into one 2x2 statistic. A "0/1"
 # metric with a ``pair`` is the flag "step and answer both correct" (its mean is the TT cell's share, with a stderr).
@@ -46,40 +46,43 @@ class Metric:
 
 
 METRICS: tuple[Metric, ...] = (
-    Metric("parse_ok", ("trace", "direct"), "0/1", True,
+    Metric("parse_ok", ("trace", "direct", "free"), "0/1", True,
            "complete output format (trace tasks: a closed <think> with a CLS and an IR sentence and a tagged "
-           "<answer>; direct tasks: a non-empty answer)", attribute="parse_ok", column="parse_ok",
+           "<answer>; direct tasks: a non-empty answer; free tasks: a final answer by the convention)", attribute="parse_ok", column="parse_ok",
            report_kinds=("trace", "direct")),
-    Metric("cls_acc", ("trace",), "0/1", True, "the classification step names the gold label",
+    Metric("cls_acc", ("trace", "free"), "0/1", True, "the classification step names the gold label",
            attribute="cls_correct", column="cls", report_kinds=("trace",)),
-    Metric("ret_acc", ("trace",), "0/1", True, "the retrieval step cites exactly the gold support",
+    Metric("ret_acc", ("trace", "free"), "0/1", True, "the retrieval step cites exactly the gold support",
            attribute="ret_correct", column="ret", report_kinds=("trace",)),
-    Metric("ret_f1", ("trace",), "fraction", True, "F1 of the cited units against the gold support",
+    Metric("ret_f1", ("trace", "free"), "fraction", True, "F1 of the cited units against the gold support",
            attribute="ret_f1"),
-    Metric("trace_acc", ("trace",), "0/1", True, "both steps correct", attribute="trace_correct",
+    Metric("trace_acc", ("trace", "free"), "0/1", True, "both steps correct (free tasks: every scored step)", attribute="trace_correct",
            column="trace", report_kinds=("trace",)),
-    Metric("answer_acc", ("trace", "direct", "intervene"), "0/1", True, "the answer is correct by the dataset's rule",
+    Metric("answer_acc", ("trace", "direct", "intervene", "free"), "0/1", True, "the answer is correct by the dataset's rule",
            attribute="answer_correct", column="answer", report_kinds=("trace", "direct")),
-    Metric("answer_f1", ("trace", "direct", "intervene"), "fraction", True,
+    Metric("answer_f1", ("trace", "direct", "intervene", "free"), "fraction", True,
            "token F1 of the answer against the best gold answer", attribute="answer_f1", column="answer F1",
            report_kinds=("direct",)),
-    Metric("grounded", ("trace",), "0/1", True,
+    Metric("grounded", ("trace", "free"), "0/1", True,
            "every answer item occurs in the units the model cited (items whose gold answer is in the gold units)",
            attribute="grounded", column="grounded", report_kinds=("trace",)),
+    Metric("hallucinated", ("free",), "0/1", False,
+           "the reasoning asserts a dated fact that no unit holds (items whose units carry dates)",
+           attribute="hallucinated"),
     Metric("follows_trace", ("intervene",), "0/1", True,
            "the answer is what the forced units support (items where the forced units determine an answer)",
            attribute="follows"),
-    Metric("trace_answer_phi", ("trace",), "pair", True, "phi of trace correctness vs answer correctness",
+    Metric("trace_answer_phi", ("trace", "free"), "pair", True, "phi of trace correctness vs answer correctness",
            pair=("trace", "phi")),
-    Metric("trace_answer_chi2", ("trace",), "pair", True,
+    Metric("trace_answer_chi2", ("trace", "free"), "pair", True,
            "Pearson chi-square (df 1) of trace correctness vs answer correctness", pair=("trace", "chi2")),
-    Metric("trace_answer_fisher_p", ("trace",), "pair", False,
+    Metric("trace_answer_fisher_p", ("trace", "free"), "pair", False,
            "two-sided Fisher exact p of trace correctness vs answer correctness", pair=("trace", "fisher_p")),
-    Metric("trace_answer_tt", ("trace",), "0/1", True, "share of items with a correct trace and a correct answer",
+    Metric("trace_answer_tt", ("trace", "free"), "0/1", True, "share of items with a correct trace and a correct answer",
            pair=("trace", "tt_share")),
-    Metric("cls_answer_phi", ("trace",), "pair", True, "phi of CLS correctness vs answer correctness",
+    Metric("cls_answer_phi", ("trace", "free"), "pair", True, "phi of CLS correctness vs answer correctness",
            pair=("cls", "phi")),
-    Metric("ret_answer_phi", ("trace",), "pair", True, "phi of IR correctness vs answer correctness",
+    Metric("ret_answer_phi", ("trace", "free"), "pair", True, "phi of IR correctness vs answer correctness",
            pair=("ret", "phi")),
 )
 BY_NAME = {m.name: m for m in METRICS}

@@ -62,8 +62,9 @@ def summarize(scores: Sequence[SampleScore], kind: str = "trace", *, labels: Seq
 
 
 def _summary(scores: Sequence[SampleScore], kind: str, replicates: int) -> dict[str, Any]:
-    names = DIRECT_METRICS if kind == "direct" else STEP_METRICS
-    attrs = ("evaluated", *(BY_NAME[name].attribute for name in STEP_METRICS))
+    names = DIRECT_METRICS if kind == "direct" else tuple(m.name for m in metrics_of(kind) if m.pair is None)
+    attrs = tuple(dict.fromkeys(("evaluated", *(BY_NAME[name].attribute for name in names),
+                                 *(PAIR_STEPS.values() if kind != "direct" else ()), "answer_correct")))
     rows = list(map(attrgetter(*attrs), scores))  # one pass over the scores, then a C-level transpose
     columns = dict(zip(attrs, map(list, zip(*rows, strict=True)) if rows else ([] for _ in attrs), strict=True))
     metrics = {}
@@ -74,7 +75,7 @@ def _summary(scores: Sequence[SampleScore], kind: str, replicates: int) -> dict[
         mean, low, high = mean_interval(kept, binary=metric.value == "0/1", replicates=replicates)
         metrics[name] = {"mean": mean, "ci": [low, high], "n": len(kept)}
     out: dict[str, Any] = {"n": len(scores), "evaluated": sum(columns["evaluated"]), "metrics": metrics}
-    if kind == "trace":
+    if kind != "direct":  # trace and free tasks: the step-vs-answer tables
         steps = [columns[attr] for attr in PAIR_STEPS.values()]
         cells = Counter(zip(*steps, columns["answer_correct"], strict=True))  # every pair's table in one pass
         out["pairs"] = {pair: pair_statistics(_pair_counts(cells, k))

@@ -86,6 +86,11 @@ def _gold_steps(units: tuple[str, ...], support: tuple[int, ...], answers: tuple
     return _GoldSteps(index, frozenset(index.keys[i] for i in support), defined)
 
 
+def gold_answer_in_units(problem: Problem) -> bool:
+    """Whether grounding is defined for ``problem``: every gold answer occurs in its gold units."""
+    return _gold_steps(problem.units, problem.support, problem.answers).answer_in_units
+
+
 def cite(units: tuple[str, ...], ir_text: str) -> tuple[set[str], int]:
     """The unit texts a retrieval step cites, and how many cited items match no unit.
 

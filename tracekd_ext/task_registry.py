@@ -16,12 +16,13 @@ from tracekd_ext.errors import TracekdError
 class TaskFamily:
     """The tasks of one dataset, in folder ``tasks/trace_qa/<folder>/``.
 
-    ``prefix``: task names are ``<prefix>_trace``, ``<prefix>_direct`` and ``<prefix>_intervene_<condition>``;
-    ``dataset``: the adapter; ``max_gen_toks``: kind (``trace``, ``direct``) -> generation budget, for the kinds
+    ``prefix``: task names are ``<prefix>_trace``, ``<prefix>_direct``, ``<prefix>_free`` and
+    ``<prefix>_intervene_<condition>``; ``dataset``: the adapter; ``max_gen_toks``: kind (``trace``, ``direct``,
+    ``free``: free-form reasoning, room for a thinking model) -> generation budget, for the kinds
     the family has (every family also has the intervention tasks); ``metadata``: task metadata beyond the
     common keys (the adapter's options); ``dataset_path`` / ``dataset_name``: where the data comes from
-    (documentation in the YAML: ``custom_dataset`` reads it); ``in_groups``: gathered by ``trace_qa`` and
-    ``trace_interventions``."""
+    (documentation in the YAML: ``custom_dataset`` reads it); ``in_groups``: gathered by ``trace_qa``,
+    ``trace_qa_free`` and ``trace_interventions``."""
 
     prefix: str
     dataset: str
@@ -33,21 +34,24 @@ class TaskFamily:
     in_groups: bool = True
 
 
+FREE_TOKENS = 2048  # free-form reasoning: a thinking model's think block and answer (settable with --gen_kwargs)
 FAMILIES: tuple[TaskFamily, ...] = (
-    TaskFamily("cotemp", "cotemp", "cotemp_qa", "Warrieryes/CotempQA", {"trace": 512, "direct": 128}),
-    TaskFamily("babi", "babi", "babi_qa", "facebook/babi_qa", {"trace": 512, "direct": 128}),
+    TaskFamily("cotemp", "cotemp", "cotemp_qa", "Warrieryes/CotempQA", {"trace": 512, "direct": 128, "free": FREE_TOKENS}),
+    TaskFamily("babi", "babi", "babi_qa", "facebook/babi_qa", {"trace": 512, "direct": 128, "free": FREE_TOKENS}),
     # passages are long: a trace citing two or three needs the room
-    TaskFamily("marco", "marco", "marco_qa", "microsoft/ms_marco", {"trace": 1024, "direct": 128},
-               dataset_name="v2.1"),
-    TaskFamily("cotemp_synth", "synth", "cotemp_synth_qa", "tracekd/synth", {"trace": 512},
+    TaskFamily("marco", "marco", "marco_qa", "microsoft/ms_marco", {"trace": 1024, "direct": 128,
+                                                                     "free": FREE_TOKENS}, dataset_name="v2.1"),
+    TaskFamily("cotemp_synth", "synth", "cotemp_synth_qa", "tracekd/synth", {"trace": 512, "free": FREE_TOKENS},
                metadata={"size": 200, "seed": 42, "distractors": 6}, in_groups=False),
 )
 
-# task name -> (dataset, kind); kind "trace" scores steps and answer, "direct" the answer only.
+# task name -> (dataset, kind); kind "trace" scores steps and answer, "direct" the answer only, "free" the steps
+# of free-form reasoning and its final answer.
 TASKS: dict[str, tuple[str, str]] = {f"{f.prefix}_{kind}": (f.dataset, kind)
                                      for f in FAMILIES for kind in f.max_gen_toks}
 GROUPS: dict[str, tuple[str, ...]] = {
     "trace_qa": tuple(f"{f.prefix}_trace" for f in FAMILIES if f.in_groups and "trace" in f.max_gen_toks),
+    "trace_qa_free": tuple(f"{f.prefix}_free" for f in FAMILIES if f.in_groups and "free" in f.max_gen_toks),
 }
 
 

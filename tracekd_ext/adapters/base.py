@@ -37,6 +37,10 @@ class DatasetSpec:
             set); ``None`` means ``labels``. Incorrect traces draw their wrong label from it.
         lookup_options: loader options with which ``load(data_dir, "all", ...)`` returns every problem an id
             can name (``tracekd rescore`` resolves id-only predictions with them).
+        label_phrases: label -> the words or phrases that name it in prose (free-form judging reads the
+            classification step from them); empty: the labels cannot be said in words, the step is not scored.
+        label_cue: words one of which a sentence must hold for a label phrase in it to name a label
+            (``relation`` for CoTemp, so "during his time as ..." names no label).
     """
 
     name: str
@@ -55,6 +59,8 @@ class DatasetSpec:
     from_raw: Callable[..., Problem] | None = None
     labels_of: Callable[[Problem], tuple[str, ...]] | None = None
     lookup_options: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    label_phrases: Mapping[str, tuple[str, ...]] = field(default_factory=dict, hash=False, compare=False)
+    label_cue: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.cls_sentence.count("{label}") != 1 or not self.cls_sentence.split("{label}")[0].strip():

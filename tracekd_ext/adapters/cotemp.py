@@ -157,4 +157,10 @@ SPEC = DatasetSpec(
     load=load,
     options=("split_rule",),
     from_raw=problem_from_raw,
+    label_phrases={"equal": ("equal", "equals", "identical", "same time", "simultaneous", "simultaneously",
+                             "coincide", "coincides", "coinciding"),
+                   "overlap": ("overlap", "overlaps", "overlapping", "partially overlap", "partial overlap"),
+                   "during": ("during", "within", "contained", "inside", "falls in", "falls within"),
+                   "mix": ("mix", "mixed", "mixture", "combination", "several relations")},
+    label_cue=("relation", "relationship", "relations"),
 )

@@ -11,7 +11,7 @@ index with their ``samples``). Keys of a sample (read by report.js): ``p`` probl
 samples file, ``g`` generation, ``gl`` its full length when cut, ``ok`` parse_ok, ``c`` CLS, ``i`` IR,
 ``tr`` trace, ``a`` answer, ``gd`` grounded (1/0/null), ``pl`` predicted label, ``ci`` cited unit indices,
 ``ai`` answer items, ``w`` why each step was judged so (``[step, reason]`` rows from
-:func:`tracekd_ext.scoring.explain`, shown as written).
+:func:`tracekd_ext.task_scoring.explain_generation`, shown as written).
 Intervention samples (``report.intervention_samples``) join the groups under their task; ``conditions``
 lists the intervention conditions present, in the order of ``interventions.CONDITIONS``.
 """
@@ -28,8 +28,7 @@ from tracekd_ext.adapters import get_spec
 from tracekd_ext.interventions import CONDITIONS
 from tracekd_ext.record import Problem
 from tracekd_ext.rescore import Scored, ScoredFile
-from tracekd_ext.scoring import explain
-from tracekd_ext.trace_parse import parse
+from tracekd_ext.task_scoring import explain_generation
 
 MAX_GENERATION_CHARS = 4000
 PAGE_SIZE = 50  # samples rendered at a time
@@ -78,7 +77,7 @@ def problem_entry(problem: Problem) -> dict[str, Any]:
 def sample_entry(item: Scored, problem: str, scoring: str, kind: str) -> dict[str, Any]:
     """One item as the browser reads it (see the module docstring for the keys)."""
     s = item.score
-    why = explain(item.problem, parse(item.generation), s, get_spec(item.problem.dataset), scoring, kind)
+    why = explain_generation(item.problem, item.generation, s, get_spec(item.problem.dataset), scoring, kind)
     entry: dict[str, Any] = {
         "p": problem, "n": item.line, "g": item.generation[:MAX_GENERATION_CHARS],
         "ok": int(s.parse_ok), "c": _flag(s.cls_correct), "i": _flag(s.ret_correct), "tr": _flag(s.trace_correct),

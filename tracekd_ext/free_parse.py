@@ -1,0 +1,113 @@
+"""Splitting a free-form generation into its reasoning and its final answer. Never raises; linear time.
+
+The final-answer convention (:mod:`tracekd_ext.free_format`): a last line ``Answer: <answer>``
+(``Final answer:``, Markdown emphasis such as ``**Answer:**`` and a value on the next line are read too), or a
+LaTeX ``\\boxed{...}``; whichever of these comes last wins. Without either, the last ``the answer is ...`` or
+inline ``answer: ...`` phrase is read. The answer is looked for after the think block when there is a closed one; a think block that
+never closes (a truncated generation) has no final answer.
+
+Reasoning: the think block when there is one (the last closed one; an opening tag that a chat template put in
+the prompt may be missing), else the text before the final answer (all of it when none was found).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
+# "Answer: X" at the start of a line (after Markdown bullets or emphasis); the value may follow on the next line
+_ANSWER_LINE = re.compile(r"^[ \t>*_#-]*(?:final[ \t]+)?answer[ \t*_]*[:：][ \t*_]*(?P<value>[^\n]*)",
+                          re.IGNORECASE | re.MULTILINE)
+_ANSWER_PHRASE = re.compile(r"\b(?:final[ \t]+)?answer(?:[ \t]+is[ \t]*:?|[ \t]*:)[ \t]*(?P<value>[^\n]*)",
+                            re.IGNORECASE)
+_BOXED = "\\boxed{"
+_EMPHASIS = " \t*_`\"'"
+
+
+@dataclass(frozen=True, slots=True)
+class FreeParse:
+    """``reasoning``: the text the steps are judged on; ``answer``: the final answer (``None``: no final answer
+    by the convention); ``answer_source``: ``boxed``, ``line`` or ``phrase``; ``has_think``: a think block
+    was found (``think_closed``: and it closes)."""
+
+    raw: str
+    reasoning: str
+    answer: str | None
+    answer_source: str | None
+    has_think: bool
+    think_closed: bool
+
+
+def _boxed(text: str) -> tuple[int, str] | None:
+    """The last ``\\boxed{...}`` with balanced braces: (its start, its content)."""
+    end, start = len(text), text.rfind(_BOXED)
+    while start >= 0:
+        # a box that does not close before the next box starts never closes (the later one stays open), so each
+        # character is scanned once: linear in the text however many boxes there are
+        depth, i = 1, start + len(_BOXED)
+        while i < end and depth:
+            char = text[i]
+            depth += 1 if char == "{" else -1 if char == "}" else 0
+            i += 1
+        if depth == 0:
+            return start, text[start + len(_BOXED):i - 1]
+        end, start = start, text.rfind(_BOXED, 0, start)
+    return None
+
+
+def _line_value(text: str, match: re.Match[str]) -> str:
+    value = match.group("value").strip(_EMPHASIS)
+    if value:
+        return value
+    rest = text[match.end():].lstrip("\n")
+    next_line = rest.split("\n", 1)[0]
+    return next_line.strip(_EMPHASIS)
+
+
+def _final_answer(text: str) -> tuple[int, str, str] | None:
+    """(where the final answer's line starts, its value, its source) in ``text``, or ``None``."""
+    found = []
+    boxed = _boxed(text)
+    if boxed is not None:
+        found.append((boxed[0], boxed[1].strip(), "boxed"))
+    line = None
+    for line in _ANSWER_LINE.finditer(text):
+        pass
+    if line is not None:
+        found.append((line.start(), _line_value(text, line), "line"))
+    if found:
+        return max(found, key=lambda f: f[0])
+    phrase = None
+    for phrase in _ANSWER_PHRASE.finditer(text):
+        pass
+    if phrase is None:
+        return None
+    return phrase.start(), phrase.group("value").strip(_EMPHASIS).rstrip("."), "phrase"
+
+
+def _clean(value: str) -> str:
+    value = value.strip(_EMPHASIS)
+    if value.startswith("\\text{") and value.endswith("}"):
+        value = value[6:-1]
+    return value.rstrip(".").strip(_EMPHASIS)
+
+
+def parse_free(generation: object) -> FreeParse:
+    """Reasoning and final answer of ``generation`` (any value: ``None`` and non-strings are read as text)."""
+    raw = generation if isinstance(generation, str) else ("" if generation is None else str(generation))
+    close = raw.rfind(THINK_CLOSE)
+    if close >= 0:
+        open_at = raw.rfind(THINK_OPEN, 0, close)
+        reasoning = raw[open_at + len(THINK_OPEN) if open_at >= 0 else 0:close]
+        after = raw[close + len(THINK_CLOSE):]
+        final = _final_answer(after)
+        answer = None if final is None else _clean(final[1])
+        return FreeParse(raw, reasoning.strip(), answer, final and final[2], True, True)
+    open_at = raw.find(THINK_OPEN)
+    if open_at >= 0:  # truncated inside its think block: reasoning only
+        return FreeParse(raw, raw[open_at + len(THINK_OPEN):].strip(), None, None, True, False)
+    final = _final_answer(raw)
+    if final is None:
+        return FreeParse(raw, raw.strip(), None, None, False, False)
+    return FreeParse(raw, raw[:final[0]].strip(), _clean(final[1]), final[2], False, False)
