@@ -92,6 +92,8 @@ def build_run_card(prepared: PreparedRun, trainer: Any, result: Any, throughput:
         "device": _device(),
         "training": {
             "global_step": trainer.state.global_step,
+            "global_batch_size": (trainer.args.per_device_train_batch_size * trainer.args.world_size
+                                  * trainer.args.gradient_accumulation_steps),
             "epochs": trainer.state.epoch,
             "resumed_from": str(resumed_from) if resumed_from else None,
             "steps_this_session": trainer.state.global_step - throughput.step_at_start,
