@@ -87,6 +87,14 @@ def test_demo_stages_end_to_end(synth_tiny_model, tmp_path, capsys):
         prompt = rows[0]["arguments"]["gen_args_0"]["arg_0"]
         shots = 1 if label == "baseline" else 0  # few-shot before tuning, zero-shot after, chat template both
         assert prompt.count("<|user|>") == shots + 1 and prompt.endswith("<|assistant|>")
+    # the baseline's one shot is the same for every problem (lm-eval's first_n sampler, loaded from the task file
+    # the printed command names), so the prompts share it as a prefix
+    baseline_prompts = [json.loads(line)["arguments"]["gen_args_0"]["arg_0"]
+                        for line in next(runs["baseline"].glob("samples_cotemp_synth_trace_*")).open()]
+    shots = {p[:p.index("<|user|>", p.index("<|user|>") + 1)] for p in baseline_prompts}
+    assert len(shots) == 1 and len(set(baseline_prompts)) == 3
+    task_file = out / "tasks" / "cotemp_synth_trace.yaml"
+    assert "sampler: first_n" in task_file.read_text() and f"--tasks {task_file}" in progress.replace(",", " ")
     baseline_docs = [json.loads(line)["doc"]["id"]
                      for line in next(runs["baseline"].glob("samples_cotemp_synth_trace_*")).open()]
     tuned_docs = [json.loads(line)["doc"]["id"]

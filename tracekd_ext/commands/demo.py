@@ -53,6 +53,9 @@ def add_parser(subparsers) -> None:
                       help="test problems in every evaluation stage (default %(default)s)")
     size.add_argument("--num-fewshot", type=nonnegative_int, default=sizes.DEFAULT_FEWSHOT,
                       help="gold-trace examples shown to the baseline (default %(default)s; the tuned model: 0)")
+    size.add_argument("--fewshot-sampler", choices=sizes.FEWSHOT_SAMPLERS, default=sizes.FEWSHOT_SAMPLERS[0],
+                      help="lm-eval's few-shot sampler for the baseline: first_n (default) shows every problem the "
+                           "same first training examples, so their prefill is shared; default draws them per problem")
     size.add_argument("--distractors", type=nonnegative_int, default=sizes.DEFAULT_DISTRACTORS,
                       help="distractor facts per synthetic problem, test and train (default %(default)s; "
                            "the task's own is 6)")
@@ -90,6 +93,7 @@ def make_plan(args: argparse.Namespace, model: str) -> sizes.DemoPlan:
         model=model, dtype=fast_dtype(args.device) if args.dtype == "auto" else args.dtype, limit=args.limit,
         num_fewshot=args.num_fewshot, distractors=args.distractors, batch_size=args.batch_size, device=args.device,
         budgets=sizes.GenerationBudgets(trace=args.max_gen_toks or 0, answer=args.max_gen_toks or 0),
+        fewshot_sampler=args.fewshot_sampler,
         train_examples=args.train_examples, train_steps=args.train_steps,
         train_batch=args.train_batch_size, learning_rate=args.learning_rate, seed=args.seed, data_dir=data_dir,
         out=Path(args.out), tasks=[sizes.SYNTH_TASK] + ([sizes.REAL_TASK] if data_dir else []))

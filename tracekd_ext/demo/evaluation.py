@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,8 @@ from tracekd_ext.task_registry import tasks_dir
 
 @dataclass(frozen=True)
 class EvalRequest:
-    """What ``simple_evaluate`` gets; every field has its ``tracekd eval`` flag (see ``plan.eval_command``)."""
+    """What ``simple_evaluate`` gets; every field has its ``tracekd eval`` flag (see ``plan.eval_command``);
+    ``task_files``: task -> a task YAML to load it from instead (``--tasks FILE``)."""
 
     model_args: dict[str, str]
     tasks: list[str]
@@ -28,6 +29,12 @@ class EvalRequest:
     max_gen_toks: int | None
     metadata: dict[str, Any]
     output_path: Path
+    task_files: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def task_specs(self) -> list[str]:
+        """What ``--tasks`` gets: each task's name, or the YAML it is loaded from."""
+        return [str(self.task_files.get(task, task)) for task in self.tasks]
 
 
 @dataclass(frozen=True)
@@ -65,7 +72,7 @@ def evaluate(request: EvalRequest, model: Any = None, keep_model: bool = False) 
     tracker = EvaluationTracker(output_path=str(request.output_path))
     gen_kwargs = {"max_gen_toks": request.max_gen_toks} if request.max_gen_toks else None
     results = simple_evaluate(
-        model=model, model_args=dict(request.model_args), tasks=request.tasks, num_fewshot=request.num_fewshot,
+        model=model, model_args=dict(request.model_args), tasks=request.task_specs, num_fewshot=request.num_fewshot,
         batch_size=request.batch_size, device=request.device, limit=request.limit, log_samples=True,
         evaluation_tracker=tracker, apply_chat_template=True, fewshot_as_multiturn=request.num_fewshot > 0,
         gen_kwargs=gen_kwargs, bootstrap_iters=0,

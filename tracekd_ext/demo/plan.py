@@ -1,7 +1,8 @@
 """The demo's sizes and the command lines that run each stage without the demo.
 
 The defaults are sized by ``bench/bench_demo.py`` on a 2-core CPU (see BENCHMARKS.md, "Demo"): short
-problems (one distractor fact), one gold-trace example before tuning and none after, generation that stops
+problems (one distractor fact), one gold-trace example before tuning (the same for every problem, so its
+prefill is shared) and none after, generation that stops
 at ``</answer>`` with a token budget fitted to the longest gold trace, evaluation through ``tracekd-hf`` in
 batches of 48, a few LoRA steps at a high rate.
 """
@@ -22,6 +23,9 @@ INTERVENTION_TASK = "cotemp_synth_intervene_{}"
 
 DEFAULT_LIMIT = 48
 DEFAULT_FEWSHOT = 1
+# lm-eval's few-shot sampler for the baseline: "first_n" shows every problem the same first training examples,
+# so all prompts share them as a prefix (prefilled once); "default" draws them per problem
+FEWSHOT_SAMPLERS = ("first_n", "default")
 DEFAULT_DISTRACTORS = 1
 DEFAULT_BATCH_SIZE = 48  # all 48 problems decode together: a step reads the weights once for every row
 DEFAULT_TRAIN_EXAMPLES = 24
@@ -53,6 +57,7 @@ class DemoPlan:
     batch_size: int
     device: str
     budgets: GenerationBudgets
+    fewshot_sampler: str
     train_examples: int
     train_steps: int
     train_batch: int
@@ -115,6 +120,23 @@ def eval_command(model_args: dict[str, str], tasks: list[str], num_fewshot: int,
     if metadata:
         parts += ["--metadata", json.dumps(metadata)]
     return shlex.join(parts)
+
+
+def fewshot_task_files(plan: DemoPlan) -> dict[str, Path]:
+    """Per task, a task YAML (in ``out/tasks``) that is the task with lm-eval's ``fewshot_config.sampler`` set
+    to the plan's sampler, for ``--tasks FILE``; none for lm-eval's default sampler."""
+    from tracekd_ext.files.outputs import write_file
+    from tracekd_ext.task_registry import tasks_dir
+
+    if plan.fewshot_sampler == "default":
+        return {}
+    files = {}
+    for task in plan.tasks:
+        source = next(Path(tasks_dir()).rglob(f"{task}.yaml"))
+        files[task] = write_file(plan.out / "tasks" / f"{task}.yaml",
+                                 f"# {task} with every problem shown the same first few-shot examples\n"
+                                 f"include: {json.dumps(str(source.resolve()))}\nfewshot_config:\n  sampler: {plan.fewshot_sampler}\n")
+    return files
 
 
 def train_command(plan: DemoPlan) -> str:

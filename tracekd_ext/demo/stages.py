@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from tracekd_ext.demo.evaluation import EvalRequest, EvalRun, check_against_lm_eval, evaluate
-from tracekd_ext.demo.plan import INTERVENTION_CONDITIONS, INTERVENTION_TASK, DemoPlan, eval_command, train_command
+from tracekd_ext.demo.plan import (INTERVENTION_CONDITIONS, INTERVENTION_TASK, SYNTH_TASK, DemoPlan, eval_command,
+                                   fewshot_task_files, train_command)
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.files.outputs import write_json
 from tracekd_ext.formatting import summary_tables
@@ -65,10 +66,13 @@ def _evaluate_and_print(plan: DemoPlan, label: str, request: EvalRequest, keep_m
 def baseline_stage(plan: DemoPlan) -> EvalStageResult:
     """Stage 1: the untuned model, few-shot (gold traces from the train split as earlier chat turns)."""
     request = EvalRequest(plan.model_args(), plan.tasks, plan.num_fewshot, plan.limit, plan.batch_size, plan.device,
-                          plan.budgets.trace, plan.metadata(), plan.out / "baseline")
-    announce(1, "baseline", f"{plan.model} {plan.num_fewshot}-shot on {', '.join(plan.tasks)}, {plan.limit} problems, "
-             f"greedy, stops at </answer> (at most {plan.budgets.trace} new tokens), {plan.dtype}",
-             eval_command(request.model_args, plan.tasks, plan.num_fewshot, plan, request.output_path,
+                          plan.budgets.trace, plan.metadata(), plan.out / "baseline",
+                          fewshot_task_files(plan) if plan.num_fewshot else {})
+    shots = "the same for every problem" if request.task_files else "drawn per problem"
+    announce(1, "baseline", f"{plan.model} {plan.num_fewshot}-shot ({shots}) on {', '.join(plan.tasks)}, "
+             f"{plan.limit} problems, greedy, stops at </answer> (at most {plan.budgets.trace} new tokens), "
+             f"{plan.dtype}",
+             eval_command(request.model_args, request.task_specs, plan.num_fewshot, plan, request.output_path,
                           plan.budgets.trace, request.metadata))
     return _evaluate_and_print(plan, "baseline", request)
 
@@ -119,10 +123,11 @@ def run_interventions_stage(plan: DemoPlan, tuned: EvalStageResult, adapter: Pat
                           request.metadata))
     started = time.perf_counter()
     run = evaluate(request, model=tuned.run.model)  # loaded, and its prefix store holds the tuned prompts
-    result = analyze([*run.samples.values(), *tuned.run.samples.values()])
+    files = [*run.samples.values(), tuned.run.samples[SYNTH_TASK]]  # the trace run of the intervened problems
+    result = analyze(files)
     print(markdown(result), end="\n\n")
     print(f"interventions: {time.perf_counter() - started:.0f} s. Same numbers again: tracekd rescore "
-          + " ".join(str(p) for p in [*run.samples.values(), *tuned.run.samples.values()]), end="\n\n", flush=True)
+          + " ".join(str(p) for p in files), end="\n\n", flush=True)
     return result
 
 
