@@ -7,6 +7,7 @@ import string
 from dataclasses import dataclass
 from functools import lru_cache
 
+from tracekd_ext.frozen_build import builder
 from tracekd_ext.text import multiset_f1, normalize_answer, precision_recall_f1, token_f1
 
 
@@ -19,6 +20,9 @@ class AnswerScore:
     items: tuple[str, ...]
 
 
+_answer_score = builder(AnswerScore)  # (correct, f1, items) without the keyword __init__'s cost
+
+
 def exact_match_any(answer: str, golds: tuple[str, ...]) -> AnswerScore:
     """Normalised exact match against any gold answer, with the best token F1 (SQuAD / MS MARCO)."""
     pred = normalize_answer(answer)
@@ -29,10 +33,11 @@ def exact_match_any(answer: str, golds: tuple[str, ...]) -> AnswerScore:
 
 def exact_match_set(items: list[str], golds: tuple[str, ...]) -> AnswerScore:
     """Normalised items compared with the gold answers as sets (list answers such as bAbI's qa8)."""
-    pred = {normalize_answer(i) for i in items} - {""}
+    pred = set(map(normalize_answer, items))
+    pred.discard("")
     gold = gold_set(golds)
     f1 = precision_recall_f1(len(pred & gold), len(pred), len(gold))[2]
-    return AnswerScore(pred == gold, f1, tuple(sorted(pred)))
+    return _answer_score(pred == gold, f1, tuple(sorted(pred)))
 
 
 @lru_cache(maxsize=65536)

@@ -18,6 +18,7 @@ from functools import lru_cache
 from tracekd_ext.adapters.base import DatasetSpec
 from tracekd_ext.answer_rules import AnswerScore, paper_answer_span
 from tracekd_ext.errors import TracekdError
+from tracekd_ext.frozen_build import builder
 from tracekd_ext.record import Problem
 from tracekd_ext.text import literal_strings, normalize_answer, precision_recall_f1, squash_spaces
 from tracekd_ext.trace_parse import ParsedTrace
@@ -50,6 +51,10 @@ class SampleScore:
     cited: tuple[int, ...]
     uncited_items: int
     answer_items: tuple[str, ...]
+
+
+# SampleScore from its fields in declaration order (parse_ok ... answer_items), without the keyword __init__'s cost.
+_sample_score = builder(SampleScore)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +102,10 @@ def cite(units: tuple[str, ...], ir_text: str) -> tuple[set[str], int]:
     A list literal is read item by item (each item must equal a unit up to whitespace); free text
     cites every unit whose text it contains, longest first, each span used once.
     """
-    index = _unit_index(units)
+    return _cite(_unit_index(units), ir_text)
+
+
+def _cite(index: _UnitIndex, ir_text: str) -> tuple[set[str], int]:
     items = literal_strings(ir_text)
     if items is not None:
         cited, unmatched = set(), 0
@@ -120,10 +128,8 @@ def cite(units: tuple[str, ...], ir_text: str) -> tuple[set[str], int]:
 
 def _answer_only(parse_ok: bool, pred_label: str | None, answer: AnswerScore) -> SampleScore:
     """A score whose steps are not evaluated: only the answer is judged."""
-    return SampleScore(parse_ok=parse_ok, evaluated=False, cls_correct=None, ret_correct=None, ret_precision=None,
-                       ret_recall=None, ret_f1=None, trace_correct=None, answer_correct=answer.correct,
-                       answer_f1=answer.f1, grounded=None, pred_label=pred_label, cited=(), uncited_items=0,
-                       answer_items=answer.items)
+    return _sample_score(parse_ok, False, None, None, None, None, None, None, answer.correct, answer.f1, None,
+                         pred_label, (), 0, answer.items)
 
 
 def _strict(problem: Problem, parsed: ParsedTrace, spec: DatasetSpec, kind: str) -> SampleScore:
@@ -132,23 +138,24 @@ def _strict(problem: Problem, parsed: ParsedTrace, spec: DatasetSpec, kind: str)
         return _answer_only(bool(parsed.direct_answer), None, answer)
     answer = spec.score_answer(problem, parsed.answer, "strict")
     gold = _gold_steps(problem.units, problem.support, problem.answers)
-    cls_ok = parsed.cls_label is not None and parsed.cls_label.casefold() == problem.label.casefold()
-    cited, unmatched = cite(problem.units, parsed.ir_text) if parsed.ir_text is not None else (set(), 0)
-    ret_ok = parsed.ir_text is not None and cited == gold.keys and unmatched == 0
-    if parsed.ir_text is None:
-        p = r = f1 = 0.0
+    label, ir_text = parsed.cls_label, parsed.ir_text
+    cls_ok = label is not None and label.casefold() == problem.label.casefold()
+    if ir_text is None:
+        cited, unmatched, ret_ok, p, r, f1 = set(), 0, False, 0.0, 0.0, 0.0
     else:
+        cited, unmatched = _cite(gold.index, ir_text)
+        ret_ok = cited == gold.keys and unmatched == 0
         p, r, f1 = precision_recall_f1(len(cited & gold.keys), len(cited) + unmatched, len(gold.keys))
-    cited_idx = tuple(sorted(i for key in cited for i in gold.index.indices[key]))
+    indices = gold.index.indices
+    cited_idx = tuple(sorted(i for key in cited for i in indices[key])) if cited else ()
     grounded = None
     if gold.answer_in_units:
-        cited_text = " ".join(normalize_answer(problem.units[i]) for i in cited_idx)
-        grounded = bool(answer.items) and bool(cited_idx) and all(item in cited_text for item in answer.items)
-    return SampleScore(parse_ok=parsed.trace_format_ok, evaluated=True, cls_correct=cls_ok, ret_correct=ret_ok,
-                       ret_precision=p, ret_recall=r, ret_f1=f1, trace_correct=cls_ok and ret_ok,
-                       answer_correct=answer.correct, answer_f1=answer.f1, grounded=grounded,
-                       pred_label=parsed.cls_label, cited=cited_idx, uncited_items=unmatched,
-                       answer_items=answer.items)
+        grounded = bool(answer.items) and bool(cited_idx)
+        if grounded:
+            cited_text = " ".join(map(normalize_answer, map(problem.units.__getitem__, cited_idx)))
+            grounded = all(item in cited_text for item in answer.items)
+    return _sample_score(parsed.trace_format_ok, True, cls_ok, ret_ok, p, r, f1, cls_ok and ret_ok, answer.correct,
+                         answer.f1, grounded, label, cited_idx, unmatched, answer.items)
 
 
 def _paper(problem: Problem, parsed: ParsedTrace, spec: DatasetSpec, kind: str) -> SampleScore:
@@ -165,10 +172,8 @@ def _paper(problem: Problem, parsed: ParsedTrace, spec: DatasetSpec, kind: str) 
     cls_ok = problem.label.lower() in sentence.lower() if at else problem.label in sentence
     cited_idx = tuple(i for i, unit in enumerate(problem.units) if unit in trace)
     ret_ok = bool(cited_idx)
-    return SampleScore(parse_ok=parsed.trace_format_ok, evaluated=True, cls_correct=cls_ok, ret_correct=ret_ok,
-                       ret_precision=None, ret_recall=None, ret_f1=None, trace_correct=cls_ok and ret_ok,
-                       answer_correct=answer.correct, answer_f1=answer.f1, grounded=None,
-                       pred_label=parsed.cls_label, cited=cited_idx, uncited_items=0, answer_items=answer.items)
+    return _sample_score(parsed.trace_format_ok, True, cls_ok, ret_ok, None, None, None, cls_ok and ret_ok,
+                         answer.correct, answer.f1, None, parsed.cls_label, cited_idx, 0, answer.items)
 
 
 def score(problem: Problem, parsed: ParsedTrace, spec: DatasetSpec, mode: str = "strict",

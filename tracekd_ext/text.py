@@ -11,13 +11,18 @@ from collections import Counter
 from functools import lru_cache
 
 _PUNCT = str.maketrans("", "", string.punctuation + "\u2018\u2019\u201c\u201d\u2013\u2014")
+_ASCII_PUNCT = string.punctuation.encode()
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
+_ARTICLE_WORDS = frozenset({"a", "an", "the"})
 MAX_LITERAL_CHARS = 200_000
 _QUOTE = re.compile("['\"]")
 # A string literal's body after its opening quote: plain characters or escape pairs, possessive (no
 # backtracking), stopping at the first unescaped quote of its kind, a line end or a lone backslash.
 _STRING_BODY = {quote: re.compile(rf"(?:[^{quote}\\\n]|\\.)*+") for quote in "'\""}
 _PLAIN_STRING = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"")
+# A whole list of plain quoted strings (the trace format's own output), possessive throughout (linear).
+_PLAIN_ITEM = r"(?:'[^'\n\\]*+'|\"[^\"\n\\]*+\")"
+_PLAIN_LIST = re.compile(rf"\[\s*+(?:{_PLAIN_ITEM}(?:\s*+,\s*+{_PLAIN_ITEM})*+\s*+,?+)?+\s*+\]")
 
 
 def squash_spaces(text: str) -> str:
@@ -30,7 +35,13 @@ def squash_spaces(text: str) -> str:
 @lru_cache(maxsize=262144)
 def normalize_answer(text: str) -> str:
     """NFKC, lower case, no punctuation, no articles, single spaces (SQuAD-style, Unicode-safe)."""
-    text = unicodedata.normalize("NFKC", text).lower().translate(_PUNCT)
+    if text.isascii():  # NFKC changes no ASCII text; the same deletions, on bytes
+        text = text.lower().encode().translate(None, _ASCII_PUNCT).decode()
+    else:
+        text = unicodedata.normalize("NFKC", text).lower().translate(_PUNCT)
+    words = text.split()
+    if "".join(words).isalnum():  # only word characters between the spaces: an article is a whole word
+        return " ".join(word for word in words if word not in _ARTICLE_WORDS)
     return " ".join(_ARTICLES.sub(" ", text).split())
 
 
@@ -108,6 +119,8 @@ def literal_strings(text: str) -> list[str] | None:
     if start < 0 or end <= start or end - start > MAX_LITERAL_CHARS:
         return None
     source = text[start:end + 1]
+    if _PLAIN_LIST.fullmatch(source):  # the common case, read in one pass
+        return [token[1:-1] for token in _PLAIN_STRING.findall(source)]
     tokens = _string_tokens(source)
     bounds = [0, *(i for span in tokens for i in span), len(source)]
     pieces = [source[bounds[i]:bounds[i + 1]] for i in range(0, len(bounds), 2)]  # "[", ", ", ..., "]"

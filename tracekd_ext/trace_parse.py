@@ -16,6 +16,7 @@ from functools import lru_cache
 
 from tracekd_ext.adapters import all_specs
 from tracekd_ext.adapters.base import DatasetSpec
+from tracekd_ext.frozen_build import builder
 
 THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
 ANSWER_OPEN, ANSWER_CLOSE = "<answer>", "</answer>"
@@ -55,6 +56,10 @@ class ParsedTrace:
         return self.think_closed and self.cls_label is not None and self.ir_text is not None and self.has_answer_tag
 
 
+# ParsedTrace from its fields in declaration order (raw ... direct_answer), without the keyword __init__'s cost.
+_parsed_trace = builder(ParsedTrace)
+
+
 def _sentence_pattern(sentence: str) -> str:
     """The regex of one declared sentence (see the module docstring for what it tolerates)."""
     words = sentence.replace(":", " : ").split()
@@ -80,12 +85,20 @@ def _markers(cls_sentences: tuple[str, ...], ir_intros: tuple[str, ...]) -> tupl
             re.compile(rf"(?:{ir})", re.IGNORECASE))
 
 
+# The last markers asked for, with the registry (all_specs()) and spec they were built from: parse asks per generation.
+_last_markers: tuple = (None, None, None)
+
+
 def markers(spec: DatasetSpec | None = None) -> tuple[re.Pattern[str], re.Pattern[str]]:
     """The CLS and IR marker regexes: every registered dataset's sentences, plus ``spec``'s."""
-    specs = all_specs()
-    if spec is not None and not any(known is spec for known in specs):
-        specs = (*specs, spec)
-    return _markers(tuple(s.cls_sentence for s in specs), tuple(s.ir_intro for s in specs))
+    global _last_markers
+    specs, last = all_specs(), _last_markers
+    if last[0] is specs and last[1] is spec:
+        return last[2]
+    known = specs if spec is None or any(s is spec for s in specs) else (*specs, spec)
+    found = _markers(tuple(s.cls_sentence for s in known), tuple(s.ir_intro for s in known))
+    _last_markers = specs, spec, found
+    return found
 
 
 def _think_blocks(text: str) -> tuple[list[tuple[int, int]], int]:
@@ -121,17 +134,25 @@ def parse(generation: object, spec: DatasetSpec | None = None) -> ParsedTrace:
         if open_at >= 0:  # truncated: an opened block that never closes
             spans = [(open_at + len(THINK_OPEN), len(text))]
             after_trace = len(text)
-    chosen = spans[0] if spans else None
+    chosen, think, cls_match, ir_match = (spans[0] if spans else None), None, None, None
     for span in reversed(spans):
         block = text[span[0]:span[1]]
-        if cls_marker.search(block) or ir_marker.search(block):
+        if "<" in block:
+            if cls_marker.search(block) or ir_marker.search(block):
+                chosen = span
+                break
+            continue
+        # no tags to strip: the block's think text is the block stripped, and the markers match alike in both
+        think = block.strip()
+        cls_match, ir_match = cls_marker.search(think), ir_marker.search(think)
+        if cls_match or ir_match:
             chosen = span
             break
-    think = _strip_tags(text[chosen[0]:chosen[1]]) if chosen else ""
-
-    cls_match = cls_marker.search(think)
+        think = None
+    if think is None:
+        think = _strip_tags(text[chosen[0]:chosen[1]]) if chosen else ""
+        cls_match, ir_match = cls_marker.search(think), ir_marker.search(think)
     cls_label = cls_match.group("label").strip() if cls_match else None
-    ir_match = ir_marker.search(think)
     ir_text = think[ir_match.end():].strip() if ir_match else None
 
     answer_from = chosen[1] if chosen else 0
@@ -147,4 +168,5 @@ def parse(generation: object, spec: DatasetSpec | None = None) -> ParsedTrace:
     direct_answer = answer
     if spans and not think_closed:
         direct_answer = parse(text.replace(THINK_OPEN, ""), spec).answer
-    return ParsedTrace(raw, bool(spans), think_closed, think, cls_label, ir_text, answer, open_at >= 0, direct_answer)
+    return _parsed_trace(raw, bool(spans), think_closed, think, cls_label, ir_text, answer, open_at >= 0,
+                         direct_answer)

@@ -128,19 +128,27 @@ def _padded(text: str) -> str:
 
 
 @lru_cache(maxsize=65536)
+def _normal_entities(facts: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
+    """The normalised subjects and the normalised objects of the facts (empty ones left out)."""
+    pairs = fact_pairs(facts)
+    subjects = frozenset(map(normalize_answer, [s for s, _ in pairs])) - {""}
+    return subjects, frozenset(map(normalize_answer, [o for _, o in pairs])) - {""}
+
+
+@lru_cache(maxsize=65536)
 def _strict_candidates(facts: tuple[str, ...], subject: bool, golds: tuple[str, ...],
-                       question: str) -> tuple[tuple[str, ...], frozenset[str]]:
-    """Normalised candidate entities, longest first, and the question's own entities: the entities of
-    the facts (either side) found in the question that are not part of a longer one found there."""
-    golds_normal = {normalize_answer(g) for g in golds}
-    candidates = sorted({normalize_answer(c) for c in fact_entities(facts, subject)} | golds_normal,
-                        key=len, reverse=True)
-    candidates = [c for c in candidates if c]
+                       question: str) -> tuple[tuple[tuple[str, str], ...], frozenset[str]]:
+    """Normalised candidate entities, longest first (equal lengths in text order, so that no run depends on
+    set order), each with its space-padded form, and the question's own entities: the entities of the facts
+    (either side) found in the question that are not part of a longer one found there."""
+    subjects, objects = _normal_entities(facts)
+    candidates = sorted((subjects if subject else objects).union(map(normalize_answer, golds)) - {""},
+                        key=lambda c: (-len(c), c))
     question_text = _padded(normalize_answer(question))
-    entities = {normalize_answer(c) for c in fact_entities(facts, not subject)} | set(candidates)
-    in_question = [e for e in entities if e and _padded(e) in question_text]
+    entities = (objects if subject else subjects).union(candidates)
+    in_question = [e for e in entities if _padded(e) in question_text]
     own = frozenset(e for e in in_question if not any(e != d and _padded(e) in _padded(d) for d in in_question))
-    return tuple(candidates), own
+    return tuple((c, _padded(c)) for c in candidates), own
 
 
 def strict_score(prediction: str, golds: tuple[str, ...], question: str, facts: tuple[str, ...],
@@ -149,11 +157,13 @@ def strict_score(prediction: str, golds: tuple[str, ...], question: str, facts: 
     items = literal_strings(prediction)
     if items is not None:
         return exact_match_set(items, golds)
-    text = _padded(normalize_answer(prediction))
+    normal = normalize_answer(prediction)
+    if not normal:  # nothing to match: no candidate, an empty rest
+        return exact_match_set([], golds)
+    text = _padded(normal)
     candidates, question_entities = _strict_candidates(facts, subject, golds, question)
     predicted = []
-    for cand in candidates:
-        padded = _padded(cand)
+    for cand, padded in candidates:
         if padded in text:
             if cand not in question_entities:
                 predicted.append(cand)
