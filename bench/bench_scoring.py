@@ -2,12 +2,19 @@
 
     python bench/bench_scoring.py [--data-dir ../shared/data] [--n 20000]
 
-Prints items/s of strict scoring (parse, CLS, IR, answer, grounding) on one core, next to the
-paper's answer-only CoTemp rule run on the same items, and the cost of tracekd's statistics
-(2x2 counts, phi with its exact conditional CI, chi-square, Yates, Fisher) next to
-lm-eval's built-in ``mcc`` aggregation with its bootstrap standard error (lm-eval's default is
+Prints items/s of strict scoring (parse, CLS, IR, answer, grounding) on one core, next to two answer-only
+baselines run on the same items in the same run: the published answer-only scorer's work per generation
+(Trace_Check_QA ``evaluate_model``, the official CoTempQA rule: for every generation it reads each fact's
+relation template again, then matches the candidates), and tracekd's own implementation of that rule
+(``--scoring paper``'s answer), which reads the facts once per problem. Rates are CPU time of this process
+(``time.process_time``, as every figure here), so that other work on a shared machine is not charged to it; the
+runs of the three scorers alternate and the fastest of each is kept; each keeps its per-item results, as a
+re-scoring does.
+The cost of tracekd's statistics (2x2 counts, phi with its exact conditional CI, chi-square, Yates, Fisher) is
+printed next to lm-eval's built-in ``mcc`` aggregation with its bootstrap standard error (lm-eval's default is
 100,000 replicates; it re-calls sklearn per replicate, so it is timed on fewer and extrapolated).
-Targets (issue 2): statistics < 50 ms for 20,000 items; strict scoring >= 10,000 items/s.
+Targets (issue 2): statistics < 50 ms for 20,000 items; strict scoring >= 10,000 items/s; (issue 20) strict
+scoring at least as fast as the published answer-only scorer.
 
 Then adversarial generations of about 1 MB each (quotes, escaped quotes, brackets, tags, whitespace,
 repeated CLS / IR markers, the paper rule's split markers), each scored strict and paper as a trace
@@ -37,8 +44,8 @@ from tracekd_ext.scoring import score
 from tracekd_ext.trace_format import render_prompt, render_target
 from tracekd_ext.trace_parse import parse
 
-CACHES = (text.normalize_answer, answer_rules.gold_set, cotemp_answer.fact_pairs, cotemp_answer._strict_candidates,
-          scoring._unit_index, scoring._gold_steps)
+CACHES = (text.normalize_answer, answer_rules.gold_set, cotemp_answer.fact_pairs, cotemp_answer._normal_entities,
+          cotemp_answer._strict_candidates, scoring._unit_index, scoring._gold_steps)
 
 
 def clear_caches() -> None:
@@ -48,15 +55,50 @@ def clear_caches() -> None:
 
 
 def best_of(repeat: int, run, cold: bool = True) -> float:
-    """The fastest of ``repeat`` runs in seconds (the least disturbed by other work on the machine)."""
+    """The fastest of ``repeat`` runs in CPU seconds (the least disturbed by other work on the machine)."""
     times = []
     for _ in range(repeat):
         if cold:
             clear_caches()
-        start = time.perf_counter()
+        start = time.process_time()
         run()
-        times.append(time.perf_counter() - start)
+        times.append(time.process_time() - start)
     return min(times)
+
+
+def fastest_cpu_seconds(runs: dict[str, object], repeat: int) -> dict[str, float]:
+    """The fastest CPU time of each run over ``repeat`` rounds, the runs alternating within a round and each
+    starting cold (so that a burst of other work on the machine falls on all of them alike)."""
+    best = dict.fromkeys(runs, float("inf"))
+    for _ in range(repeat):
+        for name, run in runs.items():
+            clear_caches()
+            start = time.process_time()
+            run()
+            best[name] = min(best[name], time.process_time() - start)
+    return best
+
+
+def published_rule(items) -> list:
+    """The published answer-only scorer's work per generation (Trace_Check_QA ``evaluate_model``): the answer
+    span, every fact's relation template read again for this generation, the official candidate matching."""
+    scores = []
+    for p, generation in items:
+        cotemp_answer.fact_pairs.cache_clear()  # the published loop keeps nothing from one generation to the next
+        scores.append(official_score(paper_answer_span(generation), p.answers, p.question, p.units,
+                                     takes_subject(p.meta["triple_element"], "paper")))
+    return scores
+
+
+def paper_rule(items) -> list:
+    """tracekd's implementation of the same rule (``--scoring paper``'s answer): facts read once per problem."""
+    return [official_score(paper_answer_span(generation), p.answers, p.question, p.units,
+                           takes_subject(p.meta["triple_element"], "paper")) for p, generation in items]
+
+
+def strict_scores(items, spec) -> list:
+    """tracekd strict: parse, CLS, IR, answer, grounding."""
+    return [score(p, parse(generation), spec, "strict") for p, generation in items]
 
 
 def generations(problems, spec, n, seed=0):
@@ -120,9 +162,9 @@ def adversarial_times(problem, spec) -> dict[str, dict[str, float]]:
         row = {}
         for mode, kind in (("strict", "trace"), ("paper", "trace"), ("strict", "direct")):
             clear_caches()
-            start = time.perf_counter()
+            start = time.process_time()
             score(problem, parse(generation), spec, mode, kind)
-            row[f"{mode} {kind}"] = time.perf_counter() - start
+            row[f"{mode} {kind}"] = time.process_time() - start
         times[name] = row
     return times
 
@@ -152,16 +194,16 @@ def adversarial_dataset_times(fact_sizes, distractor_counts) -> list[tuple[str, 
     rows = []
     for size in fact_sizes:
         clear_caches()
-        start = time.perf_counter()
+        start = time.process_time()
         problem = adversarial_cotemp_problem(size)
         render_all([problem], cotemp)
         for mode in ("strict", "paper"):
             score(problem, parse("<think>x</think> <answer>It was the mayor.</answer>"), cotemp, mode)
-        rows.append((f"CoTemp fact, {len(problem.units[0]) / 1000:.1f} KB", time.perf_counter() - start))
+        rows.append((f"CoTemp fact, {len(problem.units[0]) / 1000:.1f} KB", time.process_time() - start))
     for count in distractor_counts:
-        start = time.perf_counter()
+        start = time.process_time()
         render_all(synth.load(None, "all", size=1, distractors=count), synth)
-        rows.append((f"synth, 2 problems x {count} distractors", time.perf_counter() - start))
+        rows.append((f"synth, 2 problems x {count} distractors", time.process_time() - start))
     return rows
 
 
@@ -182,42 +224,43 @@ def main() -> None:
     problems = list(spec.load(args.data_dir, "all"))
     items = generations(problems, spec, args.n)
 
-    def paper_rule():
-        for p, generation in items:
-            official_score(paper_answer_span(generation), p.answers, p.question, p.units,
-                           takes_subject(p.meta["triple_element"], "paper"))
-
-    paper_rate = args.n / best_of(args.repeat, paper_rule)
-    strict_rate = args.n / best_of(args.repeat, lambda: [score(p, parse(g), spec, "strict") for p, g in items])
+    seconds = fastest_cpu_seconds({"published": lambda: published_rule(items), "paper": lambda: paper_rule(items),
+                                   "strict": lambda: strict_scores(items, spec)}, args.repeat)
+    published_rate, paper_rate, strict_rate = (args.n / seconds[name] for name in ("published", "paper", "strict"))
     scores = [score(p, parse(generation), spec, "strict") for p, generation in items]
     stats_ms = best_of(args.repeat, lambda: summarize(scores, "trace"), cold=False) * 1000
 
     from lm_eval.api.metrics import bootstrap_stderr, matthews_corrcoef
 
     pairs = [(int(s.answer_correct), int(bool(s.trace_correct))) for s in scores]
-    start = time.perf_counter()
+    start = time.process_time()
     matthews_corrcoef(pairs)
-    mcc_once = time.perf_counter() - start
-    start = time.perf_counter()
+    mcc_once = time.process_time() - start
+    start = time.process_time()
     bootstrap_stderr(matthews_corrcoef, pairs, iters=args.mcc_replicates)
-    per_replicate = (time.perf_counter() - start) / args.mcc_replicates
+    per_replicate = (time.process_time() - start) / args.mcc_replicates
     mcc_default_s = mcc_once + per_replicate * 100_000
 
-    print(f"items: {args.n} generations over {len(problems)} CoTemp problems; best of {args.repeat} runs, "
-          "per-problem caches cleared before each scoring run")
-    print(f"paper answer-only rule (parse + official match):  {paper_rate:10,.0f} items/s")
-    print(f"tracekd strict (parse, CLS, IR, answer, grounding): {strict_rate:10,.0f} items/s "
-          f"(ratio {strict_rate / paper_rate:.2f}x the paper rule; target >= 10,000/s)")
+    print(f"items: {args.n} generations over {len(problems)} CoTemp problems; CPU time, fastest of {args.repeat} "
+          "alternating runs, per-problem caches cleared before each run")
+    print(f"published answer-only scorer (answer span + official match, facts read per generation): "
+          f"{published_rate:10,.0f} items/s")
+    print(f"tracekd paper answer rule (the same rule, facts read once per problem):                 "
+          f"{paper_rate:10,.0f} items/s")
+    print(f"tracekd strict (parse, CLS, IR, answer, grounding):                                     "
+          f"{strict_rate:10,.0f} items/s")
+    print(f"ratio strict / published scorer {strict_rate / published_rate:.2f}x (target >= 1.0); strict / tracekd's "
+          f"paper answer rule {strict_rate / paper_rate:.2f}x; strict target >= 10,000/s")
     print(f"tracekd statistics (3 pairs: counts, phi + exact CI, chi2, Yates, Fisher, 8 means + CIs): "
           f"{stats_ms:.1f} ms (target < 50 ms)")
     print(f"lm-eval mcc aggregation: {mcc_once * 1000:.1f} ms once; bootstrap stderr {per_replicate * 1000:.2f} ms "
           f"per replicate -> {mcc_default_s:,.0f} s at the default 100,000 replicates "
           f"(measured on {args.mcc_replicates}); tracekd statistics are {mcc_default_s * 1000 / stats_ms:,.0f}x faster")
-    print(f"\nadversarial generations (~{ADVERSARIAL_BYTES / 1e6:.0f} MB each), seconds per item:")
+    print(f"\nadversarial generations (~{ADVERSARIAL_BYTES / 1e6:.0f} MB each), CPU seconds per item:")
     print(f"{'input':28s} {'strict trace':>13s} {'paper trace':>12s} {'strict direct':>14s}")
     for name, row in adversarial_times(problems[0], spec).items():
         print(f"{name:28s} " + " ".join(f"{t:{w}.3f}" for t, w in zip(row.values(), (13, 12, 14), strict=True)))
-    print("\nadversarial datasets (read, rendered, scored / generated, rendered), seconds:")
+    print("\nadversarial datasets (read, rendered, scored / generated, rendered), CPU seconds:")
     for name, seconds in adversarial_dataset_times([kb * 1000 for kb in args.fact_kb], args.distractors):
         print(f"{name:40s} {seconds:8.3f}")
 
