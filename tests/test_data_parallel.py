@@ -22,9 +22,9 @@ CPU_CONFIG = REPO / "task_configs" / "accelerate" / "cpu.yaml"
 LAUNCH = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(CPU_CONFIG),
           "--num_processes", "2"]
 ENV = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", OMP_NUM_THREADS="1")
-# The loss TRL logs on several processes is the mean of each process's token-mean loss; one process logs the
-# token mean over the whole batch. The examples differ in length, so the two differ a little (0.08% measured).
-FIRST_LOSS_RTOL = 0.01
+# The first step's loss of two processes (batch 2 each) was equal to the last digit to one process's (batch 4)
+# here; the tolerance leaves room for another summation order of the gathered losses.
+FIRST_LOSS_RTOL = 1e-4
 
 
 def _run(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -101,8 +101,8 @@ def test_tracekd_hf_on_two_processes_equals_one(tmp_path, tiny_model_dir, data_d
         # lm-eval pads a rank that has fewer requests with copies of its last one, whose answers it appends to
         # that item's resps; the first answer is the item's own (and the one filtered and scored)
         keys = ("filtered_resps", "answer_acc", "answer_f1", "parse_ok", "trace_acc", "follows_trace")
-        assert [[r["resps"][0], *[r.get(k) for k in keys]] for r in rows["two"]] == \
-            [[r["resps"][0], *[r.get(k) for k in keys]] for r in rows["one"]]
+        assert [[r["resps"][0][0], *[r.get(k) for k in keys]] for r in rows["two"]] == \
+            [[r["resps"][0][0], *[r.get(k) for k in keys]] for r in rows["one"]]
 
 
 @pytest.mark.slow
