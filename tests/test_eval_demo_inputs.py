@@ -62,7 +62,8 @@ def test_through_tracekd_eval(capsys, tiny_model_dir):
     code, _, err = run_cli(capsys, "eval", "--model", "tracekd-hf", "--model_args",
                            f"pretrained={tiny_model_dir},prefix_cache_mib=-1", "--tasks", "cotemp_synth_trace",
                            "--limit", "1")
-    assert code == 2 and one_line_error(err).endswith("prefix_cache_mib: expected an integer of at least 0, got -1")
+    # lm-eval reads "-1" in --model_args as the number -1.0
+    assert code == 2 and one_line_error(err).endswith("prefix_cache_mib: expected an integer of at least 0, got -1.0")
     code, _, err = run_cli(capsys, "eval", "--model", "dummy", "--tasks", "cotemp_synth_intervene_wrong_ret",
                            "--limit", "1", "--metadata", '{"perturb_seed": "abc"}')
     assert code == 2 and one_line_error(err).endswith(SEED_ERROR)
