@@ -141,6 +141,27 @@ def test_resume_after_an_interrupted_run_finishes_the_same_run(finished_run, mod
     assert all(float((reference[k] - resumed[k]).abs().max()) < 1e-6 for k in reference)
 
 
+def test_resume_past_checkpoints_cut_off_mid_save_finishes_the_same_run(finished_run, model_dir, tmp_path, capsys):
+    """The last two checkpoints lost their trainer_state.json (written last by the Trainer): --resume names them
+    and continues from checkpoint-10 to the same adapter as the uninterrupted run."""
+    import shutil
+
+    from safetensors.torch import load_file
+
+    out = tmp_path / "cut"
+    shutil.copytree(finished_run, out)
+    (out / "run.json").unlink()
+    for step in (15, 20):
+        (out / f"checkpoint-{step}" / "trainer_state.json").unlink()
+    assert main(["train", *smoke_args(model_dir, out), "--resume"]) == 0
+    printed = capsys.readouterr().out
+    assert "note: skipping checkpoint-20: no trainer_state.json (the save was cut off); resuming from checkpoint-10" \
+        in printed and "skipping checkpoint-15" in printed
+    assert read_card(out)["training"]["resumed_from"].endswith("checkpoint-10")
+    reference, resumed = (load_file(d / "adapter_model.safetensors") for d in (finished_run, out))
+    assert all(float((reference[k] - resumed[k]).abs().max()) < 1e-6 for k in reference)
+
+
 @pytest.mark.parametrize("loss", ["completion", "full"])
 def test_loss_masking(model_dir, tmp_path, loss):
     prepared = prepare(parse_config(smoke_args(model_dir, tmp_path / loss, "--loss", loss)))

@@ -42,9 +42,9 @@ def _json_object(name: str, value: Any) -> dict:
         try:
             value = json.loads(value)
         except json.JSONDecodeError as err:
-            raise TracekdError(f"--{name}: expected a JSON object ({err.msg})") from None
+            raise TracekdError(f"--{name}: expected a JSON object ({err.msg}), got {value[:40]!r}") from None
     if not isinstance(value, dict):
-        raise TracekdError(f"--{name}: expected a JSON object")
+        raise TracekdError(f"--{name}: expected a JSON object, got {type(value).__name__}")
     return value
 
 
@@ -239,6 +239,10 @@ def _fields_of_type(parser: TrlParser, wanted: Callable[[Any], bool]) -> list[st
     return names
 
 
+def _takes_none(hint: Any) -> bool:
+    return hint is None or type(None) in typing.get_args(hint)
+
+
 def _is_bool(hint: Any) -> bool:
     return hint in (bool, bool | None)
 
@@ -330,6 +334,9 @@ def _check_yaml_value(action: argparse.Action, value: Any, path: Path, key: str,
                 item = action.type(item)
             except ValueError:
                 raise DataError(f"expected a number, got {item!r}", path=path, field=key) from None
+        if action.type is str and not isinstance(item, str):
+            raise DataError(f"expected a string, got {type(item).__name__} {item!r} (quote it in YAML if it is meant "
+                            "as text)", path=path, field=key)
         if action.choices is not None and item not in action.choices and str(item) not in map(str, action.choices):
             choices = ", ".join(str(c) for c in action.choices)
             raise DataError(f"{item!r} is not one of {choices}", path=path, field=key)
@@ -356,10 +363,14 @@ def read_yaml_config(path: str | Path, parser: TrlParser | None = None,
     if not isinstance(raw, dict):
         raise DataError("expected a mapping of option names to values", path=path)
     includes = raw.pop("include", [])
+    includes = [includes] if isinstance(includes, str) else includes
+    if not isinstance(includes, list) or not all(isinstance(i, str) for i in includes):
+        raise DataError("expected a file name or a list of file names", path=path, field="include")
     values: dict[str, Any] = {}
-    for included in [includes] if isinstance(includes, str) else includes:
+    for included in includes:
         values.update(read_yaml_config(path.parent / included, parser, (*_seen, path)))
     mappings = set(_fields_of_type(parser, _takes_mapping))
+    optional = set(_fields_of_type(parser, _takes_none))
     for key, value in raw.items():
         name = str(key).replace("-", "_")
         if name in DEPRECATED_BY_NAME:
@@ -371,6 +382,8 @@ def read_yaml_config(path: str | Path, parser: TrlParser | None = None,
         action = parser._option_string_actions.get(f"--{name}")
         if action is None or name == "config":
             raise DataError(f"unknown option '{key}' (see tracekd train --help)", path=path, field=str(key))
+        if value is None and action.dest not in optional:
+            raise DataError("expected a value, got null (leave the key out for the default)", path=path, field=str(key))
         values[action.dest] = _check_yaml_value(action, value, path, str(key), mappings)
     return values
 
@@ -401,6 +414,38 @@ def _required(values: dict[str, Any]) -> None:
         raise TracekdError("--output-dir is required")
 
 
+# Options of ``trl sft``'s ScriptArguments (hub datasets) and what tracekd takes instead.
+TRL_SCRIPT_OPTIONS = {
+    "dataset_name": "--dataset (one of {datasets}) with --data_dir",
+    "dataset_config": "--dataset_options (a JSON object of the dataset's options)",
+    "dataset_train_split": "--limit (tracekd trains on the dataset's train split)",
+    "dataset_test_split": "tracekd eval (evaluation runs through lm-eval)",
+    "dataset_streaming": "--limit (tracekd builds the examples in memory)",
+}
+
+
+def refuse_unknown_flags(parser: argparse.ArgumentParser, argv: list[str]) -> None:
+    """An option the parser does not know is one line; ``trl sft``'s dataset options point to tracekd's."""
+    _, unknown = parser.parse_known_args(argv)
+    flag = next((token for token in unknown if token.startswith("-")), None)
+    if flag is None:
+        return
+    name = flag.split("=", 1)[0].lstrip("-").replace("-", "_")
+    if name in TRL_SCRIPT_OPTIONS:
+        from tracekd_ext.adapters import DATASETS
+
+        instead = TRL_SCRIPT_OPTIONS[name].format(datasets=", ".join(DATASETS))
+        raise TracekdError(f"unknown option {flag}: trl sft's hub-dataset option; use {instead}")
+    import difflib
+
+    options = [o[2:] for o in parser._option_string_actions if o.startswith("--") and "-" not in o[2:]]
+    family = [o for o in options if o.split("_")[0] == name.split("_")[0]]  # lora_rank: the lora_* options first
+    close = (difflib.get_close_matches(name, family, n=1) or difflib.get_close_matches(name, options, n=1))
+    close = [f"--{c}" for c in close]
+    raise TracekdError(f"unknown option {flag}" + (f"; did you mean {close[0]}?" if close else "") +
+                       " (see tracekd train --help)")
+
+
 def config_from_values(values: dict[str, Any], argv: list[str] | None = None, parser: TrlParser | None = None,
                        ) -> RunConfig:
     """A checked RunConfig from option values by name (YAML keys, deprecated names included) and TRL flags
@@ -412,6 +457,7 @@ def config_from_values(values: dict[str, Any], argv: list[str] | None = None, pa
     unknown = parser.set_defaults_with_config(**values)
     if unknown:
         raise TracekdError(f"unknown option '{unknown[0][2:]}' (see tracekd train --help)")
+    refuse_unknown_flags(parser, argv or [])
     parsed = vars(parser.parse_args(argv or []))
     parsed.pop("config")
     _required(parsed)
@@ -447,11 +493,19 @@ def validate(config: RunConfig) -> None:
     if (config.model.load_in_4bit or config.model.load_in_8bit) and not config.model.use_peft:
         raise TracekdError("--load_in_4bit / --load_in_8bit train a LoRA adapter on the quantised model: add "
                            "--use_peft")
+    for name in KWARGS_OPTIONS:  # transformers parses only strings that start with '{' (others are paths)
+        value = getattr(config.train, name, None)
+        if value is not None:
+            setattr(config.train, name, _json_object(name, value))
     for section, name, checker in RANGES:
         value = getattr(getattr(config, section), name)
         if value is not None:
             ranges.check(f"--{name.replace('_', '-')}", value, checker)
 
+
+# Keyword-argument options of SFTConfig that must be JSON objects (transformers would keep any other string).
+KWARGS_OPTIONS = ("model_init_kwargs", "dataset_kwargs", "lr_scheduler_kwargs", "gradient_checkpointing_kwargs",
+                  "activation_checkpointing_kwargs")
 
 # The range of every numeric option tracekd's recipes set (``None`` where a field is optional means "not set").
 RANGES = (
@@ -474,4 +528,9 @@ RANGES = (
     ("train", "logging_steps", ranges.positive_float),
     ("train", "save_steps", ranges.positive_float),
     ("train", "save_total_limit", ranges.positive_int),
+    ("train", "adam_beta1", ranges.fraction),
+    ("train", "adam_beta2", ranges.fraction),
+    ("train", "adam_epsilon", ranges.nonnegative_float),
+    ("train", "dataloader_num_workers", ranges.nonnegative_int),
+    ("train", "dataloader_prefetch_factor", ranges.positive_int),
 )

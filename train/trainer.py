@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import json
 import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tracekd_ext.errors import TracekdError
+from tracekd_ext.errors import DataError, TracekdError
+from tracekd_ext.files.read import parse_json
 from tracekd_ext.files.outputs import write_file, write_json
 from tracekd_train.chat_check import check_examples, check_truncation, load_chat_template, template_kwargs
 from tracekd_train.config import RunConfig
@@ -29,6 +29,7 @@ from tracekd_train.sft_data import build_sft_data
 
 RUN_CARD = "run.json"
 RUN_START = "run_start.json"
+TRAINER_STATE = "trainer_state.json"  # transformers' TRAINER_STATE_NAME
 DATASET_FILE = "sft_train.jsonl"
 MERGED_DIR = "merged"
 
@@ -65,16 +66,59 @@ def check_method_requirements(config: RunConfig) -> None:
         require("bitsandbytes", hint=GPU_EXTRA)
 
 
+def model_source(name: str) -> str:
+    """``--model_name_or_path`` as transformers loads it: a local folder, or a hub id; a path that does not
+    exist is a one-line error."""
+    local = Path(name).expanduser()
+    if not local.exists() and name.startswith(("/", "./", "../", "~")):
+        raise TracekdError(f"model path not found: {name}")
+    return str(local) if local.exists() else name
+
+
+def check_model(config: RunConfig) -> None:
+    """Build the model's skeleton on the meta device (no weights read, no memory) with the run's attention
+    kernel and LoRA adapter, so that a bad ``--attn_implementation`` or ``--lora_target_modules`` fails in the
+    dry run and before a run writes anything, with transformers' and PEFT's own checks."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    name = config.model.model_name_or_path
+    try:
+        model_config = AutoConfig.from_pretrained(model_source(name), revision=config.model.model_revision,
+                                                  trust_remote_code=config.train.trust_remote_code)
+    except (OSError, ValueError) as err:
+        raise TracekdError(f"cannot load the model config of '{name}': {str(err).splitlines()[0]}") from None
+    attention = config.model.attn_implementation
+    try:
+        with torch.device("meta"):
+            model = AutoModelForCausalLM.from_config(model_config, attn_implementation=attention,
+                                                     trust_remote_code=config.train.trust_remote_code)
+    except (ValueError, ImportError) as err:
+        if attention is None:
+            raise
+        raise TracekdError(f"--attn_implementation {attention}: {str(err).splitlines()[0]}") from None
+    lora = peft_config(config)
+    if lora is None:
+        return
+    from peft import get_peft_model
+
+    try:
+        get_peft_model(model, lora)
+    except ValueError as err:
+        linear = sorted({n.rsplit(".", 1)[-1] for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)})
+        regex = (f"; TRL passes a single name on as a regular expression over whole module names, e.g. "
+                 f"'.*\\.{lora.target_modules}$'" if isinstance(lora.target_modules, str) else "")
+        raise TracekdError(f"--lora_target_modules: {str(err).splitlines()[0]} (its linear layers: "
+                           f"{', '.join(linear)}{regex})") from None
+
+
 def load_tokenizer(config: RunConfig) -> tuple[Any, bool]:
     """The base model's tokenizer (with ``--chat_template_path`` swapped in) and whether it was swapped."""
     from transformers import AutoTokenizer
 
     name = config.model.model_name_or_path
-    local = Path(name).expanduser()
-    if not local.exists() and name.startswith(("/", "./", "../", "~")):
-        raise TracekdError(f"model path not found: {name}")
     try:
-        tokenizer = AutoTokenizer.from_pretrained(str(local) if local.exists() else name,
+        tokenizer = AutoTokenizer.from_pretrained(model_source(name),
                                                   revision=config.model.model_revision,
                                                   trust_remote_code=config.train.trust_remote_code)
     except (OSError, ValueError) as err:
@@ -114,9 +158,46 @@ def _checkpoints(output_dir: Path) -> list[Path]:
     return sorted(found, key=lambda p: int(p.name.removeprefix("checkpoint-")))
 
 
+def checkpoint_problem(folder: Path) -> str | None:
+    """Why a checkpoint folder cannot be resumed from, or ``None`` when it is complete. The Trainer writes
+    ``trainer_state.json`` last, so a save cut off midway lacks it; a weights file cut short has a
+    safetensors header that runs past the file's end."""
+    state = folder / TRAINER_STATE
+    if not state.is_file():
+        return f"no {TRAINER_STATE} (the save was cut off)"
+    try:
+        data = parse_json(state.read_bytes(), path=state)
+    except (OSError, DataError) as err:
+        return f"{TRAINER_STATE} unreadable ({err})"
+    if not isinstance(data, dict) or "global_step" not in data:
+        return f"{TRAINER_STATE} holds no global_step"
+    for weights in sorted(folder.glob("*.safetensors")):
+        with weights.open("rb") as handle:
+            head = handle.read(8)
+        if len(head) < 8 or 8 + int.from_bytes(head, "little") > weights.stat().st_size:
+            return f"{weights.name} is cut short"
+    return None
+
+
+def _resume_point(out: Path) -> Path:
+    """The last complete checkpoint of ``out``, with a note for each newer one that is not complete."""
+    broken = []
+    for folder in reversed(_checkpoints(out)):
+        problem = checkpoint_problem(folder)
+        if problem is None:
+            for name, why in broken:
+                print(f"tracekd train: note: skipping {name}: {why}; resuming from {folder.name}")
+            return folder
+        broken.append((folder.name, problem))
+    if broken:
+        raise TracekdError(f"--resume: no complete checkpoint in {out} ("
+                           + "; ".join(f"{name}: {why}" for name, why in broken) + ")")
+    raise TracekdError(f"--resume: no checkpoint-* in {out} to resume from")
+
+
 def check_output_dir(config: RunConfig) -> Path | None:
     """The checkpoint to resume from (``None`` for a fresh run): ``--resume_from_checkpoint PATH``, or the last
-    one with ``--resume``; a used directory needs one of them."""
+    complete one with ``--resume``; a used directory needs one of them."""
     out = Path(config.train.output_dir)
     if out.exists() and not out.is_dir():
         raise TracekdError(f"--output-dir {out}: not a folder")
@@ -124,24 +205,35 @@ def check_output_dir(config: RunConfig) -> Path | None:
         chosen = Path(config.train.resume_from_checkpoint)
         if not chosen.is_dir():
             raise TracekdError(f"--resume_from_checkpoint {chosen}: no such checkpoint folder")
+        problem = checkpoint_problem(chosen)
+        if problem is not None:
+            raise TracekdError(f"--resume_from_checkpoint {chosen}: incomplete checkpoint: {problem}")
         return chosen
     found = _checkpoints(out) if out.is_dir() else []
     if config.run.resume:
-        if not found:
-            raise TracekdError(f"--resume: no checkpoint-* in {out} to resume from")
-        return found[-1]
+        return _resume_point(out)
     if found or (out / RUN_CARD).exists():
         raise TracekdError(f"{out} already holds a run; pass --resume to continue it or choose another --output-dir")
     return None
 
 
-def _check_resumed_data(out: Path, data_sha256: str) -> None:
+def started_data_sha256(out: Path) -> str | None:
+    """The data checksum ``run_start.json`` recorded when the run in ``out`` started (``None`` without one);
+    a file that is not that JSON object is a one-line error, read before anything is written."""
     start = out / RUN_START
-    if start.is_file():
-        before = json.loads(start.read_text(encoding="utf-8")).get("data_sha256")
-        if before not in (None, data_sha256):
-            raise TracekdError(f"--resume: the training data differ from the data {out} was started with "
-                               f"(sha256 {before[:12]}... now {data_sha256[:12]}...)")
+    if not start.is_file():
+        return None
+    recorded = parse_json(start.read_bytes(), path=start)
+    if not isinstance(recorded, dict) or not isinstance(recorded.get("data_sha256", ""), str):
+        raise DataError("expected the JSON object this run was started with (data_sha256, config); remove the file "
+                        "to resume without checking the training data", path=start)
+    return recorded.get("data_sha256")
+
+
+def _check_resumed_data(out: Path, before: str | None, data_sha256: str) -> None:
+    if before not in (None, data_sha256):
+        raise TracekdError(f"--resume: the training data differ from the data {out} was started with "
+                           f"(sha256 {before[:12]}... now {data_sha256[:12]}...)")
 
 
 def report_to_targets(names: Sequence[str]) -> list[str]:
@@ -241,8 +333,10 @@ def run(config: RunConfig, callbacks: Sequence[Any] = ()) -> dict[str, Any] | No
     out = Path(config.train.output_dir)
     writes = not config.run.dry_run or config.run.save_dataset
     resume_from = check_output_dir(config) if writes else None
+    started_with = started_data_sha256(out) if resume_from is not None else None
     check_method_requirements(config)
     report_to_targets(config.train.report_to)
+    check_model(config)
     prepared = prepare(config)
     if config.run.save_dataset and is_main_process():
         write_file(out / DATASET_FILE, prepared.data.jsonl())
@@ -250,7 +344,7 @@ def run(config: RunConfig, callbacks: Sequence[Any] = ()) -> dict[str, Any] | No
         return None
     data_sha256 = prepared.data.sha256()
     if resume_from is not None:
-        _check_resumed_data(out, data_sha256)
+        _check_resumed_data(out, started_with, data_sha256)
     elif is_main_process():
         write_json(out / RUN_START, {"data_sha256": data_sha256, "config": config.to_dict(),
                                             "versions": library_versions()})
