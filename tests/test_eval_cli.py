@@ -108,6 +108,8 @@ def test_each_form_resolves_the_task_config_plain_lm_eval_does(tmp_path, monkeyp
 def test_lm_evals_argument_checks_are_one_line(capsys, tmp_path):
     code, _, err = run_cli(capsys, "eval", "--model", "dummy", "--tasks", TASK, "--log_samples")
     assert code == 2 and "Specify --output_path" in one_line_error(err)
+    code, _, err = run_cli(capsys, "eval", "--model", "dummy", "--limit", "1")
+    assert code == 2 and "no tasks to evaluate: pass --tasks" in one_line_error(err)
     code, _, err = run_cli(capsys, "eval", "--config", tmp_path / "missing.yaml")
     assert code == 2 and "missing.yaml" in one_line_error(err)
     (tmp_path / "list.yaml").write_text("- 1\n")

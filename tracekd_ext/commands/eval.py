@@ -178,7 +178,9 @@ def check_task_names(tasks: list[str] | str, include_path: list[str]) -> None:
     seconds to build, only for names found in neither."""
     from lm_eval.tasks import TaskManager
 
-    names = [name for task in ([tasks] if isinstance(tasks, str) else tasks) for name in str(task).split(",")]
+    names = [name for task in ([tasks] if isinstance(tasks, str) else tasks) for name in str(task).split(",") if name]
+    if not names:
+        raise TracekdError("no tasks to evaluate: pass --tasks (`tracekd eval ls tasks` lists them)")
     names = [name for name in names if not (glob.glob(name) if name.endswith(".yaml") else Path(name).is_dir())]
     for include_defaults in (False, True):
         if not names or all(name.endswith(".yaml") for name in names):
