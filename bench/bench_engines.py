@@ -73,7 +73,7 @@ def raw_generate(model, tokenizer, prompts: list[str]) -> tuple[list[str], float
 
 def start_server(model_dir: str, port: int) -> tuple[subprocess.Popen, float]:
     started = time.perf_counter()
-    process = subprocess.Popen([str(Path(sys.executable).with_name("vllm")), "serve", model_dir, "--host",
+    process = subprocess.Popen([sys.executable, "-m", "tracekd_ext.vllm_cpu", "serve", model_dir, "--host",
                                 "127.0.0.1", "--port", str(port), "--dtype", "float32", "--enforce-eager",
                                 "--max-model-len", "4096", "--served-model-name", "smollm2"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

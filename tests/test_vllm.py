@@ -106,13 +106,14 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(model_dir, tmp_path_factory):
-    """``vllm serve`` of the default model on 127.0.0.1 (eager, float32), stopped after the module."""
+    """vLLM's OpenAI-compatible server (``vllm serve``) of the default model on 127.0.0.1 (eager, float32),
+    stopped after the module."""
     port = _free_port()
     log = tmp_path_factory.mktemp("server") / "vllm_serve.log"
     env = dict(os.environ, VLLM_CPU_KVCACHE_SPACE=os.environ.get("VLLM_CPU_KVCACHE_SPACE", "2"))
-    vllm = Path(sys.executable).with_name("vllm")
+    vllm = [sys.executable, "-m", "tracekd_ext.vllm_cpu"]  # `vllm` itself fails on the CPU build's version lookup
     with log.open("w") as sink:
-        process = subprocess.Popen([str(vllm), "serve", model_dir, "--host", "127.0.0.1", "--port", str(port),
+        process = subprocess.Popen([*vllm, "serve", model_dir, "--host", "127.0.0.1", "--port", str(port),
                                     "--dtype", "float32", "--enforce-eager", "--max-model-len", "4096",
                                     "--served-model-name", "smollm2"], stdout=sink, stderr=subprocess.STDOUT, env=env)
     try:

