@@ -7,14 +7,17 @@ baselines run on the same items in the same run: the published answer-only score
 (Trace_Check_QA ``evaluate_model``, the official CoTempQA rule: for every generation it reads each fact's
 relation template again, then matches the candidates), and tracekd's own implementation of that rule
 (``--scoring paper``'s answer), which reads the facts once per problem. Rates are CPU time of this process
-(``time.process_time``, as every figure here), so that other work on a shared machine is not charged to it; the
+(``time.process_time``, as every figure here but lm-eval's bootstrap, which runs in worker processes), so that
+other work on a shared machine is not charged to it; the
 runs of the three scorers alternate and the fastest of each is kept; each keeps its per-item results, as a
 re-scoring does.
 The cost of tracekd's statistics (2x2 counts, phi with its exact conditional CI, chi-square, Yates, Fisher) is
 printed next to lm-eval's built-in ``mcc`` aggregation with its bootstrap standard error (lm-eval's default is
 100,000 replicates; it re-calls sklearn per replicate, so it is timed on fewer and extrapolated).
 Targets (issue 2): statistics < 50 ms for 20,000 items; strict scoring >= 10,000 items/s; (issue 20) strict
-scoring at least as fast as the published answer-only scorer.
+scoring at least as fast as the published answer-only scorer. The same items are then written as predictions
+files and read end to end: ``tracekd rescore``'s loading and strict scoring against the published scorer reading
+the files with ``json.loads``.
 
 Then adversarial generations of about 1 MB each (quotes, escaped quotes, brackets, tags, whitespace,
 repeated CLS / IR markers, the paper rule's split markers), each scored strict and paper as a trace
@@ -30,9 +33,13 @@ paper with cold caches (the fact-pair templates are read from it); and two synth
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
+import tempfile
 import time
+from pathlib import Path
+from types import SimpleNamespace
 
 from tracekd_ext import answer_rules, scoring, text
 from tracekd_ext.adapters import cotemp_answer, get_spec
@@ -40,6 +47,7 @@ from tracekd_ext.adapters.cotemp import problem_from_row
 from tracekd_ext.adapters.cotemp_answer import official_score, takes_subject
 from tracekd_ext.answer_rules import paper_answer_span
 from tracekd_ext.metrics import summarize
+from tracekd_ext.rescore import load_scored
 from tracekd_ext.scoring import score
 from tracekd_ext.trace_format import render_prompt, render_target
 from tracekd_ext.trace_parse import parse
@@ -94,6 +102,35 @@ def paper_rule(items) -> list:
     """tracekd's implementation of the same rule (``--scoring paper``'s answer): facts read once per problem."""
     return [official_score(paper_answer_span(generation), p.answers, p.question, p.units,
                            takes_subject(p.meta["triple_element"], "paper")) for p, generation in items]
+
+
+def write_prediction_files(items, folder: Path, per_file: int) -> list[Path]:
+    """The items as predictions JSONL files (record fields + ``prediction``) of ``per_file`` lines each: a
+    re-scoring reads one run's file at a time, and a run holds each problem once."""
+    paths = []
+    for start in range(0, len(items) - per_file + 1, per_file):
+        path = folder / f"run{len(paths)}.jsonl"
+        path.write_text("".join(json.dumps({**p.to_dict(), "prediction": g}, ensure_ascii=False) + "\n"
+                                for p, g in items[start:start + per_file]), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def published_rule_from_files(paths) -> list:
+    """The published scorer end to end: each file's lines read with ``json.loads``, then its per-generation work."""
+    items = []
+    for path in paths:
+        with open(path, encoding="utf-8") as lines:
+            for line in lines:
+                row = json.loads(line)
+                items.append((SimpleNamespace(units=tuple(row["units"]), question=row["question"],
+                                              answers=tuple(row["answers"]), meta=row["meta"]), row["prediction"]))
+    return published_rule(items)
+
+
+def rescore_files(paths) -> list:
+    """``tracekd rescore --scoring strict`` in process: each file read, its records checked, every line scored."""
+    return [load_scored(path, scoring="strict") for path in paths]
 
 
 def strict_scores(items, spec) -> list:
@@ -227,18 +264,24 @@ def main() -> None:
     seconds = fastest_cpu_seconds({"published": lambda: published_rule(items), "paper": lambda: paper_rule(items),
                                    "strict": lambda: strict_scores(items, spec)}, args.repeat)
     published_rate, paper_rate, strict_rate = (args.n / seconds[name] for name in ("published", "paper", "strict"))
+    with tempfile.TemporaryDirectory() as folder:
+        paths = write_prediction_files(items, Path(folder), len(problems))
+        n_files = len(paths) * len(problems)
+        seconds = fastest_cpu_seconds({"published": lambda: published_rule_from_files(paths),
+                                       "rescore": lambda: rescore_files(paths)}, args.repeat)
+    published_file_rate, rescore_rate = n_files / seconds["published"], n_files / seconds["rescore"]
     scores = [score(p, parse(generation), spec, "strict") for p, generation in items]
     stats_ms = best_of(args.repeat, lambda: summarize(scores, "trace"), cold=False) * 1000
 
     from lm_eval.api.metrics import bootstrap_stderr, matthews_corrcoef
 
     pairs = [(int(s.answer_correct), int(bool(s.trace_correct))) for s in scores]
-    start = time.process_time()
+    start = time.perf_counter()  # wall clock here: lm-eval's bootstrap runs in worker processes
     matthews_corrcoef(pairs)
-    mcc_once = time.process_time() - start
-    start = time.process_time()
+    mcc_once = time.perf_counter() - start
+    start = time.perf_counter()
     bootstrap_stderr(matthews_corrcoef, pairs, iters=args.mcc_replicates)
-    per_replicate = (time.process_time() - start) / args.mcc_replicates
+    per_replicate = (time.perf_counter() - start) / args.mcc_replicates
     mcc_default_s = mcc_once + per_replicate * 100_000
 
     print(f"items: {args.n} generations over {len(problems)} CoTemp problems; CPU time, fastest of {args.repeat} "
@@ -251,6 +294,9 @@ def main() -> None:
           f"{strict_rate:10,.0f} items/s")
     print(f"ratio strict / published scorer {strict_rate / published_rate:.2f}x (target >= 1.0); strict / tracekd's "
           f"paper answer rule {strict_rate / paper_rate:.2f}x; strict target >= 10,000/s")
+    print(f"end to end over {len(paths)} predictions files of {len(problems)} lines (a run holds each problem once): "
+          f"published scorer (json.loads + its work) {published_file_rate:,.0f} items/s, tracekd rescore strict "
+          f"(read, check records, score) {rescore_rate:,.0f} items/s, ratio {rescore_rate / published_file_rate:.2f}x")
     print(f"tracekd statistics (3 pairs: counts, phi + exact CI, chi2, Yates, Fisher, 8 means + CIs): "
           f"{stats_ms:.1f} ms (target < 50 ms)")
     print(f"lm-eval mcc aggregation: {mcc_once * 1000:.1f} ms once; bootstrap stderr {per_replicate * 1000:.2f} ms "
