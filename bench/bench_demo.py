@@ -11,10 +11,17 @@ generation against raw ``model.generate`` on the same prompts and batches.
      lm-eval's own ``hf`` backend, and with raw ``model.generate`` on the same model, the same batches (longest
      prompts first, as lm-eval orders them), greedy, stopping at ``</answer>``; new tokens are counted the same
      way for all (the text up to the stop string, re-tokenised); each ratio to raw is printed (target >= 0.9).
+  4. ``--levers``: what each generation lever of the demo is worth alone, in one process on the baseline stage's
+     real prompts (the demo's task, chat template and budget; the first N problems in one batch), each setting
+     timed in turn, the order reversed on every repeat: the same shot for every problem (lm-eval's ``first_n``
+     sampler) vs shots drawn per problem; stopped rows dropped from the batch (``greedy_decode``) vs ``generate``
+     decoding the whole batch to its end (the same texts are checked); int8 dynamic quantisation of the linear
+     layers vs float32 (texts compared).
 The machine's load average is printed before and after: other processes on a shared CPU slow every run.
 
     python bench/bench_demo.py [--skip-conversion] [--skip-generate] [--prompts N] [-- DEMO OPTIONS]
     python bench/bench_demo.py --generate-only runs/demo/baseline/<model folder> [--prompts N]
+    python bench/bench_demo.py --levers [--prompts N] [--repeats R]
 """
 
 from __future__ import annotations
@@ -107,15 +114,103 @@ def generation_speed(run_dir: Path, prompts_limit: int | None = None) -> None:
           f"{raw_rate:.1f} tokens/s")
 
 
+def lever_requests(lm, model: str, limit: int, sampler: str, folder: Path) -> list:
+    """The baseline stage's generation requests (``Instance``s) for the first ``limit`` problems with few-shot
+    sampler ``sampler``, built by lm-eval exactly as the demo builds them (nothing is generated)."""
+    from lm_eval import simple_evaluate
+    from lm_eval.tasks import TaskManager
+
+    from tracekd_ext.demo.plan import DEFAULT_DISTRACTORS, SYNTH_TASK, fewshot_task_file, fitted_budgets
+    from tracekd_ext.task_registry import tasks_dir
+
+    metadata = {"distractors": DEFAULT_DISTRACTORS}
+    captured = []
+
+    def capture(requests, disable_tqdm=False):
+        captured.extend(requests)
+        return [""] * len(requests)
+
+    task = SYNTH_TASK if sampler == "default" else str(fewshot_task_file(SYNTH_TASK, sampler, folder))
+    generate_until, lm.generate_until = lm.generate_until, capture
+    try:
+        simple_evaluate(model=lm, tasks=[task], num_fewshot=1, limit=limit, apply_chat_template=True,
+                        fewshot_as_multiturn=True, bootstrap_iters=0,
+                        gen_kwargs={"max_gen_toks": fitted_budgets(model, limit, metadata).trace},
+                        task_manager=TaskManager(include_path=tasks_dir(), include_defaults=False, metadata=metadata))
+    finally:
+        lm.generate_until = generate_until
+    return captured
+
+
+def levers(prompts: int, repeats: int) -> None:
+    """Step 4 of the module docstring."""
+    import torch
+
+    from tracekd_ext.default_model import ensure_default_model, fast_dtype
+    from tracekd_ext.generation import backend
+    from tracekd_ext.generation.prefix_store import PrefixStore
+
+    model, dtype = str(ensure_default_model()), fast_dtype("cpu")
+    options = {"pretrained": model, "dtype": dtype, "batch_size": prompts, "device": "cpu"}
+    lm, quantised = backend.PrefixReuseHFLM(**options), backend.PrefixReuseHFLM(**options)
+    quantised._model = torch.ao.quantization.quantize_dynamic(quantised.model, {torch.nn.Linear}, dtype=torch.qint8)
+    with tempfile.TemporaryDirectory() as folder:
+        requests = {sampler: lever_requests(lm, model, prompts, sampler, Path(folder))
+                    for sampler in ("first_n", "default")}
+    tokens = {s: sum(len(lm.tok_encode(r.args[0])) for r in rs) / len(rs) for s, rs in requests.items()}
+    print(f"levers: the baseline's first {prompts} prompts in one batch, {dtype}, {torch.get_num_threads()} threads; "
+          f"prompt tokens on average: same shot {tokens['first_n']:.0f}, shots per problem {tokens['default']:.0f}")
+    settings = {  # name -> (model, sampler, drop stopped rows)
+        "same shot, rows dropped (the demo)": (lm, "first_n", True),
+        "shots per problem, rows dropped": (lm, "default", True),
+        "same shot, generate decodes the whole batch": (lm, "first_n", False),
+        "same shot, rows dropped, int8 linear layers": (quantised, "first_n", True),
+    }
+    seconds = {name: [] for name in settings}
+    texts = {}
+    plain_greedy = backend.plain_greedy
+    for repeat in range(repeats):
+        for name in (list(settings) if repeat % 2 == 0 else list(reversed(settings))):
+            model_lm, sampler, drop = settings[name]
+            model_lm.prefix_store = PrefixStore()  # nothing prefilled before
+            backend.plain_greedy = plain_greedy if drop else (lambda *args: False)
+            started = time.perf_counter()
+            texts[name] = model_lm.generate_until(requests[sampler], disable_tqdm=True)
+            seconds[name].append(time.perf_counter() - started)
+            backend.plain_greedy = plain_greedy
+            print(f"  repeat {repeat + 1} {name:<46} {seconds[name][-1]:6.1f} s, load {load()}", flush=True)
+    best = {name: min(times) for name, times in seconds.items()}
+    demo = "same shot, rows dropped (the demo)"
+    for name, time_s in best.items():
+        same = sum(a == b for a, b in zip(texts[name], texts[demo], strict=True))
+        print(f"{name:<46} best {time_s:6.1f} s, {best[demo] / time_s:4.2f}x the demo's speed; texts equal to the "
+              f"demo's: {same}/{prompts}" + ("" if requests[settings[name][1]] is requests["first_n"] else
+                                              " (other prompts)"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--skip-conversion", action="store_true", help="do not time the one-time conversion")
     parser.add_argument("--skip-generate", action="store_true", help="do not compare with raw generate")
     parser.add_argument("--generate-only", metavar="RUN_DIR", help="only compare generation speeds, on the prompts of "
                         "this lm-eval run folder (e.g. a demo's baseline/<model> folder)")
-    parser.add_argument("--prompts", type=int, help="compare generation on the first N prompts only")
+    parser.add_argument("--prompts", type=int, help="compare generation on the first N prompts only (--levers: "
+                        "default 16)")
+    parser.add_argument("--levers", action="store_true", help="time each generation lever alone (step 4)")
+    parser.add_argument("--repeats", type=int, default=2, help="--levers: repeats of every setting (default 2)")
+    parser.add_argument("--threads", type=int, help="--levers: torch threads (default torch's; on a CPU shared with "
+                        "other work 1 thread measures far steadier: 2 threads wait on each other when preempted)")
     parser.add_argument("demo_args", nargs="*", help="options for tracekd demo (after --)")
     args = parser.parse_args()
+    if args.levers:
+        print(f"cpus: {os.cpu_count()}, load average before: {load()}", flush=True)
+        if args.threads:
+            import torch
+
+            torch.set_num_threads(args.threads)
+        levers(args.prompts or 16, args.repeats)
+        print(f"load average after: {load()}")
+        return
     if args.generate_only:
         print(f"cpus: {os.cpu_count()}, load average before: {load()}")
         generation_speed(Path(args.generate_only), args.prompts)

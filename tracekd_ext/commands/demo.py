@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from tracekd_ext.default_model import DEFAULT_MODEL, fast_dtype, resolve_model
+from tracekd_ext.default_model import DEFAULT_MODEL, fast_dtype, fast_dtype_and_reason, resolve_model
 from tracekd_ext.demo import plan as sizes
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.files.outputs import write_json
@@ -115,7 +115,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     plan = make_plan(args, model)
     name = "SmolLM2-135M-Instruct (tracekd's default model)" if args.model == DEFAULT_MODEL else args.model
-    print(f"tracekd demo: {name}, {plan.dtype}, on {plan.device}; output in {plan.out}", file=sys.stderr, flush=True)
+    dtype = (f"{plan.dtype} (--dtype auto: {fast_dtype_and_reason(plan.device)[1]})" if args.dtype == "auto"
+             else plan.dtype)
+    print(f"tracekd demo: {name}, {dtype}, on {plan.device}; output in {plan.out}", file=sys.stderr, flush=True)
     clock = StageClock()
     evaluations = [clock.time("baseline", stages.baseline_stage, plan)]
     adapter = None if args.no_train else clock.time("fine-tune", stages.train_stage, plan)

@@ -123,20 +123,21 @@ def eval_command(model_args: dict[str, str], tasks: list[str], num_fewshot: int,
 
 
 def fewshot_task_files(plan: DemoPlan) -> dict[str, Path]:
-    """Per task, a task YAML (in ``out/tasks``) that is the task with lm-eval's ``fewshot_config.sampler`` set
-    to the plan's sampler, for ``--tasks FILE``; none for lm-eval's default sampler."""
+    """Per task, the task file (in ``out/tasks``) with the plan's few-shot sampler; none for lm-eval's default."""
+    if plan.fewshot_sampler == "default":
+        return {}
+    return {task: fewshot_task_file(task, plan.fewshot_sampler, plan.out / "tasks") for task in plan.tasks}
+
+
+def fewshot_task_file(task: str, sampler: str, folder: Path) -> Path:
+    """A task YAML in ``folder`` that is ``task`` with lm-eval's ``fewshot_config.sampler`` set to ``sampler``
+    (same task name; for ``--tasks FILE``)."""
     from tracekd_ext.files.outputs import write_file
     from tracekd_ext.task_registry import tasks_dir
 
-    if plan.fewshot_sampler == "default":
-        return {}
-    files = {}
-    for task in plan.tasks:
-        source = next(Path(tasks_dir()).rglob(f"{task}.yaml"))
-        files[task] = write_file(plan.out / "tasks" / f"{task}.yaml",
-                                 f"# {task} with every problem shown the same first few-shot examples\n"
-                                 f"include: {json.dumps(str(source.resolve()))}\nfewshot_config:\n  sampler: {plan.fewshot_sampler}\n")
-    return files
+    source = next(Path(tasks_dir()).rglob(f"{task}.yaml"))
+    return write_file(folder / f"{task}.yaml", f"# {task} with lm-eval's few-shot sampler {sampler}\n"
+                      f"include: {json.dumps(str(source.resolve()))}\nfewshot_config:\n  sampler: {sampler}\n")
 
 
 def train_command(plan: DemoPlan) -> str:
