@@ -188,6 +188,32 @@ def levers(prompts: int, repeats: int) -> None:
                                               " (other prompts)"))
 
 
+def story_checks(out: Path) -> None:
+    """The demo's story, from its own files: the tuned parse rate >= 0.95 and above the baseline's; under the
+    interventions, gold vs wrong_ret with McNemar p < 0.001; and the report's headline, printed for comparison."""
+    parse = {label: json.loads((out / label / "rescore.json").read_text())["metrics"]["parse_ok"]["mean"]
+             for label in ("baseline", "tuned") if (out / label / "rescore.json").is_file()}
+    if len(parse) == 2:
+        ok = parse["tuned"] >= 0.95 and parse["tuned"] > parse["baseline"]
+        print(f"  story: tuned parse rate {parse['tuned']:.3f} (baseline {parse['baseline']:.3f}): "
+              f"{'holds' if ok else 'BROKEN'} (>= 0.95 and above the baseline)")
+    report = out / "report" / "report.json"
+    runs = json.loads(report.read_text()).get("interventions", {}).get("runs", []) if report.is_file() else []
+    for run in runs:
+        conditions = run["conditions"]
+        if "wrong_ret" in conditions:
+            p = conditions["wrong_ret"]["mcnemar_p"]
+            print(f"  story: interventions gold {conditions['gold']['answer_acc']:.3f} vs wrong_ret "
+                  f"{conditions['wrong_ret']['answer_acc']:.3f}, McNemar p = {p:.2g}: "
+                  f"{'holds' if p < 0.001 else 'BROKEN'} (p < 0.001)")
+    markdown = out / "report" / "report.md"
+    if markdown.is_file():
+        text = markdown.read_text()
+        start = text.find("## Headline")
+        end = text.find("\n## ", start + 1)
+        print("  " + text[start:end].strip().replace("\n", "\n  "))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--skip-conversion", action="store_true", help="do not time the one-time conversion")
@@ -240,6 +266,7 @@ def main() -> None:
                 metrics = json.loads(summary.read_text())["metrics"]
                 print(f"  {label}: " + ", ".join(f"{m} {metrics[m]['mean']:.3f}" for m in
                                                  ("parse_ok", "cls_acc", "ret_acc", "trace_acc", "answer_acc")))
+        story_checks(out)
         print(f"load average after the demo: {load()}")
         if not args.skip_generate:
             generation_speed(next(p for p in (out / "baseline").iterdir() if p.is_dir()), args.prompts)
