@@ -35,6 +35,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import compress, count
 
 from tracekd_ext.adapters.base import DatasetSpec
 
@@ -55,20 +56,19 @@ attend attends attended attending own owns owned owning chair chairs head heads 
 travel travels travelled traveled travelling went go goes going gone move moves moved moving journey journeys
 journeyed back
 """.split())
-_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+|;")
-_CONJUNCTION = r",?\s+(?:and|but|while|whilst|whereas)\s+"
-_CLAUSE = re.compile(rf"(?<!\d){_CONJUNCTION}|(?<=\d){_CONJUNCTION}(?!\d)", re.IGNORECASE)  # not in "1990 and 1999"
-_MONTH_NAMES = "|".join(sorted(MONTHS, key=len, reverse=True))
-# (month [day][,] year) | (day month[,] year) | ISO year-month[-day] | month/year | a bare year
-_DATE = re.compile(
-    rf"\b(?P<m1>{_MONTH_NAMES})\.?(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?,?\s+(?P<y1>\d{{4}})\b"
-    rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m2>{_MONTH_NAMES})\.?,?\s+(?P<y2>\d{{4}})\b"
-    r"|\b(?P<y3>\d{4})-(?P<m3>\d{1,2})(?:-\d{1,2})?\b"
-    r"|\b(?P<m4>\d{1,2})/(?:\d{1,2}/)?(?P<y4>\d{4})\b"
-    r"|\b(?P<y5>\d{4})s?\b", re.IGNORECASE)
+_WORD = re.compile(r"[^\W_]+(?:'s)?")
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")  # accent marks
+# one pass over the reasoning: words, and the separators that end a sentence ([.!?] before a space, ";", a line end)
+_TOKEN = re.compile(r"[^\W_]+(?:'s)?|[.!?](?=\s|$)|[;\n]")
+_SEPARATOR = re.compile(r"[.!?](?=\s|$)|[;\n]")
 _CAPITALISED = re.compile(r"(?<![.!?:\n]\s)(?<!^)\b[A-Z][a-z]+")
 _NEGATION = re.compile(r"(?:\bnot|n't|\bno)\s+(?:an?\s+|the\s+)?(?:\w+\s+)?$")
+# token events: a sentence end, a conjunction (a clause end), a month (1-12), a year (its value), a name word
+SENTENCE_END, CONJUNCTION, NAME_WORDS = -2, -1, 10_000  # every event is truthy (itertools.compress keeps them)
+_EVENTS: dict[str, int] = {**{str(year): year for year in range(1000, 2200)}, **MONTHS,
+                           **dict.fromkeys((".", "!", "?", ";", "\n"), SENTENCE_END),
+                           **dict.fromkeys(("and", "but", "while", "whilst", "whereas"), CONJUNCTION)}
+MONTH_REACH = 2  # a month names the year that follows it within this many tokens ("March 3, 2001")
 Date = tuple[int, int | None]
 
 
@@ -77,8 +77,13 @@ def fold(text: str) -> str:
     is only lower-cased."""
     if text.isascii():
         return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text)).casefold()
+
+
+@lru_cache(maxsize=16)
+def fold_reasoning(text: str) -> str:
+    """:func:`fold`, cached for the few texts in hand (the step and label judges read the same reasoning)."""
+    return fold(text)
 
 
 def stem(word: str) -> str:
@@ -90,22 +95,25 @@ def stem(word: str) -> str:
     return word
 
 
-def dates_of(text: str) -> list[Date]:
-    """The (year, month) pairs ``text`` states; a bare year has month ``None``. Years outside 1000-2199 (and
-    months outside 1-12) are not dates."""
-    found = []
-    for m in _DATE.finditer(text):
-        year = m.group("y1") or m.group("y2") or m.group("y3") or m.group("y4") or m.group("y5")
-        if not 1000 <= int(year) < 2200:
+def _token_dates(tokens: list[str]) -> list[Date]:
+    found, month, month_at = [], None, -MONTH_REACH - 1
+    for i, token in enumerate(tokens):
+        event = _EVENTS.get(token)
+        if event is None or event < 1:
             continue
-        month_text = m.group("m1") or m.group("m2") or m.group("m3") or m.group("m4")
-        month = None
-        if month_text:
-            month = MONTHS.get(month_text.lower().rstrip(".")) if month_text[0].isalpha() else int(month_text)
-            if month is not None and not 1 <= month <= 12:
-                month = None
-        found.append((int(year), month))
+        if event <= 12:
+            month, month_at = event, i
+        else:
+            found.append((event, month if i - month_at <= MONTH_REACH else None))
+            month = None
     return found
+
+
+def dates_of(text: str) -> list[Date]:
+    """The (year, month) pairs ``text`` states: a year from 1000 to 2199, with the month named just before it
+    ("March 3, 2001", "3 March 2001" read 2001 without a month: a month after the day is not read; numeric months
+    such as 2001-03 are not read either)."""
+    return _token_dates(_TOKEN.findall(fold(text)))
 
 
 def _compatible(date: Date, dates: tuple[Date, ...]) -> bool:
@@ -114,65 +122,97 @@ def _compatible(date: Date, dates: tuple[Date, ...]) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class UnitIndex:
-    """Per problem: each distinct unit text's name words and weights, its dates, and the word postings."""
+    """Per problem: the distinct unit texts, their name words (as ids), idf weights and dates, and the token events
+    of the reasoning's words (name words, years, months, separators)."""
 
     keys: tuple[str, ...]                         # distinct unit texts (whitespace-normalised), in order
     indices: tuple[tuple[int, ...], ...]          # the unit indices of each key
-    names: tuple[dict[str, float], ...]           # each key's name words -> weight
+    words: tuple[frozenset[int], ...]             # each key's name word ids
     totals: tuple[float, ...]                     # each key's total name weight
     dates: tuple[tuple[Date, ...], ...]           # each key's dates
-    variants: dict[str, str]                      # surface word -> name word (plural and possessive forms)
-    postings: dict[str, tuple[int, ...]]          # name word -> the keys holding it
-    vocabulary: frozenset[str]                    # every word of the units and the question (folded)
+    weights: tuple[float, ...]                    # name word id - NAME_WORDS -> idf weight
+    postings: tuple[tuple[int, ...], ...]         # name word id - NAME_WORDS -> the keys holding it
+    events: dict[str, int]                        # token -> event (see SENTENCE_END ...); name words >= NAME_WORDS
     dated: bool                                   # some unit carries a date
+    years: frozenset[int]                         # every year some unit names
+    year_only: frozenset[int]                     # years some unit names without a month
+    months: frozenset[Date]                       # every (year, month) some unit names
+
+    def known(self, date: Date) -> bool:
+        """Whether ``date`` is compatible with some unit's date."""
+        return date[0] in self.years and (date[1] is None or date[0] in self.year_only or date in self.months)
 
 
 @lru_cache(maxsize=65536)
 def unit_index(units: tuple[str, ...], question: str) -> UnitIndex:
     """The :class:`UnitIndex` of a problem's units (cached: re-scoring many generations of a problem builds it
-    once)."""
+    once). ``question`` is part of the key only for :func:`vocabulary`'s sake."""
     by_key: dict[str, list[int]] = {}
     for i, unit in enumerate(units):
         by_key.setdefault(" ".join(unit.split()), []).append(i)
     keys = tuple(by_key)
-    words = [{stem(w) for w in _WORD.findall(fold(key))} for key in keys]
-    dates = tuple(tuple(dates_of(key)) for key in keys)
-    year_words = {str(d[0]) for ds in dates for d in ds}
-    names = [{w for w in ws if w not in FUNCTION_WORDS and w not in MONTHS and not w.isdigit()
-              and w not in year_words} for ws in words]
+    # one pass over every unit's tokens (units joined by line ends, which no unit holds once whitespace is squashed)
+    key_dates: list[list[Date]] = [[] for _ in keys]
+    names: list[set[str]] = [set() for _ in keys]
+    k, month, month_at = 0, None, -MONTH_REACH - 1
+    for i, token in enumerate(_TOKEN.findall(fold("\n".join(keys)))):
+        event = _EVENTS.get(token)
+        if event is None:
+            if token not in FUNCTION_WORDS and not token.isdigit():
+                names[k].add(stem(token))
+        elif event == SENTENCE_END:
+            if token == "\n":
+                k, month = k + 1, None
+        elif 1 <= event <= 12:
+            month, month_at = event, i
+        elif event >= 1000:
+            key_dates[k].append((event, month if i - month_at <= MONTH_REACH else None))
+            month = None
+    dates = tuple(map(tuple, key_dates))
     df: dict[str, int] = {}
     for ws in names:
         for w in ws:
             df[w] = df.get(w, 0) + 1
     n = len(keys)
-    weights = tuple({w: math.log(n / df[w]) for w in ws} for ws in names)
-    postings: dict[str, list[int]] = {}
+    informative = sorted(w for w, count in df.items() if count < n)  # a word every unit holds tells nothing
+    ids = {w: NAME_WORDS + i for i, w in enumerate(informative)}
+    postings: list[list[int]] = [[] for _ in informative]
     for k, ws in enumerate(names):
         for w in ws:
-            postings.setdefault(w, []).append(k)
-    variants = {}
-    for w in df:
-        for form in (w, w + "s", w + "'s", w + "es"):
-            variants.setdefault(form, w)
-    vocabulary = frozenset(w for text in (*keys, question) for w in _WORD.findall(fold(text)))
-    vocabulary |= {stem(w) for w in vocabulary}
-    return UnitIndex(keys, tuple(tuple(v) for v in by_key.values()), weights,
-                     tuple(sum(ws.values()) for ws in weights), dates, variants,
-                     {w: tuple(ks) for w, ks in postings.items()}, vocabulary, any(dates))
+            if w in ids:
+                postings[ids[w] - NAME_WORDS].append(k)
+    weights = tuple(math.log(n / df[w]) for w in informative)
+    events = _EVENTS.copy()
+    for w, i in ids.items():
+        events[w + "es"] = events[w + "'s"] = events[w + "s"] = events[w] = i
+    key_words = tuple(frozenset(ids[w] for w in ws if w in ids) for ws in names)
+    all_dates = [d for ds in dates for d in ds]
+    return UnitIndex(keys, tuple(tuple(v) for v in by_key.values()), key_words,
+                     tuple(sum(weights[w - NAME_WORDS] for w in ws) for ws in key_words), dates, weights,
+                     tuple(map(tuple, postings)), events, bool(all_dates), frozenset(d[0] for d in all_dates),
+                     frozenset(d[0] for d in all_dates if d[1] is None),
+                     frozenset(d for d in all_dates if d[1] is not None))
+
+
+@lru_cache(maxsize=1024)
+def vocabulary(units: tuple[str, ...], question: str) -> frozenset[str]:
+    """Every word of the units and the question (folded, also stemmed): what the context knows of."""
+    words = {w for text in (*units, question) for w in _WORD.findall(fold(text))}
+    return frozenset(words | {stem(w) for w in words})
 
 
 @dataclass(frozen=True, slots=True)
 class Citation:
-    """A unit a clause states: the unit's key index and the clause (as written) that states it."""
+    """A unit a sentence states: the unit's key index and the sentence's number (:func:`sentence_text`)."""
 
     key: int
-    clause: str
+    sentence: int
 
 
 @dataclass(frozen=True, slots=True)
 class StepJudgement:
-    """What the reasoning's retrieval step states: the cited unit indices (sorted), the clause citing each key,
-    ``hallucinated`` (``None`` where no unit carries a date) and the clauses that made it so."""
+    """What the reasoning's retrieval step states: the cited unit indices (sorted), the sentence citing each key,
+    ``hallucinated`` (``None`` where no unit carries a date) and the sentences (as written) that made it so."""
 
     cited: tuple[int, ...]
     citations: tuple[Citation, ...]
@@ -180,87 +220,132 @@ class StepJudgement:
     invented: tuple[str, ...]
 
 
-def _named(index: UnitIndex, words: set[str]) -> dict[int, frozenset[str]]:
-    """Keys whose name weight the clause's ``words`` hold at least ``NAME_SHARE`` of -> the name words matched."""
-    hits: dict[int, set[str]] = {}
-    for surface in words:
-        word = index.variants.get(surface)
-        if word is None:
-            continue
-        for k in index.postings[word]:
-            hits.setdefault(k, set()).add(word)
-    named = {}
-    for k, matched in hits.items():
-        total = index.totals[k]
-        weight = sum(index.names[k][w] for w in matched)
-        own_word = len(index.keys) > 2 and any(len(index.postings[w]) == 1 for w in matched)
-        if (weight >= NAME_SHARE * total and (weight > 0 or total == 0)) or own_word:
-            named[k] = frozenset(matched)
+def _named(index: UnitIndex, words: set[int]) -> set[int]:
+    """Keys whose name weight ``words`` hold at least ``NAME_SHARE`` of, or one of whose own words (held by no
+    other unit) they hold."""
+    weight: dict[int, float] = {}
+    named = set()
+    for w in words:
+        keys = index.postings[w - NAME_WORDS]
+        if len(keys) == 1 and len(index.keys) > 2:
+            named.add(keys[0])
+        idf = index.weights[w - NAME_WORDS]
+        for k in keys:
+            weight[k] = weight.get(k, 0.0) + idf
+    named.update(k for k, total in weight.items() if total >= NAME_SHARE * index.totals[k])
     return named
 
 
-def _undominated(named: dict[int, frozenset[str]], keep: set[int]) -> set[int]:
-    return {k for k in keep if not any(j != k and named[j] > named[k] for j in keep)}
+def _undominated(index: UnitIndex, words: set[int], keep: set[int]) -> set[int]:
+    if len(keep) < 2:
+        return keep
+    matched = {k: index.words[k] & words for k in keep}
+    return {k for k in keep if not any(j != k and matched[j] > matched[k] for j in keep)}
+
+
+def _judge_sentence(index: UnitIndex, clauses: list[tuple[set[int], list[Date]]], at: int, cited: dict[int, int],
+                    suspect: list[tuple[int, bool]]) -> None:
+    """Citations of one sentence's clauses (``at``: the sentence's number); clauses that may assert a fact no unit
+    holds go to ``suspect`` as (sentence, whether an unknown entity decides it)."""
+    if not index.dated:
+        for words, _ in clauses:
+            if words:
+                named = _named(index, words)
+                for k in _undominated(index, words, named):
+                    cited.setdefault(k, at)
+        return
+    sentence_dates = [d for _, dates in clauses for d in dates]
+    if not sentence_dates:
+        return
+    for words, own in clauses:
+        named = _named(index, words) if words else set()
+        dates = own or sentence_dates
+        invented = not all(map(index.known, dates))
+        stated = {k for k in named if any(_compatible(d, index.dates[k]) for d in dates)}
+        if own:
+            if named and (invented or not stated):
+                suspect.append((at, False))
+            elif not named:  # a dated statement about something no unit names: an unknown entity decides
+                suspect.append((at, True))
+        if not invented:
+            for k in _undominated(index, words, stated):
+                cited.setdefault(k, at)
+
+
+def sentence_text(reasoning: str, at: int) -> str:
+    """Sentence number ``at`` of ``reasoning`` as written (sentences end at [.!?] before a space, ``;``, a line end)."""
+    sentences = _SEPARATOR.split(reasoning)
+    return sentences[at].strip() if 0 <= at < len(sentences) else ""
 
 
 def judge_steps(units: tuple[str, ...], question: str, reasoning: str) -> StepJudgement:
     """The units ``reasoning`` states and whether it asserts a dated fact that no unit holds (module docstring)."""
     index = unit_index(units, question)
-    cited: dict[int, str] = {}
-    invented_clauses: list[str] = []
-    for sentence in _SENTENCE.split(reasoning):
-        if not sentence.strip():
-            continue
-        folded = fold(sentence)
-        clauses = _CLAUSE.split(sentence) if (" and " in folded or " but " in folded or " whil" in folded
-                                              or " whereas " in folded) else [sentence]
-        sentence_dates = dates_of(sentence) if index.dated else []
-        for clause in clauses:
-            words = set(_WORD.findall(fold(clause)))
-            named = _named(index, words)
-            clause_dates = dates_of(clause) if sentence_dates else []
-            if not index.dated:
-                for k in _undominated(named, set(named)):
-                    cited.setdefault(k, clause)
-                continue
-            own_dates = bool(clause_dates)
-            dates = clause_dates or sentence_dates
-            if not dates:
-                continue
-            invented = [d for d in dates if not any(_compatible(d, ds) for ds in index.dates)]
-            stated = {k for k in named if any(_compatible(d, index.dates[k]) for d in dates)}
-            if own_dates and (invented and (named or _unknown_entity(clause, index))
-                              or named and not stated or not named and _unknown_entity(clause, index)):
-                invented_clauses.append(clause.strip())
-            if invented:
-                continue
-            for k in _undominated(named, stated):
-                cited.setdefault(k, clause)
-    citations = tuple(Citation(k, clause.strip()) for k, clause in sorted(cited.items()))
+    tokens = _TOKEN.findall(fold_reasoning(reasoning))
+    found = list(map(index.events.get, tokens))  # the events, None for other words (in C)
+    cited: dict[int, int] = {}
+    suspect: list[tuple[int, bool]] = []
+    clauses: list[tuple[set[int], list[Date]]] = []
+    words: set[int] = set()
+    dates: list[Date] = []
+    month, month_at, sentence = 0, -MONTH_REACH - 1, 0
+    last = len(tokens) - 1
+    for i in compress(count(), found):
+        event = found[i]
+        if event >= NAME_WORDS:
+            words.add(event)
+        elif event >= 1000:
+            dates.append((event, month if i - month_at <= MONTH_REACH else None))
+            month = 0
+        elif event > 0:
+            month, month_at = event, i
+        elif event == CONJUNCTION:
+            if 0 < i < last and tokens[i - 1].isdigit() and tokens[i + 1].isdigit():
+                continue  # "1990 and 1999": one clause
+            if words or dates:
+                clauses.append((words, dates))
+                words, dates = set(), []
+        else:
+            if words or dates:
+                clauses.append((words, dates))
+                words, dates = set(), []
+            if clauses:
+                _judge_sentence(index, clauses, sentence, cited, suspect)
+                clauses = []
+            sentence += 1
+    if words or dates:
+        clauses.append((words, dates))
+    if clauses:
+        _judge_sentence(index, clauses, sentence, cited, suspect)
+    invented: list[str] = []
+    if suspect:
+        sentences = _SEPARATOR.split(reasoning)
+        known = vocabulary(units, question)
+        for at, needs_entity in suspect:
+            text = sentences[at].strip() if at < len(sentences) else ""
+            if not needs_entity or _unknown_entity(text, known):
+                invented.append(text)
+    citations = tuple(Citation(k, at) for k, at in sorted(cited.items()))
     unit_ids = tuple(sorted(i for k in cited for i in index.indices[k]))
-    return StepJudgement(unit_ids, citations, bool(invented_clauses) if index.dated else None,
-                         tuple(invented_clauses))
+    return StepJudgement(unit_ids, citations, bool(invented) if index.dated else None, tuple(dict.fromkeys(invented)))
 
 
-def _unknown_entity(clause: str, index: UnitIndex) -> bool:
-    """A capitalised word (not opening a sentence) that the context and question never use."""
-    for word in _CAPITALISED.findall(clause):
+def _unknown_entity(text: str, known: frozenset[str]) -> bool:
+    """A capitalised word (not opening the sentence) that the context and question never use."""
+    for word in _CAPITALISED.findall(text):
         folded = fold(word)
-        if folded not in index.vocabulary and folded not in FUNCTION_WORDS and folded not in MONTHS:
+        if folded not in known and folded not in FUNCTION_WORDS and folded not in MONTHS:
             return True
     return False
 
 
 @lru_cache(maxsize=64)
-def _label_pattern(phrases: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[re.Pattern[str], dict[str, str]]:
+def _label_patterns(phrases: tuple[tuple[str, tuple[str, ...]], ...], cues: tuple[str, ...]
+                    ) -> tuple[re.Pattern[str], dict[str, str], re.Pattern[str] | None]:
     owner = {fold(p): label for label, ps in phrases for p in ps}
     alternatives = "|".join(re.escape(p) for p in sorted(owner, key=len, reverse=True))
-    return re.compile(rf"\b(?:{alternatives})\b"), owner
-
-
-def _phrases(spec: DatasetSpec) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    mapping: Mapping[str, tuple[str, ...]] = spec.label_phrases
-    return tuple((label, tuple(mapping[label])) for label in mapping)
+    cue = "|".join(re.escape(fold(c)) for c in cues)
+    return re.compile(rf"\b(?:{alternatives})\b"), owner, re.compile(rf"\b(?:{cue})\b") if cues else None
 
 
 def judge_label(spec: DatasetSpec, reasoning: str) -> tuple[str | None, str | None]:
@@ -268,18 +353,33 @@ def judge_label(spec: DatasetSpec, reasoning: str) -> tuple[str | None, str | No
     Datasets without ``label_phrases`` name no label."""
     if not spec.label_phrases:
         return None, None
-    pattern, owner = _label_pattern(_phrases(spec))
-    cues = tuple(fold(c) for c in spec.label_cue)
-    found: tuple[str | None, str | None] = (None, None)
-    for sentence in _SENTENCE.split(reasoning):
-        folded = fold(sentence)
-        cue_at = min((m.start() for c in cues for m in re.finditer(rf"\b{re.escape(c)}\b", folded)), default=None)
-        if cues and cue_at is None:
-            continue
-        mentions = [(m.start(), owner[m.group(0)]) for m in pattern.finditer(folded)
-                    if not _NEGATION.search(folded[max(0, m.start() - 24):m.start()])]
-        if not mentions or len({label for _, label in mentions}) >= 3 and ("," in folded or " or " in folded):
+    mapping: Mapping[str, tuple[str, ...]] = spec.label_phrases
+    pattern, owner, cue = _label_patterns(tuple((label, tuple(mapping[label])) for label in mapping),
+                                          tuple(spec.label_cue))
+    folded = fold_reasoning(reasoning)
+    cue_matches = list(cue.finditer(folded)) if cue is not None else [None]
+    seen = len(folded) + 1
+    for cue_match in reversed(cue_matches):  # the last sentence that names a label
+        at = cue_match.start() if cue_match is not None else len(folded)
+        if at >= seen:
+            continue  # a sentence with two cues: already read
+        start, end = _sentence_bounds(folded, at)
+        seen = start
+        sentence = folded[start:end]
+        cue_at = at - start if cue_match is not None else -1
+        mentions = [(m.start(), owner[m.group(0)]) for m in pattern.finditer(sentence)
+                    if not _NEGATION.search(sentence[max(0, m.start() - 24):m.start()])]
+        if not mentions or len({label for _, label in mentions}) >= 3 and ("," in sentence or " or " in sentence):
             continue  # the options listed, not a choice
-        after = [label for at, label in mentions if cue_at is None or at > cue_at]
-        found = (after[0] if after else mentions[-1][1], sentence.strip())
-    return found
+        after = [label for begin, label in mentions if begin > cue_at]
+        shown = reasoning[start:end] if len(reasoning) == len(folded) else sentence
+        return after[0] if after else mentions[-1][1], shown.strip()
+    return None, None
+
+
+def _sentence_bounds(text: str, at: int) -> tuple[int, int]:
+    """Where the sentence holding position ``at`` starts and ends (the separators of :func:`sentence_text`)."""
+    end = _SEPARATOR.search(text, at)
+    start = max(text.rfind(";", 0, at), text.rfind("\n", 0, at),
+                *(text.rfind(mark + space, 0, at) for mark in ".!?" for space in " \t\n"))
+    return start + 1 if start >= 0 else 0, end.start() if end else len(text)

@@ -3,8 +3,8 @@
 The final-answer convention (:mod:`tracekd_ext.free_format`): a last line ``Answer: <answer>``
 (``Final answer:``, Markdown emphasis such as ``**Answer:**`` and a value on the next line are read too), or a
 LaTeX ``\\boxed{...}``; whichever of these comes last wins. Without either, the last ``the answer is ...`` or
-inline ``answer: ...`` phrase is read. The answer is looked for after the think block when there is a closed one; a think block that
-never closes (a truncated generation) has no final answer.
+inline ``answer: ...`` phrase is read. The answer is looked for after the think block when there is a closed
+one; a think block that never closes (a truncated generation) has no final answer.
 
 Reasoning: the think block when there is one (the last closed one; an opening tag that a chat template put in
 the prompt may be missing), else the text before the final answer (all of it when none was found).
@@ -65,22 +65,25 @@ def _line_value(text: str, match: re.Match[str]) -> str:
     return next_line.strip(_EMPHASIS)
 
 
+def _last(matches) -> re.Match[str] | None:
+    last = None
+    for last in matches:  # noqa: B007 (the last match is wanted)
+        pass
+    return last
+
+
 def _final_answer(text: str) -> tuple[int, str, str] | None:
     """(where the final answer's line starts, its value, its source) in ``text``, or ``None``."""
     found = []
     boxed = _boxed(text)
     if boxed is not None:
         found.append((boxed[0], boxed[1].strip(), "boxed"))
-    line = None
-    for line in _ANSWER_LINE.finditer(text):
-        pass
+    line = _last(_ANSWER_LINE.finditer(text))
     if line is not None:
         found.append((line.start(), _line_value(text, line), "line"))
     if found:
         return max(found, key=lambda f: f[0])
-    phrase = None
-    for phrase in _ANSWER_PHRASE.finditer(text):
-        pass
+    phrase = _last(_ANSWER_PHRASE.finditer(text))
     if phrase is None:
         return None
     return phrase.start(), phrase.group("value").strip(_EMPHASIS).rstrip("."), "phrase"

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from tracekd_ext.adapters.base import DatasetSpec
 from tracekd_ext.errors import TracekdError
-from tracekd_ext.free_match import StepJudgement, judge_label, judge_steps, unit_index
+from tracekd_ext.free_match import StepJudgement, judge_label, judge_steps, sentence_text, unit_index
 from tracekd_ext.free_parse import FreeParse, parse_free
 from tracekd_ext.record import Problem
 from tracekd_ext.scoring import ARROW, SampleScore, answer_reason, gold_answer_in_units, quoted
@@ -95,7 +95,8 @@ def explain_free(problem: Problem, judged: FreeJudgement, spec: DatasetSpec) -> 
         fmt = ("no final answer: the think block never closes" if parsed.has_think and not parsed.think_closed
                else "no final answer (no 'Answer:' line, \\boxed{} or 'the answer is' phrase)")
     else:
-        fmt = f"final answer from {'a ' + parsed.answer_source if parsed.answer_source != 'line' else 'an Answer: line'}"
+        source = "an Answer: line" if parsed.answer_source == "line" else f"a {parsed.answer_source}"
+        fmt = f"final answer from {source}"
     rows = [("format", f"{fmt}; reasoning = {where} ({len(parsed.reasoning)} characters)")]
     if s.cls_correct is None:
         rows.append(("CLS", f"not scored: {spec.name} declares no phrases that name its labels"))
@@ -105,9 +106,11 @@ def explain_free(problem: Problem, judged: FreeJudgement, spec: DatasetSpec) -> 
         rows.append(("CLS", f"{_quote(judged.label_sentence or '')} names {json.dumps(s.pred_label)} vs gold "
                             f"{json.dumps(problem.label)} {ARROW} {_verdict(s.cls_correct)}"))
     index = unit_index(problem.units, problem.question)
-    stated = "; ".join(f"{list(index.indices[c.key])} by {_quote(c.clause)}" for c in steps.citations)
+    stated = "; ".join(f"{list(index.indices[c.key])} by {_quote(sentence_text(parsed.reasoning, c.sentence))}"
+                       for c in steps.citations)
     gold, cited = set(problem.support), set(s.cited)
-    ir = f"states units {list(s.cited)}" + (f" ({stated})" if stated else "") + f" vs gold support {list(problem.support)}"
+    ir = f"states units {list(s.cited)}" + (f" ({stated})" if stated else "")
+    ir += f" vs gold support {list(problem.support)}"
     missing = [i for i in problem.support if i not in cited]
     extra = [i for i in s.cited if i not in gold]
     if missing:

@@ -250,8 +250,10 @@ def summarize_files(files: list[ScoredFile], replicates: int = BOOTSTRAP_REPLICA
     for f in files:
         key = f.task if f.task not in per_task else f"{f.task}#{len(per_task) + 1}"
         per_task[key] = summarize_file(f, replicates)
-    trace_items = [i for f in files if f.kind == "trace" for i in f.items]
-    pooled = summarize([i.score for i in trace_items], "trace",
+    stepped = [f for f in files if f.kind != "direct"]  # trace and free-form tasks: steps and answer
+    trace_items = [i for f in stepped for i in f.items]
+    pool_kind = "free" if stepped and all(f.kind == "free" for f in stepped) else "trace"
+    pooled = summarize([i.score for i in trace_items], pool_kind,
                        labels=[f"{i.problem.dataset}:{i.problem.label}" for i in trace_items], replicates=replicates)
     return {"scoring": modes.pop(), "per_task": per_task, "pooled": pooled}
 

@@ -1,0 +1,138 @@
+"""Benchmark: free-form scoring (``*_free`` tasks) of 10,000 CoTemp generations of about 2,000 characters each.
+
+    python bench/bench_free_scoring.py [--data-dir ../shared/data] [--n 10000] [--chars 2000]
+
+Prints items/s of free-form judging (final answer, reasoning, units stated, label named, hallucination, the strict
+answer rule, grounding) on one core, cold caches (per-problem unit indexes built inside the measurement), next to
+strict scoring of the trace tasks on the same number of gold-format traces (bench_scoring's baseline) in the same
+run. Target (issue 21): >= 5,000 items/s.
+
+Then adversarial prose at doubling sizes (one sentence of 10,000 dates, unclosed \\boxed{ repeated, every line an
+"Answer:", clauses chained by "and", capitalised unknown words, label phrases without end): seconds per item at each
+size and the ratio to the previous size (linear: about 2; tests/test_free_form_linear.py holds it well under 4).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import time
+
+from tracekd_ext import free_match
+from tracekd_ext.adapters import get_spec
+from tracekd_ext.free_score import score_free
+from tracekd_ext.scoring import _gold_steps, _unit_index, score
+from tracekd_ext.text import normalize_answer
+from tracekd_ext.trace_format import render_target
+from tracekd_ext.trace_parse import parse
+
+OPENERS = ("Let me look at the context.", "Okay, so the question asks about overlapping periods.",
+           "First I need the facts about this person.", "Looking back at the context:")
+LINKS = ("The context says: {fact}", "According to the facts, {fact}", "- {fact}", "Also, {fact}",
+         "I see that {fact}", "Next: {fact}")
+FILLER = ("I should compare the two time spans carefully.", "Hmm, wait, let me check that again.",
+          "That period starts before the other one ends.", "So these two events share some time.",
+          "Let me make sure I am not missing any fact.", "This one does not fit the window.")
+
+
+def paraphrase(unit: str, rng: random.Random) -> str:
+    """A unit restated loosely: lower-cased start, dates reordered or shortened now and then."""
+    text = unit[0].lower() + unit[1:]
+    if rng.random() < 0.3:
+        text = text.replace(" holds the position of ", " was ").replace(" plays for ", " played for ")
+    if rng.random() < 0.3 and " from " in text and " to " in text:
+        head, span = text.split(" from ", 1)
+        start, end = span.rstrip(".").split(" to ", 1)
+        text = f"from {start} until {end}, {head}."
+    return text
+
+
+def free_generation(problem, rng: random.Random, chars: int) -> str:
+    """Prose of about ``chars`` characters: facts (gold and other), filler, a relation sentence, an answer line."""
+    parts = [rng.choice(OPENERS)]
+    units = list(problem.units)
+    while sum(len(p) + 1 for p in parts) < chars - 120:
+        if rng.random() < 0.6:
+            parts.append(rng.choice(LINKS).format(fact=paraphrase(rng.choice(units), rng)))
+        else:
+            parts.append(rng.choice(FILLER))
+    parts.append(f"The temporal relation is {rng.choice(('equal', 'overlap', 'during', 'mix'))}.")
+    body = " ".join(parts)
+    answer = ", ".join(problem.answers) if rng.random() < 0.7 else "I am not sure"
+    if rng.random() < 0.3:
+        return f"<think>{body}</think>\n\n\\boxed{{{answer}}}"
+    return f"{body}\nAnswer: {answer}"
+
+
+def adversarial_prose(size: int) -> dict[str, str]:
+    """Hostile free-form generations of about ``size`` characters."""
+    def fill(piece: str) -> str:
+        return (piece * (size // len(piece) + 1))[:size]
+
+    return {
+        "dates": fill("March 3, 2001 and 1999-04-05 and 04/1987 and "),
+        "unclosed_boxed": fill("\\boxed{\\boxed{ {"),
+        "answer_lines": fill("Answer: Ann Lee\n"),
+        "and_chain": fill("Ann Lee and Acme Corp and 2001 and "),
+        "capitalised": fill("Zed Quux Initech Foo Bar in 2002 "),
+        "labels": fill("relation overlap equal during mix not "),
+        "no_spaces": fill("x" * 997 + "."),
+    }
+
+
+def clear_caches() -> None:
+    for cached in (free_match.unit_index, normalize_answer, _unit_index, _gold_steps):
+        cached.cache_clear()
+
+
+def timed(run, repeat: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        clear_caches()
+        start = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default=os.environ.get("TRACEKD_DATA_DIR", "../shared/data"))
+    parser.add_argument("--n", type=int, default=10_000)
+    parser.add_argument("--chars", type=int, default=2_000)
+    args = parser.parse_args()
+    spec = get_spec("cotemp")
+    problems = spec.load(args.data_dir, "all")
+    rng = random.Random(0)
+    chosen = [problems[i % len(problems)] for i in range(args.n)]
+    gens = [free_generation(p, rng, args.chars) for p in chosen]
+    traces = [render_target(p, spec, "correct") for p in chosen]
+    mean_chars = sum(map(len, gens)) / len(gens)
+
+    def free_run():
+        for p, g in zip(chosen, gens, strict=True):
+            score_free(p, g, spec)
+
+    def strict_run():
+        for p, g in zip(chosen, traces, strict=True):
+            score(p, parse(g), spec)
+
+    free_s, strict_s = timed(free_run), timed(strict_run)
+    print(f"CPU: {os.uname().machine}, one core; {args.n} CoTemp items, {len(problems)} distinct problems")
+    print(f"free-form scoring: {args.n / free_s:,.0f} items/s ({mean_chars:,.0f} chars each, {free_s:.2f} s)")
+    print(f"strict trace scoring (baseline, {sum(map(len, traces)) / len(traces):,.0f} chars each): "
+          f"{args.n / strict_s:,.0f} items/s; free/strict time ratio {free_s / strict_s:.2f}")
+    print("adversarial prose (seconds per item; ratio to the previous size):")
+    problem = problems[0]
+    previous: dict[str, float] = {}
+    for size in (125_000, 250_000, 500_000, 1_000_000):
+        for name, text in adversarial_prose(size).items():
+            seconds = timed(lambda text=text: score_free(problem, text, spec), repeat=2)
+            ratio = f" x{seconds / previous[name]:.2f}" if name in previous else ""
+            print(f"  {size:>9,} chars {name:15s} {seconds:.3f} s{ratio}")
+            previous[name] = seconds
+
+
+if __name__ == "__main__":
+    main()
