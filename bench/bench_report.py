@@ -1,13 +1,16 @@
-"""Benchmark: `tracekd report` on 50,000 synthetic samples across runs, against the 30 s target.
+"""Benchmark: `tracekd report` on 50,000 synthetic samples across runs, against the 30 s target; the size of
+report.html (target: under 20 MB for 100,000 samples in 5 runs, with the browser's default bound, beside the
+unbounded page `--browser-samples all` as the baseline) and, where Debian's Chromium is installed, how long
+the page takes to become interactive in it (target: within 3 s).
 
 Writes lm-eval-shaped output folders (one per run: samples_cotemp_trace_<date>.jsonl + results_<date>.json)
 whose generations are built from real CoTemp problems with tracekd_ext.trace_format: gold traces,
 perturbed traces (wrong label and/or units, as in the paper's incorrect variant), wrong answers, dropped
 units, truncated and untagged generations, mixed in different proportions per run. Then times, each in
 a fresh process: `tracekd rescore` on all samples files (the baseline: loading and scoring alone) and
-`tracekd report` on the run folders.
+`tracekd report` on the run folders, then `tracekd report --browser-samples all` (the unbounded page).
 
-  python bench/bench_report.py [--samples 50000] [--runs 5] [--work DIR] [--data-dir DIR]
+  python bench/bench_report.py [--samples 50000] [--runs 5] [--work DIR] [--data-dir DIR] [--no-unbounded]
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ from tracekd_ext.lm_eval_glue import make_doc, process_results  # noqa: E402
 from tracekd_ext.trace_format import render_target, render_trace  # noqa: E402
 
 TARGET_SECONDS = 30.0
+TARGET_HTML_MB = 20.0  # for 100,000 samples in 5 runs
+TARGET_INTERACTIVE_S = 3.0
+CHROMIUM = Path("/usr/bin/chromium")
 TIMESTAMP = "2026-01-01T00-00-00.000000"
 KINDS = ("gold", "incorrect", "wrong_cls", "wrong_answer", "dropped_unit", "truncated", "untagged")
 
@@ -92,6 +98,35 @@ def timed(command: list[str]) -> tuple[float, float]:
     return seconds, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+def chromium_times(html: Path) -> tuple[float, float, int] | None:
+    """Seconds from opening ``html`` in headless Chromium until the sample browser shows its first page, then
+    for one filter change (the 2x2 cell) to re-render, and the samples the browser carries; None without
+    playwright or Chromium."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return None
+    if not CHROMIUM.is_file():
+        return None
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox",
+                                                                                 "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        started = time.perf_counter()
+        page.goto(html.as_uri(), timeout=300_000)
+        page.wait_for_selector("#sample-list article", timeout=300_000)
+        loaded = time.perf_counter() - started
+        carried = page.evaluate("document.getElementById('sample-count').textContent")
+        before = page.locator("#sample-count").get_attribute("data-count")
+        started = time.perf_counter()
+        page.select_option("#filter-cell", "ff")
+        page.wait_for_function(f"document.getElementById('sample-count').dataset.count !== '{before}'",
+                               timeout=300_000)
+        filtered = time.perf_counter() - started
+        browser.close()
+    return loaded, filtered, int(carried.split(" samples in the browser")[0].split()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--samples", type=int, default=50_000, help="samples across all runs")
@@ -101,6 +136,8 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep the runs already in --work (skip writing them)")
     parser.add_argument("--jobs", type=int, default=0, help="tracekd report --jobs (default 0: its default, one per "
                         "CPU but one)")
+    parser.add_argument("--no-unbounded", action="store_true", help="skip the baseline report with "
+                        "--browser-samples all")
     args = parser.parse_args()
     work = Path(args.work or tempfile.mkdtemp(prefix="bench_report_"))
     spec = get_spec("cotemp")
@@ -129,6 +166,30 @@ def main() -> None:
     verdict = "meets" if report_s < TARGET_SECONDS else "MISSES"
     print(f"target: < {TARGET_SECONDS:.0f} s wall for {per_run * args.runs} samples -> {verdict} "
           f"({report_s / TARGET_SECONDS:.2f} of the budget)")
+    html = work / "report" / "report.html"
+    verdict = "meets" if html_mb < TARGET_HTML_MB else "MISSES"
+    print(f"report.html (default browser bound): {html_mb:.1f} MB; target < {TARGET_HTML_MB:.0f} MB for 100,000 "
+          f"samples in 5 runs -> {verdict}")
+    browser = chromium_times(html)
+    if browser is None:
+        print("Chromium or playwright not installed: no browser timing (apt-get install -y chromium)")
+    else:
+        loaded, filtered, carried = browser
+        verdict = "meets" if loaded < TARGET_INTERACTIVE_S else "MISSES"
+        print(f"Chromium (headless): first page of the browser after {loaded:.2f} s, a filter change re-renders in "
+              f"{filtered:.2f} s; {carried} samples carried; target < {TARGET_INTERACTIVE_S:.0f} s -> {verdict}")
+    if args.no_unbounded:
+        return
+    all_s, _ = timed([*cli, "report", *map(str, folders), "--out", str(work / "report_all"), "--jobs",
+                      str(args.jobs), "--browser-samples", "all"])
+    all_html = work / "report_all" / "report.html"
+    all_mb = all_html.stat().st_size / 1e6
+    print(f"baseline --browser-samples all: report.html {all_mb:.1f} MB ({html_mb / all_mb:.3f} x it for the "
+          f"bounded page), report wall {all_s:.1f} s ({report_s / all_s:.2f} x it for the bounded one)")
+    browser = chromium_times(all_html)
+    if browser is not None:
+        print(f"Chromium, unbounded page: first page after {browser[0]:.2f} s, filter change {browser[1]:.2f} s, "
+              f"{browser[2]} samples carried")
 
 
 if __name__ == "__main__":

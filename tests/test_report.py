@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -259,16 +260,20 @@ def test_labels_default_to_model_names_and_can_be_renamed(synthetic_runs, tmp_pa
     runs = load_runs([str(synthetic_runs["good"]), str(synthetic_runs["weak"])], progress=False,
                      names={str(synthetic_runs["good"]): "A", "weak-sft": "B"})
     assert [r.label for r in runs] == ["A", "B"]
-    twice = load_runs([str(synthetic_runs["good"]), str(synthetic_runs["good"])], progress=False)
+    copy = shutil.copytree(synthetic_runs["good"], tmp_path / "copy" / synthetic_runs["good"].name)
+    twice = load_runs([str(synthetic_runs["good"]), str(copy)], progress=False)  # two runs of one model name
     assert [r.label for r in twice] == ["org/good-model", "org/good-model #2"]
+    with pytest.raises(TracekdError, match="given twice"):  # the same run twice would count its items twice
+        load_runs([str(synthetic_runs["good"]), str(synthetic_runs["good"])], progress=False)
 
 
-def test_figures_have_one_panel_per_run_and_trace_task(synthetic_runs):
+def test_figures_have_one_panel_per_run_and_trace_task(synthetic_runs, tmp_path):
     runs = load_runs([str(synthetic_runs["good"]), str(synthetic_runs["weak"])], progress=False)
     for step in ("trace", "cls", "ret"):
         assert len(confusion_figure(runs, step).axes) == 2 * 1
     assert len(accuracy_figure(runs).axes) == 1
-    three = load_runs([str(synthetic_runs["good"])] * 3, progress=False)
+    copies = [str(shutil.copytree(synthetic_runs["good"], tmp_path / str(i) / "good")) for i in range(3)]
+    three = load_runs(copies, progress=False)
     del three[1].tasks["cotemp_trace"]  # a run without the task keeps its (empty) panel
     assert len(confusion_figure(three, "trace").axes) == 3
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 from tracekd_ext.errors import TracekdError
-from tracekd_ext.options import nonnegative_int
+from tracekd_ext.options import nonnegative_int, positive_int
+from tracekd_ext.report.browser_data import DEFAULT_BROWSER_SAMPLES
 from tracekd_ext.scoring import MODES
 
 DESCRIPTION = """Compare runs side by side. Each RUN is an lm-eval output folder (samples_*.jsonl with
@@ -18,7 +19,9 @@ saved generations, so --scoring switches between strict and paper scoring withou
 Writes into DIR: report.md (one table per task and a pooled one, with 95% CIs, phi, chi-square and Fisher
 tests), report.json (every number behind it), confusion_{trace,cls,ret}.png (2x2 counts and row shares,
 one panel per run x task), answer_accuracy.png, and report.html (self-contained: tables, figures and a
-sample browser). Samples of intervention tasks (*_intervene_*) add an Interventions section: the paired
+sample browser). The tables and figures use every sample; the browser carries up to --browser-samples
+samples per samples file and 2x2 cell of trace and answer (evenly spaced by line; the page says how many
+of how many), so that a report of 100,000 samples stays a page that opens in seconds. Samples of intervention tasks (*_intervene_*) add an Interventions section: the paired
 analysis of tracekd rescore per run and dataset, beside the run's free-generation trace numbers, and
 interventions_accuracy.png; the sample browser shows them with the forced trace and filters by condition.
 
@@ -46,7 +49,16 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--data-dir", help="data folder for predictions that give only an id (else "
                         "$TRACEKD_DATA_DIR, else the public source)")
     parser.add_argument("--title", default="tracekd report", help="title of report.md and report.html")
+    parser.add_argument("--browser-samples", type=browser_samples, default=DEFAULT_BROWSER_SAMPLES, metavar="N|all",
+                        help="samples the HTML browser carries per samples file and 2x2 cell of trace and answer "
+                             "(interventions: of follows-trace and answer), evenly spaced by line; 'all': every "
+                             "sample (a large page) (default %(default)s)")
     parser.set_defaults(func=run)
+
+
+def browser_samples(text: str) -> int | None:
+    """``--browser-samples``: ``all`` (None: no bound) or an integer of at least 1."""
+    return None if text == "all" else positive_int(text)
 
 
 def default_jobs() -> int:
@@ -67,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
 
     jobs = args.jobs if args.jobs > 0 else default_jobs()
     files = build_report(args.runs, args.out, scoring=args.scoring, names=parse_names(args.name), title=args.title,
-                         jobs=jobs, reading=PredictionsOptions(args.task, args.data_dir))
+                         jobs=jobs, reading=PredictionsOptions(args.task, args.data_dir),
+                         browser_samples=args.browser_samples)
     size_mb = files.html.stat().st_size / 1e6
     print(f"report of {files.runs} run(s), {files.samples} samples in {files.seconds:.1f} s:\n"
           f"  {files.markdown}\n  {files.html} ({size_mb:.1f} MB)\n  {files.json}\n"

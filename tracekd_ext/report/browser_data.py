@@ -1,13 +1,16 @@
 """The sample browser's data: every re-scored item with its judgements, each problem stored once.
 
 Built per samples file where the file is scored (possibly in a worker process) as ready JSON text, so
-that only strings travel back; :func:`payload_json` joins the parts. Compact on purpose (50,000 samples
-must stay a file a browser opens): short keys, 0/1 flags, problems keyed by content and shared by every
-run that answered them, generations cut at ``MAX_GENERATION_CHARS``.
+that only strings travel back; :func:`payload_json` joins the parts. Bounded and compact on purpose (a
+report of 100,000 samples must stay a file a browser opens at once): by default each samples file carries
+at most ``DEFAULT_BROWSER_SAMPLES`` samples per 2x2 cell of trace and answer (:func:`browser_choice`,
+evenly spaced by line; ``None``: every sample), and the page states how many it carries of how many (the
+tables and figures always use every sample); short keys, 0/1 flags, problems keyed by content and shared
+by every run that answered them, generations cut at ``MAX_GENERATION_CHARS``.
 
 Payload: ``scoring``, ``runs`` and ``tasks`` (names), ``problems`` (key -> ``d`` dataset, ``id``, ``l``
 label, ``q`` question, ``u`` units, ``s`` support, ``a`` answers), ``groups`` (``r`` run and ``t`` task
-index with their ``samples``). Keys of a sample (read by report.js): ``p`` problem key, ``n`` line in the
+index with their ``samples`` and ``total``, the file's number of samples); ``perCell`` the bound (null: none). Keys of a sample (read by report.js): ``p`` problem key, ``n`` line in the
 samples file, ``g`` generation, ``gl`` its full length when cut, ``ok`` parse_ok, ``c`` CLS, ``i`` IR,
 ``tr`` trace, ``a`` answer, ``gd`` grounded (1/0/null), ``pl`` predicted label, ``ci`` cited unit indices,
 ``ai`` answer items, ``w`` why each step was judged so (``[step, reason]`` rows from
@@ -20,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +35,7 @@ from tracekd_ext.task_scoring import explain_generation
 
 MAX_GENERATION_CHARS = 4000
 PAGE_SIZE = 50  # samples rendered at a time
+DEFAULT_BROWSER_SAMPLES = 200  # per samples file (a run's task) and 2x2 cell: 5 runs x 5 cells x 200 = 5,000
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class BrowserPart:
 
     samples_json: str
     problems: list[tuple[str, str]]
+    total: int  # samples in the file; the part carries at most the bound of each cell
 
 
 @dataclass(frozen=True)
@@ -89,19 +94,50 @@ def sample_entry(item: Scored, problem: str, scoring: str, kind: str) -> dict[st
     return entry
 
 
-def browser_part(scored: ScoredFile) -> BrowserPart:
-    """The browser data of one re-scored samples file."""
+def cell(step: bool | None, answer: bool) -> str:
+    """The 2x2 cell of a step against the answer (``tt``, ``tf``, ``ft``, ``ff``), ``na`` without the step."""
+    return "na" if step is None else ("t" if step else "f") + ("t" if answer else "f")
+
+
+def browser_choice(cells: Sequence[str], per_cell: int | None) -> list[int]:
+    """Indices of the items the browser carries, in file order: every item of a cell with at most
+    ``per_cell`` items, else ``per_cell`` of them evenly spaced over the cell (all when ``per_cell`` is None)."""
+    if per_cell is None:
+        return list(range(len(cells)))
+    members: dict[str, list[int]] = {}
+    for i, name in enumerate(cells):
+        members.setdefault(name, []).append(i)
+    chosen = []
+    for indices in members.values():
+        n = len(indices)
+        chosen += indices if n <= per_cell else [indices[k * n // per_cell] for k in range(per_cell)]
+    return sorted(chosen)
+
+
+def part_of(items: Sequence[Any], cells: Sequence[str], per_cell: int | None,
+            entry: Callable[[Any, str], dict[str, Any]]) -> BrowserPart:
+    """The browser data of a file's ``items`` (those :func:`browser_choice` keeps), each written by ``entry``
+    (item, problem key), with their problems."""
     problems: dict[str, str] = {}
     samples = []
-    for item in scored.items:
+    for i in browser_choice(cells, per_cell):
+        item = items[i]
         key = problem_key(item.problem)
         if key not in problems:
             problems[key] = dumps(problem_entry(item.problem))
-        samples.append(sample_entry(item, key, scored.scoring, scored.kind))
-    return BrowserPart(dumps(samples), list(problems.items()))
+        samples.append(entry(item, key))
+    return BrowserPart(dumps(samples), list(problems.items()), len(items))
 
 
-def payload_json(runs: Sequence[BrowserRun], tasks: Sequence[str], scoring: str) -> str:
+def browser_part(scored: ScoredFile, per_cell: int | None = DEFAULT_BROWSER_SAMPLES) -> BrowserPart:
+    """The browser data of one re-scored samples file: at most ``per_cell`` items per trace x answer cell."""
+    cells = [cell(i.score.trace_correct, i.score.answer_correct) for i in scored.items]
+    return part_of(scored.items, cells, per_cell,
+                   lambda item, key: sample_entry(item, key, scored.scoring, scored.kind))
+
+
+def payload_json(runs: Sequence[BrowserRun], tasks: Sequence[str], scoring: str,
+                 per_cell: int | None = DEFAULT_BROWSER_SAMPLES) -> str:
     """The whole browser payload as JSON text (see the module docstring), joined from the files' parts;
     ``tasks`` names every task of the runs, intervention tasks included."""
     task_index = {task: i for i, task in enumerate(tasks)}
@@ -111,7 +147,7 @@ def payload_json(runs: Sequence[BrowserRun], tasks: Sequence[str], scoring: str)
         for task, part in run.parts:
             for key, entry in part.problems:
                 problems.setdefault(key, entry)
-            groups.append(f'{{"r":{r},"t":{task_index[task]},"samples":{part.samples_json}}}')
+            groups.append(f'{{"r":{r},"t":{task_index[task]},"total":{part.total},"samples":{part.samples_json}}}')
     head = {
         "scoring": scoring,
         "runs": [run.label for run in runs],
@@ -120,6 +156,7 @@ def payload_json(runs: Sequence[BrowserRun], tasks: Sequence[str], scoring: str)
         "conditions": [c for c in CONDITIONS if any(c in run.conditions for run in runs)],
         "maxGenerationChars": MAX_GENERATION_CHARS,
         "pageSize": PAGE_SIZE,
+        "perCell": per_cell,
     }
     problems_json = ",".join(f"{dumps(key)}:{entry}" for key, entry in problems.items())
     return f'{dumps(head)[:-1]},"problems":{{{problems_json}}},"groups":[{",".join(groups)}]}}'

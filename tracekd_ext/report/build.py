@@ -18,7 +18,7 @@ from typing import Any
 
 from tracekd_ext.files.outputs import Outputs
 from tracekd_ext.json_safe import json_safe
-from tracekd_ext.report.browser_data import payload_json
+from tracekd_ext.report.browser_data import DEFAULT_BROWSER_SAMPLES, payload_json
 from tracekd_ext.report.headline import headline_lines
 from tracekd_ext.report.html_page import report_html
 from tracekd_ext.report.interventions_section import ANCHOR as INTERVENTIONS_ANCHOR
@@ -63,12 +63,14 @@ def report_json(runs: Sequence[Run], scoring: str, interventions: dict[str, Any]
 
 
 def write_report(runs: Sequence[Run], out_dir: str | Path, *, title: str = DEFAULT_TITLE,
-                 started: float | None = None, outputs: Outputs | None = None) -> ReportFiles:
+                 started: float | None = None, outputs: Outputs | None = None,
+                 browser_samples: int | None = DEFAULT_BROWSER_SAMPLES) -> ReportFiles:
     """Write every report file for already loaded runs (staged in ``outputs`` when given; the caller
-    commits them), all together or none."""
+    commits them), all together or none; ``browser_samples`` is the bound the runs were loaded with."""
     if outputs is None:
         with Outputs() as outputs:
-            return write_report(runs, out_dir, title=title, started=started, outputs=outputs)
+            return write_report(runs, out_dir, title=title, started=started, outputs=outputs,
+                                browser_samples=browser_samples)
     started = time.perf_counter() if started is None else started
     out = outputs.folder(out_dir)
     scoring = check_scoring(runs)
@@ -100,7 +102,7 @@ def write_report(runs: Sequence[Run], out_dir: str | Path, *, title: str = DEFAU
                                            indent=2) + "\n")
     html = out / "report.html"
     tasks = [t for t, _ in task_order(runs)] + intervention_tasks(runs)
-    browser = payload_json([run.browser_run() for run in runs], tasks, scoring)
+    browser = payload_json([run.browser_run() for run in runs], tasks, scoring, browser_samples)
     page = report_html(title=title, subtitle=subtitle, headline=headline, runs_table=table_of_runs,
                        sections=task_sections, figures=figures, payload_json=browser, extra_sections=extra_html)
     outputs.write(html, page)
@@ -110,17 +112,20 @@ def write_report(runs: Sequence[Run], out_dir: str | Path, *, title: str = DEFAU
 
 def build_report(arguments: Sequence[str], out_dir: str | Path, *, scoring: str | None = None,
                  names: dict[str, str] | None = None, title: str = DEFAULT_TITLE, jobs: int = 1,
-                 progress: bool | None = None, reading: PredictionsOptions = READ_AS_SAMPLES) -> ReportFiles:
+                 progress: bool | None = None, reading: PredictionsOptions = READ_AS_SAMPLES,
+                 browser_samples: int | None = DEFAULT_BROWSER_SAMPLES) -> ReportFiles:
     """Load, re-score and compare the runs named by ``arguments``; write the report into ``out_dir``.
     ``jobs`` > 1 scores large samples files in worker processes (see ``runs.score_files``); ``reading``
-    says how predictions JSONL inputs are read."""
+    says how predictions JSONL inputs are read; ``browser_samples`` bounds the sample browser per samples
+    file and 2x2 cell (None: every sample; the tables and figures always use every sample)."""
     started = time.perf_counter()
     progress = sys.stderr.isatty() if progress is None else progress
     with Outputs(inputs=[a for a in arguments if Path(a).is_file()]) as outputs:
         out = outputs.folder(out_dir)  # checked before the runs are loaded
         outputs.claim(*(out / name for name in FIXED_FILES))
-        runs = load_runs(arguments, scoring=scoring, names=names, jobs=jobs, progress=progress, reading=reading)
-        return write_report(runs, out, title=title, started=started, outputs=outputs)
+        runs = load_runs(arguments, scoring=scoring, names=names, jobs=jobs, progress=progress, reading=reading,
+                         browser_samples=browser_samples)
+        return write_report(runs, out, title=title, started=started, outputs=outputs, browser_samples=browser_samples)
 
 
 def _version() -> str:

@@ -19,11 +19,11 @@ from typing import Any
 from tracekd_ext.interventions import explain_intervention
 from tracekd_ext.interventions_analysis import InterventionItem, is_intervention_samples, read_samples
 from tracekd_ext.report.browser_data import (
+    DEFAULT_BROWSER_SAMPLES,
     MAX_GENERATION_CHARS,
     BrowserPart,
-    dumps,
-    problem_entry,
-    problem_key,
+    cell,
+    part_of,
 )
 from tracekd_ext.report.sources import RunInput
 from tracekd_ext.rescore import task_from_filename
@@ -58,18 +58,13 @@ def sample_entry(item: InterventionItem, problem: str) -> dict[str, Any]:
     return entry
 
 
-def read_intervention_file(path: Path, label: str) -> InterventionFile:
-    """Judge an intervention samples file as run ``label``'s (the paired analysis pairs items by run label)."""
+def read_intervention_file(path: Path, label: str, per_cell: int | None = DEFAULT_BROWSER_SAMPLES) -> InterventionFile:
+    """Judge an intervention samples file as run ``label``'s (the paired analysis pairs items by run label);
+    the browser carries at most ``per_cell`` items per cell of follows-the-trace against the answer."""
     items = read_samples(path, model=label)
-    problems: dict[str, str] = {}
-    samples = []
-    for item in items:
-        key = problem_key(item.problem)
-        if key not in problems:
-            problems[key] = dumps(problem_entry(item.problem))
-        samples.append(sample_entry(item, key))
+    browser = part_of(items, [cell(it.follows, it.correct) for it in items], per_cell, sample_entry)
     task = task_from_filename(path) or f"{items[0].dataset}_intervene_{items[0].condition}"
-    return InterventionFile(task, path, items, BrowserPart(dumps(samples), list(problems.items())))
+    return InterventionFile(task, path, items, browser)
 
 
 def intervention_paths(paths: Sequence[Path]) -> set[Path]:

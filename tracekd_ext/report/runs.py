@@ -21,7 +21,7 @@ from typing import Any
 
 from tracekd_ext.errors import DataError, TracekdError
 from tracekd_ext.metrics import summarize
-from tracekd_ext.report.browser_data import BrowserPart, BrowserRun, browser_part
+from tracekd_ext.report.browser_data import DEFAULT_BROWSER_SAMPLES, BrowserPart, BrowserRun, browser_part
 from tracekd_ext.report.intervention_samples import (
     InterventionFile,
     intervention_paths,
@@ -98,11 +98,14 @@ def _load_file(path: Path, scoring: str | None, reading: PredictionsOptions) -> 
 
 
 def score_file(path: Path, scoring: str | None, replicates: int,
-               reading: PredictionsOptions = READ_AS_SAMPLES) -> TaskResult:
-    """Re-score one samples or predictions file and summarise it exactly as ``tracekd rescore`` does."""
+               reading: PredictionsOptions = READ_AS_SAMPLES,
+               browser_samples: int | None = DEFAULT_BROWSER_SAMPLES) -> TaskResult:
+    """Re-score one samples or predictions file and summarise it exactly as ``tracekd rescore`` does (the
+    sample browser carries at most ``browser_samples`` of its items per 2x2 cell; None: all)."""
     scored = _load_file(path, scoring, reading)
     items = ScoredItems(path, [i.score for i in scored.items],
-                        [f"{i.problem.dataset}:{i.problem.label}" for i in scored.items], browser_part(scored))
+                        [f"{i.problem.dataset}:{i.problem.label}" for i in scored.items],
+                        browser_part(scored, browser_samples))
     return TaskResult(scored.task, scored.kind, scored.scoring, summarize_file(scored, replicates), items)
 
 
@@ -117,7 +120,8 @@ def _start_method() -> str:
 
 def score_files(paths: Sequence[Path], scoring: str | None, replicates: int, *, jobs: int = 1,
                 progress: bool = False, min_parallel_bytes: int = PARALLEL_MIN_BYTES,
-                reading: PredictionsOptions = READ_AS_SAMPLES) -> dict[Path, TaskResult]:
+                reading: PredictionsOptions = READ_AS_SAMPLES,
+                browser_samples: int | None = DEFAULT_BROWSER_SAMPLES) -> dict[Path, TaskResult]:
     """Score every samples file; with ``jobs`` > 1 in that many worker processes (one file each) when the
     files hold at least ``min_parallel_bytes``. Without fork, workers re-import the main module, so a script
     that calls this with ``jobs`` > 1 needs the usual ``if __name__ == "__main__":`` guard."""
@@ -128,14 +132,15 @@ def score_files(paths: Sequence[Path], scoring: str | None, replicates: int, *, 
     if workers > 1 and sum(p.stat().st_size for p in paths) >= min_parallel_bytes:
         context = multiprocessing.get_context(_start_method())
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            futures = {pool.submit(score_file, path, scoring, replicates, reading): path for path in paths}
+            futures = {pool.submit(score_file, path, scoring, replicates, reading, browser_samples): path
+                       for path in paths}
             with tqdm(total=len(paths), desc="scoring samples files", unit="file", disable=not progress) as bar:
                 for future in as_completed(futures):
                     results[futures[future]] = future.result()
                     bar.update()
         return results
     for path in tqdm(paths, desc="scoring samples files", unit="file", disable=not progress):
-        results[path] = score_file(path, scoring, replicates, reading)
+        results[path] = score_file(path, scoring, replicates, reading, browser_samples)
     return results
 
 
@@ -163,7 +168,8 @@ def _rescore_json_run(run: Run, path: Path, scoring: str | None) -> Run:
 
 
 def build_run(run_input: RunInput, label: str, scoring: str | None, replicates: int,
-              scored: dict[Path, TaskResult], intervention_files: frozenset[Path] = frozenset()) -> Run:
+              scored: dict[Path, TaskResult], intervention_files: frozenset[Path] = frozenset(),
+              browser_samples: int | None = DEFAULT_BROWSER_SAMPLES) -> Run:
     """A run from its re-scored samples files (or its rescore JSON), with per-task and pooled summaries;
     ``intervention_files`` among its files are judged as intervention samples of this run."""
     run = Run(label, run_input.argument)
@@ -171,7 +177,7 @@ def build_run(run_input: RunInput, label: str, scoring: str | None, replicates: 
         return _rescore_json_run(run, run_input.rescore_json, scoring)
     for path in run_input.sample_files:
         if path in intervention_files:
-            part = read_intervention_file(path, label)
+            part = read_intervention_file(path, label, browser_samples)
             if part.task in run.interventions:
                 raise TracekdError(f"{path}: a second samples file of task '{part.task}' in run '{label}' "
                                    f"(first: {run.interventions[part.task].path}); pass them as separate runs")
@@ -212,9 +218,11 @@ def refuse_repeated_files(inputs: Sequence[RunInput]) -> None:
 
 def load_runs(arguments: Sequence[str], *, scoring: str | None = None, names: dict[str, str] | None = None,
               replicates: int = BOOTSTRAP_REPLICATES, jobs: int = 1, progress: bool = True,
-              reading: PredictionsOptions = READ_AS_SAMPLES) -> list[Run]:
+              reading: PredictionsOptions = READ_AS_SAMPLES,
+              browser_samples: int | None = DEFAULT_BROWSER_SAMPLES) -> list[Run]:
     """Find, re-score and label every run; all runs must end up in one scoring mode. ``jobs``: worker
-    processes for scoring (see :func:`score_files`)."""
+    processes for scoring (see :func:`score_files`); ``browser_samples``: the sample browser's bound per
+    samples file and 2x2 cell (None: every sample)."""
     names = names or {}
     found = [run_input for argument in arguments for run_input in find_inputs(argument)]
     refuse_repeated_files(found)
@@ -228,8 +236,8 @@ def load_runs(arguments: Sequence[str], *, scoring: str | None = None, names: di
     paths = list(dict.fromkeys(path for run_input in inputs for path in run_input.sample_files))
     interventions = frozenset(intervention_paths(paths))
     scored = score_files([p for p in paths if p not in interventions], scoring, replicates, jobs=jobs,
-                         progress=progress, reading=reading)
-    runs = [build_run(run_input, label, scoring, replicates, scored, interventions)
+                         progress=progress, reading=reading, browser_samples=browser_samples)
+    runs = [build_run(run_input, label, scoring, replicates, scored, interventions, browser_samples)
             for run_input, label in zip(inputs, labels, strict=True)]
     check_scoring(runs)
     return runs

@@ -5,7 +5,9 @@
 
   const data = JSON.parse(document.getElementById("report-data").textContent);
   data.samples = [];
+  data.total = 0;
   for (const group of data.groups) {
+    data.total += group.total;
     for (const sample of group.samples) {
       sample.r = group.r;
       sample.t = group.t;
@@ -201,7 +203,7 @@
     const cell = state.cell === "any" ? "" : ` in cell "${STEP_NAMES[state.step]}: ${CELL_NAMES[state.cell]}"`;
     const condition = state.condition === "" ? "" : state.condition === FREE
       ? " of free generation" : ` under forced trace "${state.condition}"`;
-    byId("sample-count").textContent = `${matches.length} of ${data.samples.length} samples${cell}${condition}`;
+    byId("sample-count").textContent = `${matches.length} of the ${data.samples.length} samples in the browser${cell}${condition}`;
     byId("sample-count").dataset.count = String(matches.length);
     byId("page-info").textContent = matches.length
       ? `page ${state.page + 1} of ${pages} (samples ${start + 1}\u2013${start + shown.length})`
@@ -245,10 +247,17 @@
     if (data.conditions.length) addConditionFilter();
     byId("page-prev").addEventListener("click", () => { state.page -= 1; render(); });
     byId("page-next").addEventListener("click", () => { state.page += 1; render(); });
-    if (data.aggregateOnly.length) {
-      byId("browser-note").textContent = "Not in the browser (aggregates only, from a rescore JSON): " +
-        data.aggregateOnly.join(", ") + ".";
+    const notes = [];
+    if (data.samples.length < data.total) {
+      notes.push(`The browser carries ${data.samples.length} of the ${data.total} samples: at most ${data.perCell} ` +
+        "per samples file and 2x2 cell of trace and answer (of follows-trace and answer for interventions), evenly " +
+        "spaced by line; the tables and figures above use all of them (tracekd report --browser-samples all " +
+        "carries every sample).");
     }
+    if (data.aggregateOnly.length) {
+      notes.push("Not in the browser (aggregates only, from a rescore JSON): " + data.aggregateOnly.join(", ") + ".");
+    }
+    byId("browser-note").textContent = notes.join(" ");
     applyFilters();
   }
 
