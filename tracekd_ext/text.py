@@ -119,7 +119,13 @@ def literal_strings(text: str) -> list[str] | None:
     if start < 0 or end <= start or end - start > MAX_LITERAL_CHARS:
         return None
     source = text[start:end + 1]
-    if _PLAIN_LIST.fullmatch(source):  # the common case, read in one pass
+    inner = source[1:-1].strip()
+    quote = inner[:1]
+    if len(inner) > 1 and quote in "'\"" and inner[-1] == quote:  # one plain string, the most common list
+        body = inner[1:-1]
+        if quote not in body and "\n" not in body and "\\" not in body:
+            return [body]
+    if _PLAIN_LIST.fullmatch(source):  # plain strings only: read in one pass
         return [token[1:-1] for token in _PLAIN_STRING.findall(source)]
     tokens = _string_tokens(source)
     bounds = [0, *(i for span in tokens for i in span), len(source)]
