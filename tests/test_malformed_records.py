@@ -190,3 +190,13 @@ def test_a_valid_record_round_trips(problems):
     for problem in problems:
         assert type(problem).from_dict(problem.to_dict()) == problem
         assert problem.label in spec.labels
+
+
+def test_raw_cotemp_fields_are_not_coerced(tmp_path, capsys, data_dir):
+    row = json.loads((data_dir / "cotempqa" / "equal.jsonl").read_text().splitlines()[0])
+    good = {**row, "label": "equal", "prediction": "x"}
+    path = tmp_path / "raw.jsonl"
+    for field, value in (("answer", [None]), ("facts", ["a fact", 5])):
+        path.write_text(json.dumps(good) + "\n" + json.dumps({**good, "index": 10**6, field: value}) + "\n")
+        assert f"{path}:2: field '{field}': expected a list of strings, got" in rescore_error(capsys, path, "--task",
+                                                                                              "cotemp_trace")

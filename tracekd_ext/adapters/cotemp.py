@@ -41,8 +41,12 @@ def problem_from_row(row: dict[str, Any], relation: str, *, path: object = None,
         if not isinstance(row[name], kind):
             raise DataError(f"expected {kind.__name__}, got {type(row[name]).__name__}", path=path, line=line,
                             field=name)
-    facts = tuple(str(f) for f in row["facts"])
-    answers = tuple(str(a) for a in row["answer"])
+    for name in ("facts", "answer"):
+        bad = next((v for v in row[name] if not isinstance(v, str)), "")
+        if not isinstance(bad, str):  # never coerced: null would become the gold answer "None"
+            raise DataError(f"expected a list of strings, got {type(bad).__name__} {bad!r}", path=path, line=line,
+                            field=name)
+    facts, answers = tuple(row["facts"]), tuple(row["answer"])
     if not answers:
         raise DataError("no gold answer", path=path, line=line, field="answer")
     support = tuple(i for i, fact in enumerate(facts) if any(a in fact for a in answers))
