@@ -85,12 +85,13 @@ class Problem:
                    meta=_meta(row.get("meta"), error))
 
 
-_NONE = object()
+_NONE = object()  # "no bad element found" (None itself is a bad element)
 # meta keys the scoring reads, with the type it needs
 META_TYPES = {"triple_element": str}
 
 
 def type_name(value: object) -> str:
+    """The JSON kind of a value as error messages name it ("null", "a string", "an integer", ...)."""
     return "null" if value is None else {"str": "a string", "int": "an integer", "float": "a number",
                                           "bool": "a boolean", "list": "a list", "dict": "an object"}.get(
         type(value).__name__, type(value).__name__)
