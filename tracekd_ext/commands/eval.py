@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import copy
 import glob
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -157,10 +158,13 @@ def check_run(args: argparse.Namespace, argv: list[str]) -> None:
     # the config file's values under the command line's, as lm-eval merges them (without its printout)
     given = {k: copy.deepcopy(v) for k, v in vars(args).items() if (v or v == 0) and k not in ("config", "func")}
     merged = {**run_config(args), **given}
+    logging.disable(logging.WARNING)  # lm-eval gives its warnings (--limit ...) when it runs: once is enough
     try:
         settings = EvaluatorConfig.from_cli(argparse.Namespace(**merged))
     except (ValueError, TypeError) as err:
         raise TracekdError(str(err)) from None
+    finally:
+        logging.disable(logging.NOTSET)
     check_model_path(settings.model, settings.model_args)
     check_task_names(settings.tasks, args.include_path)
 
