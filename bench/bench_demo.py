@@ -167,25 +167,28 @@ def levers(prompts: int, repeats: int) -> None:
         "same shot, rows dropped, int8 linear layers": (quantised, "first_n", True),
     }
     seconds = {name: [] for name in settings}
-    texts = {}
+    texts, work = {}, {}
     plain_greedy = backend.plain_greedy
     for repeat in range(repeats):
         for name in (list(settings) if repeat % 2 == 0 else list(reversed(settings))):
             model_lm, sampler, drop = settings[name]
             model_lm.prefix_store = PrefixStore()  # nothing prefilled before
+            model_lm.work = dict.fromkeys(model_lm.work, 0)
             backend.plain_greedy = plain_greedy if drop else (lambda *args: False)
             started = time.perf_counter()
             texts[name] = model_lm.generate_until(requests[sampler], disable_tqdm=True)
             seconds[name].append(time.perf_counter() - started)
             backend.plain_greedy = plain_greedy
+            work[name] = dict(model_lm.work)
             print(f"  repeat {repeat + 1} {name:<46} {seconds[name][-1]:6.1f} s, load {load()}", flush=True)
     best = {name: min(times) for name, times in seconds.items()}
     demo = "same shot, rows dropped (the demo)"
     for name, time_s in best.items():
         same = sum(a == b for a, b in zip(texts[name], texts[demo], strict=True))
-        print(f"{name:<46} best {time_s:6.1f} s, {best[demo] / time_s:4.2f}x the demo's speed; texts equal to the "
-              f"demo's: {same}/{prompts}" + ("" if requests[settings[name][1]] is requests["first_n"] else
-                                              " (other prompts)"))
+        print(f"{name:<46} best {time_s:6.1f} s, {best[demo] / time_s:4.2f}x the demo's speed; prompt tokens "
+              f"prefilled {work[name]['prefilled_tokens']}, row-steps decoded {work[name]['decoded_row_steps']}; "
+              f"texts equal to the demo's: {same}/{prompts}"
+              + ("" if requests[settings[name][1]] is requests["first_n"] else " (other prompts)"))
 
 
 def story_checks(out: Path) -> None:

@@ -86,6 +86,8 @@ def test_tracekd_hf_generates_what_hf_generates(tiny_model_dir, prompts, batch_s
     info = lm.get_model_info()  # what lm-eval writes into the results' config
     assert info["generation_backend"] == "tracekd-hf"
     assert info["prefix_tokens_reused"] == lm.prefix_store.reused_tokens
+    assert info["prefilled_tokens"] + lm.prefix_store.reused_tokens == sum(
+        len(lm.tok_encode(p)) - 1 for p in prompts)  # every prompt but its last token (generation's first input)
 
 
 def test_tracekd_hf_is_registered_with_lm_eval():
@@ -121,9 +123,14 @@ def test_tracekd_hf_drops_stopped_rows_and_still_generates_what_hf_generates(tin
                                                                   keep_rows(cache, rows)))
     until = ["</answer>", "e", "t"]
     expected, _ = _generate(HFLM, tiny_model_dir, prompts, 6, until=until, max_gen_toks=24)
-    generated, _ = _generate(PrefixReuseHFLM, tiny_model_dir, prompts, 6, until=until, max_gen_toks=24)
+    generated, lm = _generate(PrefixReuseHFLM, tiny_model_dir, prompts, 6, until=until, max_gen_toks=24)
     assert generated == expected
     assert compactions and min(compactions) < len(prompts)  # rows did leave the batch before it ended
+    monkeypatch.setattr("tracekd_ext.generation.backend.plain_greedy", lambda *args: False)  # generate's loop
+    whole_batch, lm_generate = _generate(PrefixReuseHFLM, tiny_model_dir, prompts, 6, until=until, max_gen_toks=24)
+    assert whole_batch == expected
+    assert 0 < lm.work["decoded_row_steps"] < lm_generate.work["decoded_row_steps"]
+    assert lm.work["prefilled_tokens"] == lm_generate.work["prefilled_tokens"] > 0
 
 
 def test_stop_rule_is_lm_evals_window_and_the_end_of_sequence_token(tiny_model_dir):

@@ -53,11 +53,13 @@ class PrefixReuseHFLM(HFLM):
         super().__init__(*args, **kwargs)
         use_accelerate_ranks(self)  # data-parallel on CPU processes too (tracekd_ext.data_parallel)
         self.prefix_store = PrefixStore(cache_bytes)
+        self.work = {"prefilled_tokens": 0, "decoded_row_steps": 0}  # what generation computed, for benchmarks
 
     def get_model_info(self) -> dict:
-        """lm-eval's model info (in the results' ``config``), with this backend and the prompt tokens it reused."""
+        """lm-eval's model info (in the results' ``config``), with this backend, the prompt tokens it reused and
+        the work its generation did (prompt tokens prefilled, row-steps decoded)."""
         return {**super().get_model_info(), "generation_backend": MODEL_NAME,
-                "prefix_tokens_reused": self.prefix_store.reused_tokens}
+                "prefix_tokens_reused": self.prefix_store.reused_tokens, **self.work}
 
     @cached_property
     def _growing_cache_ok(self) -> bool:
@@ -88,10 +90,14 @@ class PrefixReuseHFLM(HFLM):
             greedy_kwargs = {k: v for k, v in generation_kwargs.items() if k != "attention_mask"}
             if plain_greedy(self.model.generation_config, greedy_kwargs):
                 rule = StopRule(self.tokenizer, stop, eos_token_ids(self.model.generation_config))
-                return greedy_decode(self.model, cache, context, mask, max_length - context.shape[1], rule,
-                                     self.tokenizer.pad_token_id, self._cache_kwarg, progress)
+                output, row_steps = greedy_decode(self.model, cache, context, mask, max_length - context.shape[1],
+                                                  rule, self.tokenizer.pad_token_id, self._cache_kwarg, progress)
+                self.work["decoded_row_steps"] += row_steps
+                return output
         generation_kwargs[self._cache_kwarg] = cache
-        return super()._model_generate(context, max_length, stop, **generation_kwargs)
+        output = super()._model_generate(context, max_length, stop, **generation_kwargs)
+        self.work["decoded_row_steps"] += output.shape[0] * (output.shape[1] - context.shape[1])
+        return output
 
     @torch.no_grad()
     def _prefill(self, prompt: torch.Tensor) -> KeyValues:
@@ -103,6 +109,7 @@ class PrefixReuseHFLM(HFLM):
         if entry is not None:
             for layer, (keys, values) in enumerate(entry.head(reused)):
                 cache.update(keys, values, layer)
+        self.work["prefilled_tokens"] += len(prompt) - reused
         self.model(input_ids=prompt[reused:][None], use_cache=True, logits_to_keep=1, **{self._cache_kwarg: cache})
         key_values = [(layer.keys, layer.values) for layer in cache.layers]
         self.prefix_store.add(Prefilled(prompt, key_values))

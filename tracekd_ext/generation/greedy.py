@@ -67,10 +67,11 @@ def eos_token_ids(generation_config) -> set[int]:
 @torch.no_grad()
 def greedy_decode(model, cache, context: torch.Tensor, attention_mask: torch.Tensor, max_new_tokens: int,
                   rule: StopRule, pad_token_id: int, cache_kwarg: str = "past_key_values",
-                  progress: bool = False) -> torch.Tensor:
+                  progress: bool = False) -> tuple[torch.Tensor, int]:
     """Decode ``context`` (``[batch, length]``, left-padded; ``cache`` holds the keys and values of all but its
     last column, with ``keep_rows``) greedily, ``max_new_tokens`` at most per row; returns ``[batch, length +
-    steps]`` as ``generate`` does: each row's new tokens, then ``pad_token_id`` after it stopped."""
+    steps]`` as ``generate`` does (each row's new tokens, then ``pad_token_id`` after it stopped) and the row-steps
+    decoded (the rows in the batch, summed over steps)."""
     batch, length = context.shape
     rows = list(range(batch))  # the original row of each batch position still in the cache
     live = [True] * batch  # per batch position: not stopped yet (stopped rows wait for the next compaction)
@@ -78,11 +79,13 @@ def greedy_decode(model, cache, context: torch.Tensor, attention_mask: torch.Ten
     mask = attention_mask
     positions = attention_mask.sum(-1, keepdim=True) - 1
     tokens = context[:, -1:]
+    row_steps = 0
     bar = tqdm(total=max_new_tokens, desc=f"decoding {batch} rows", unit="step", disable=not progress, leave=False)
     for step in range(max_new_tokens):
         logits = model(input_ids=tokens, attention_mask=mask, position_ids=positions, use_cache=True,
                        logits_to_keep=1, **{cache_kwarg: cache}).logits[:, -1]
         chosen = logits.float().argmax(-1)
+        row_steps += len(rows)
         for position, (row, token) in enumerate(zip(rows, chosen.tolist(), strict=True)):
             if live[position]:
                 new_tokens[row].append(token)
@@ -106,4 +109,4 @@ def greedy_decode(model, cache, context: torch.Tensor, attention_mask: torch.Ten
     output[:, :length] = context
     for row, generated in enumerate(new_tokens):
         output[row, length:length + len(generated)] = torch.tensor(generated, dtype=context.dtype)
-    return output
+    return output, row_steps
