@@ -201,3 +201,22 @@ def test_demo_with_the_embedded_default_model(tmp_path, capsys):
     assert len(rows) == 2 and all(r["resps"][0][0].strip() for r in rows)
     assert rows[0]["arguments"]["gen_args_0"]["arg_0"].startswith("<|im_start|>system")
     assert "n = 2" in shown and "trace vs answer" in shown and "## Headline" in shown
+
+
+def test_threads_auto_uses_one_thread_only_on_a_busy_cpu(monkeypatch):
+    import torch
+
+    from tracekd_ext.commands import demo
+
+    assert demo.busy_cpu(2.0, 2) and demo.busy_cpu(13.2, 2) and not demo.busy_cpu(0.3, 2)
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.setattr("os.getloadavg", lambda: (0.0, 0.0, 0.0))
+        assert demo.set_threads("auto") == f", {before} threads" and torch.get_num_threads() == before
+        if before > 1:
+            monkeypatch.setattr("os.getloadavg", lambda: (50.0, 50.0, 50.0))
+            assert "1 thread (--threads auto: the CPU is busy, load average 50.0" in demo.set_threads("auto")
+            assert torch.get_num_threads() == 1
+        assert demo.set_threads(1) == ", 1 thread" and torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

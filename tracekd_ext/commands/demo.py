@@ -75,6 +75,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--dtype", choices=("auto", "bfloat16", "float32"), default="auto",
                         help="weights dtype; auto: bfloat16 where the device multiplies it natively, else float32")
     parser.add_argument("--device", default="cpu", help="torch device (default %(default)s)")
+    parser.add_argument("--threads", type=threads_option, default="auto",
+                        help="torch threads on the CPU; auto (default): torch's own, or 1 when the CPU is already "
+                             "busy (load average at least the number of cores), where threads wait on each other")
     parser.add_argument("--seed", type=nonnegative_int, help="seed of the synthetic problems (default: the task's, 42)")
     parser.add_argument("--data-dir", help="also evaluate on CoTemp QA from this local data folder")
     parser.add_argument("--out", default="runs/demo", help="output folder (default %(default)s)")
@@ -117,7 +120,9 @@ def run(args: argparse.Namespace) -> int:
     name = "SmolLM2-135M-Instruct (tracekd's default model)" if args.model == DEFAULT_MODEL else args.model
     dtype = (f"{plan.dtype} (--dtype auto: {fast_dtype_and_reason(plan.device)[1]})" if args.dtype == "auto"
              else plan.dtype)
-    print(f"tracekd demo: {name}, {dtype}, on {plan.device}; output in {plan.out}", file=sys.stderr, flush=True)
+    threads = set_threads(args.threads) if plan.device == "cpu" else ""
+    print(f"tracekd demo: {name}, {dtype}, on {plan.device}{threads}; output in {plan.out}", file=sys.stderr,
+          flush=True)
     clock = StageClock()
     evaluations = [clock.time("baseline", stages.baseline_stage, plan)]
     adapter = None if args.no_train else clock.time("fine-tune", stages.train_stage, plan)
@@ -139,6 +144,34 @@ def check_demo_extra(train: bool) -> None:
     missing = [name for name in needed if importlib.util.find_spec(name) is None]
     if missing:
         raise TracekdError(f"tracekd demo needs {', '.join(missing)} (the demo extra): pip install 'tracekd[demo]'")
+
+
+def threads_option(value: str) -> str | int:
+    return value if value == "auto" else positive_int(value)
+
+
+def busy_cpu(load_average: float, cores: int) -> bool:
+    """Whether other work already keeps every core busy: there torch's threads, each waiting at every parallel
+    region for the others to be scheduled, make a CPU model several times slower than one thread (BENCHMARKS.md,
+    "Demo")."""
+    return load_average >= cores
+
+
+def set_threads(choice: str | int) -> str:
+    """Set torch's CPU threads (``--threads``); what the first line says of them."""
+    import os
+
+    import torch
+
+    if choice != "auto":
+        torch.set_num_threads(choice)
+        return f", {choice} thread{'s' if choice > 1 else ''}"
+    load, cores = os.getloadavg()[0], os.cpu_count() or 1
+    if busy_cpu(load, cores) and torch.get_num_threads() > 1:
+        torch.set_num_threads(1)
+        return (f", 1 thread (--threads auto: the CPU is busy, load average {load:.1f} on {cores} cores; "
+                "more threads would wait on each other)")
+    return f", {torch.get_num_threads()} threads"
 
 
 class StageClock:
