@@ -7,7 +7,7 @@ Writes lm-eval-shaped output folders (one per run: samples_cotemp_trace_<date>.j
 whose generations are built from real CoTemp problems with tracekd_ext.trace_format: gold traces,
 perturbed traces (wrong label and/or units, as in the paper's incorrect variant), wrong answers, dropped
 units, truncated and untagged generations, mixed in different proportions per run. Then times, each in
-a fresh process: `tracekd rescore` on all samples files (the baseline: loading and scoring alone) and
+a fresh process: `tracekd rescore` on each samples file (the baseline: loading and scoring alone) and
 `tracekd report` on the run folders, then `tracekd report --browser-samples all` (the unbounded page).
 
   python bench/bench_report.py [--samples 50000] [--runs 5] [--work DIR] [--data-dir DIR] [--no-unbounded]
@@ -16,6 +16,7 @@ a fresh process: `tracekd rescore` on all samples files (the baseline: loading a
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import random
@@ -63,14 +64,17 @@ def generation(problem, spec, kind: str, rng: random.Random) -> str:
 
 
 def write_run(folder: Path, index: int, problems, spec, n_samples: int) -> Path:
-    """One lm-eval-shaped run folder with ``n_samples`` rows cycling over ``problems``."""
+    """One lm-eval-shaped run folder with ``n_samples`` rows cycling over ``problems`` (the same items in every
+    run, as runs of one task; repeats past the last problem get ids of their own)."""
     rng = random.Random(index)
     weights = [rng.uniform(0.2, 1.0) * (3 if kind == "gold" else 1) for kind in KINDS]
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"samples_cotemp_trace_{TIMESTAMP}.jsonl"
     with path.open("w", encoding="utf-8") as handle:
         for doc_id in range(n_samples):
-            problem = problems[(doc_id * 7 + index) % len(problems)]
+            problem = problems[doc_id % len(problems)]
+            if doc_id >= len(problems):  # more samples than problems: a copy under its own id (items count once)
+                problem = dataclasses.replace(problem, id=f"{problem.id}~{doc_id // len(problems)}")
             doc = make_doc(problem, "trace", "strict", True)
             text = generation(problem, spec, rng.choices(KINDS, weights)[0], rng)
             row = {"doc_id": doc_id, "doc": doc, "target": doc["target"],
@@ -154,11 +158,16 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (wall times grow with the load)")
 
     cli = [sys.executable, "-m", "tracekd_ext.cli"]
-    rescore_s, rescore_cpu = timed([*cli, "rescore", *map(str, files), "--output", str(work / "rescore.json")])
+    # the baseline: each run's file on its own (one rescore may not count the same items of several runs)
+    rescore_s = rescore_cpu = 0.0
+    for i, path in enumerate(files):
+        seconds, cpu = timed([*cli, "rescore", str(path), "--output", str(work / f"rescore-{i}.json")])
+        rescore_s, rescore_cpu = rescore_s + seconds, rescore_cpu + cpu
     report_s, report_cpu = timed([*cli, "report", *map(str, folders), "--out", str(work / "report"),
                                   "--jobs", str(args.jobs)])
     html_mb = (work / "report" / "report.html").stat().st_size / 1e6
-    print(f"tracekd rescore (baseline: one process, load + score + statistics): wall {rescore_s:6.1f} s, "
+    print(f"tracekd rescore (baseline: each run's file in its own process, load + score + statistics, summed): "
+          f"wall {rescore_s:6.1f} s, "
           f"CPU {rescore_cpu:6.1f} s")
     jobs = args.jobs or "default"
     print(f"tracekd report  (+ tables, figures, HTML browser; --jobs {jobs}): wall {report_s:6.1f} s, "
