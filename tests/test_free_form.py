@@ -133,7 +133,7 @@ def test_label_is_not_scored_for_datasets_without_phrases():
 
 
 def test_undated_units_are_cited_by_name():
-    steps = judge_steps(STORY, "Where is Mary?", "Mary moved to the garden afterwards. John has the milk.")
+    steps = judge_steps(STORY, "Where is Mary?", "Mary moved to the garden afterwards. John picked the milk up. Mary is somewhere.")
     assert steps.cited == (1, 2)
 
 

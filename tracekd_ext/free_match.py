@@ -222,17 +222,20 @@ class StepJudgement:
 
 def _named(index: UnitIndex, words: set[int]) -> set[int]:
     """Keys whose name weight ``words`` hold at least ``NAME_SHARE`` of, or one of whose own words (held by no
-    other unit) they hold."""
+    other unit) they hold; for units without dates, more than ``NAME_SHARE`` of it."""
     weight: dict[int, float] = {}
     named = set()
     for w in words:
         keys = index.postings[w - NAME_WORDS]
-        if len(keys) == 1 and len(index.keys) > 2:
+        if index.dated and len(keys) == 1 and len(index.keys) > 2:
             named.add(keys[0])
         idf = index.weights[w - NAME_WORDS]
         for k in keys:
             weight[k] = weight.get(k, 0.0) + idf
-    named.update(k for k, total in weight.items() if total >= NAME_SHARE * index.totals[k])
+    if index.dated:
+        named.update(k for k, total in weight.items() if total >= NAME_SHARE * index.totals[k])
+    else:  # no date to confirm the unit: more than half its weight, no single word
+        named.update(k for k, total in weight.items() if total > NAME_SHARE * index.totals[k])
     return named
 
 

@@ -1,9 +1,10 @@
 """Regenerate the model-written traces of the free-form validation set (tests/data/free_form_model_traces.jsonl).
 
-SmolLM2-135M-Instruct (the embedded default model), greedy, 256 new tokens, prompted with the free tasks' own
-prompt (``tracekd_ext.free_format.render_free_prompt``) through its chat template, on the first 48 problems of
-the synthetic test split and 48 CoTemp test problems (every 10th of the local copy's test split). The labels in
-free_form_labels.jsonl were written by reading these generations.
+SmolLM2-135M-Instruct (the embedded default model), greedy, 160 new tokens, prompted with the free tasks' own
+prompt (``tracekd_ext.free_format.render_free_prompt``) through its chat template, on problems of the synthetic
+test split and CoTemp test problems (every 10th of the local copy's test split), alternating in batches of 8;
+each batch is appended to OUT as it is done. The labels in free_form_labels.jsonl were written by reading these
+generations.
 
     python tests/data/free_form_generate.py [OUT]
 """
@@ -23,13 +24,14 @@ from tracekd_ext.free_format import render_free_prompt
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parents[1].parent / "shared" / "data"
-NEW_TOKENS, BATCH = 256, 8
+NEW_TOKENS, BATCH = 160, 8
 
 
 def problems():
     synth = get_spec("synth").load(None, "test")[:48]
     cotemp = get_spec("cotemp").load(str(DATA), "test")[::10][:48]
-    return [*synth, *cotemp]
+    return [p for start in range(0, 48, BATCH // 2) for p in (*synth[start:start + BATCH // 2],
+                                                             *cotemp[start:start + BATCH // 2])]
 
 
 def main(out: Path) -> None:
@@ -37,20 +39,23 @@ def main(out: Path) -> None:
     folder = ensure_default_model()
     tokenizer = AutoTokenizer.from_pretrained(folder, padding_side="left")
     model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32).eval()
-    rows = []
+    done = 0
     chosen = problems()
+    out.write_text("", encoding="utf-8")
     for start in range(0, len(chosen), BATCH):
         batch = chosen[start:start + BATCH]
-        prompts = [tokenizer.apply_chat_template([{"role": "user", "content": render_free_prompt(p, get_spec(p.dataset))}],
-                                                 tokenize=False, add_generation_prompt=True) for p in batch]
+        turns = [[{"role": "user", "content": render_free_prompt(p, get_spec(p.dataset))}] for p in batch]
+        prompts = [tokenizer.apply_chat_template(turn, tokenize=False, add_generation_prompt=True) for turn in turns]
         enc = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
         with torch.inference_mode():
             out_ids = model.generate(**enc, max_new_tokens=NEW_TOKENS, do_sample=False)
-        for p, ids in zip(batch, out_ids[:, enc["input_ids"].shape[1]:], strict=True):
-            rows.append({"id": p.id, "record": p.to_dict(), "source": "SmolLM2-135M-Instruct greedy 256",
-                         "generation": tokenizer.decode(ids, skip_special_tokens=True)})
-        print(f"{len(rows)}/{len(chosen)}", file=sys.stderr, flush=True)
-    out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+        rows = [{"id": p.id, "record": p.to_dict(), "source": f"SmolLM2-135M-Instruct greedy {NEW_TOKENS}",
+                 "generation": tokenizer.decode(ids, skip_special_tokens=True)}
+                for p, ids in zip(batch, out_ids[:, enc["input_ids"].shape[1]:], strict=True)]
+        with out.open("a", encoding="utf-8") as handle:
+            handle.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+        done += len(rows)
+        print(f"{done}/{len(chosen)}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":
