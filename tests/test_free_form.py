@@ -42,7 +42,8 @@ def test_final_answer_convention(generation, answer, source):
     assert (parsed.answer, parsed.answer_source) == (answer, source)
 
 
-@pytest.mark.parametrize("generation", ["", None, 42, "just words", "<think>Answer: Bob Ray", "\\boxed{Bob"])
+@pytest.mark.parametrize("generation", ["", None, 42, "just words", "<think>Answer: Bob Ray", "\\boxed{Bob",
+                                        "The answer is:\nAnswer:\n\nThe answer is:\n"])
 def test_no_final_answer_is_a_parse_failure_never_a_crash(generation):
     s = score_free(PROBLEM, generation, COTEMP)
     assert not s.parse_ok and not s.answer_correct
@@ -119,6 +120,7 @@ def test_hallucinated_is_undefined_without_dates():
     ("The relation is a mix of overlap and equal.", "mix"),
     ("The relation could be equal, overlap, during or mix.", None),   # the options, not a choice
     ("During 2002 both worked there.", None),                         # no cue word: no classification
+    ("That is an overlap of the event in question and the event in context.", "overlap"),  # the prompt's words
     ("First I thought the relation was equal. Then: the relation is overlap.", "overlap"),  # the last one
 ])
 def test_label_named_in_words(reasoning, label):

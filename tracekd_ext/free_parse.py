@@ -57,12 +57,16 @@ def _boxed(text: str) -> tuple[int, str] | None:
 
 
 def _line_value(text: str, match: re.Match[str]) -> str:
+    """The value of an answer line, else of the next line unless that is empty or another answer marker
+    ("Answer:" then "The answer is:" gives no answer)."""
     value = match.group("value").strip(_EMPHASIS)
     if value:
         return value
-    rest = text[match.end():].lstrip("\n")
-    next_line = rest.split("\n", 1)[0]
-    return next_line.strip(_EMPHASIS)
+    end = text.find("\n", match.end() + 1)
+    next_line = text[match.end():end if end >= 0 else len(text)].strip(_EMPHASIS + "\n")
+    if next_line.endswith(":") or _ANSWER_LINE.match(next_line) or _ANSWER_PHRASE.match(next_line):
+        return ""
+    return next_line
 
 
 def _last(matches) -> re.Match[str] | None:
@@ -78,9 +82,10 @@ def _final_answer(text: str) -> tuple[int, str, str] | None:
     boxed = _boxed(text)
     if boxed is not None:
         found.append((boxed[0], boxed[1].strip(), "boxed"))
-    line = _last(_ANSWER_LINE.finditer(text))
-    if line is not None:
-        found.append((line.start(), _line_value(text, line), "line"))
+    lines = [(m.start(), _line_value(text, m), "line") for m in _ANSWER_LINE.finditer(text)]
+    lines = [line for line in lines if line[1]]  # an empty answer line gives no answer
+    if lines:
+        found.append(lines[-1])
     if found:
         return max(found, key=lambda f: f[0])
     phrase = _last(_ANSWER_PHRASE.finditer(text))

@@ -166,5 +166,5 @@ SPEC = DatasetSpec(
                    "overlap": ("overlap", "overlaps", "overlapping", "partially overlap", "partial overlap"),
                    "during": ("during", "within", "contained", "inside", "falls in", "falls within"),
                    "mix": ("mix", "mixed", "mixture", "combination", "several relations")},
-    label_cue=("relation", "relationship", "relations"),
+    label_cue=("relation", "relationship", "relations", "event in question", "event in context"),
 )
