@@ -88,7 +88,7 @@ def _final_answer(text: str) -> tuple[int, str, str] | None:
         found.append(lines[-1])
     if found:
         return max(found, key=lambda f: f[0])
-    phrase = _last(_ANSWER_PHRASE.finditer(text))
+    phrase = _last(m for m in _ANSWER_PHRASE.finditer(text) if m.group("value").strip(_EMPHASIS + ".:"))
     if phrase is None:
         return None
     return phrase.start(), phrase.group("value").strip(_EMPHASIS).rstrip("."), "phrase"
