@@ -158,8 +158,8 @@ def test_names_shorter_than_the_index_pieces_are_checked_too(monkeypatch):
 
 
 def test_thousands_of_distractors_generate_within_bound():
-    start = time.perf_counter()  # 16 s for these two problems when names were compared pairwise
-    problems = [p for split in ("test", "train")
+    start = time.process_time()  # CPU time (a loaded machine's waits are not counted): 16 s when names were
+    problems = [p for split in ("test", "train")  # compared pairwise, about 1.7 s now at load 14
                 for p in generate(split, 1, seed=42, distractors=8000, relation_mix={"equal": 1.0})]
-    assert time.perf_counter() - start < 4 * BOUND_S
+    assert time.process_time() - start < 4 * BOUND_S
     assert len(problems) == 2 and all(len(p.units) > 8000 for p in problems)
