@@ -2,8 +2,8 @@
 
 The final-answer convention (:mod:`tracekd_ext.free_format`): a last line ``Answer: <answer>``
 (``Final answer:``, Markdown emphasis such as ``**Answer:**`` and a value on the next line are read too), or a
-LaTeX ``\\boxed{...}``; whichever of these comes last wins. Without either, the last ``the answer is ...`` or
-inline ``answer: ...`` phrase is read. The answer is looked for after the think block when there is a closed
+LaTeX ``\\boxed{...}``; whichever of these comes last wins. Without either, the last ``the answer (to the question)
+is ...`` or inline ``answer: ...`` phrase is read. The answer is looked for after the think block when there is a closed
 one; a think block that never closes (a truncated generation) has no final answer.
 
 Reasoning: the think block when there is one (the last closed one; an opening tag that a chat template put in
@@ -19,8 +19,8 @@ THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
 # "Answer: X" at the start of a line (after Markdown bullets or emphasis); the value may follow on the next line
 _ANSWER_LINE = re.compile(r"^[ \t>*_#-]*(?:final[ \t]+)?answer[ \t*_]*[:：][ \t*_]*(?P<value>[^\n]*)",
                           re.IGNORECASE | re.MULTILINE)
-_ANSWER_PHRASE = re.compile(r"\b(?:final[ \t]+)?answer(?:[ \t]+is[ \t]*:?|[ \t]*:)[ \t]*(?P<value>[^\n]*)",
-                            re.IGNORECASE)
+_ANSWER_PHRASE = re.compile(r"\b(?:final[ \t]+)?answer(?:[ \t]+to[ \t]+(?:the|this)[ \t]+question)?"
+                            r"(?:[ \t]+is[ \t]*:?|[ \t]*:)[ \t]*(?P<value>[^\n]*)", re.IGNORECASE)
 _BOXED = "\\boxed{"
 _EMPHASIS = " \t*_`\"'"
 
