@@ -3,8 +3,8 @@
 SmolLM2-135M-Instruct (the embedded default model), greedy, 160 new tokens, prompted with the free tasks' own
 prompt (``tracekd_ext.free_format.render_free_prompt``) through its chat template, on problems of the synthetic
 test split and CoTemp test problems (every 10th of the local copy's test split), alternating in batches of 8;
-each batch is appended to OUT as it is done. The labels in free_form_labels.jsonl were written by reading these
-generations.
+each batch is appended to OUT as it is done. The labelled set holds the first 56 (seven batches: the run was
+stopped there for time, on a CPU shared with other work); its labels were written by reading these generations.
 
     python tests/data/free_form_generate.py [OUT]
 """
