@@ -163,3 +163,22 @@ def test_explanation_rows_name_the_evidence():
 def test_paper_mode_does_not_apply():
     with pytest.raises(TracekdError, match="one rule set"):
         score_free(PROBLEM, "Answer: Bob Ray", COTEMP, "paper")
+
+
+def test_the_report_browser_explains_free_items(tmp_path):
+    """A predictions file re-scored as cotemp_free reaches the sample browser with the free-form reasons."""
+    import json
+
+    from tracekd_ext.report.browser_data import browser_part
+    from tracekd_ext.rescore import load_scored
+
+    row = {"question": PROBLEM.question, "facts": list(FACTS), "answer": ["Bob Ray"], "triple_element": "S2_R1_O1",
+           "label": "overlap", "prediction": "The relation is overlap. Bob Ray was at Acme Corp in 2002.\nAnswer: Bob Ray"}
+    path = tmp_path / "preds.jsonl"
+    path.write_text(json.dumps(row) + "\n")
+    scored = load_scored(path, "cotemp_free")
+    assert scored.kind == "free" and scored.items[0].score.cited == (2,)
+    sample = json.loads(browser_part(scored).samples_json)[0]
+    why = dict(sample["w"])
+    assert sample["pl"] == "overlap" and sample["ci"] == [2] and "hallucinated" in why
+    assert '[2] by "Bob Ray was at Acme Corp in 2002"' in why["IR"]
