@@ -135,7 +135,8 @@ def test_label_is_not_scored_for_datasets_without_phrases():
 
 
 def test_undated_units_are_cited_by_name():
-    steps = judge_steps(STORY, "Where is Mary?", "Mary moved to the garden afterwards. John picked the milk up. Mary is somewhere.")
+    text = "Mary moved to the garden afterwards. John picked the milk up. Mary is somewhere."
+    steps = judge_steps(STORY, "Where is Mary?", text)
     assert steps.cited == (1, 2)
 
 
@@ -172,8 +173,8 @@ def test_the_report_browser_explains_free_items(tmp_path):
     from tracekd_ext.report.browser_data import browser_part
     from tracekd_ext.rescore import load_scored
 
-    row = {"question": PROBLEM.question, "facts": list(FACTS), "answer": ["Bob Ray"], "triple_element": "S2_R1_O1",
-           "label": "overlap", "prediction": "The relation is overlap. Bob Ray was at Acme Corp in 2002.\nAnswer: Bob Ray"}
+    row = {"question": PROBLEM.question, "facts": list(FACTS), "answer": ["Bob Ray"],
+           "triple_element": "S2_R1_O1", "label": "overlap", "prediction": "The relation is overlap. Bob Ray was at Acme Corp in 2002.\nAnswer: Bob Ray"}
     path = tmp_path / "preds.jsonl"
     path.write_text(json.dumps(row) + "\n")
     scored = load_scored(path, "cotemp_free")
