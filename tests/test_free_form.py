@@ -174,7 +174,8 @@ def test_the_report_browser_explains_free_items(tmp_path):
     from tracekd_ext.rescore import load_scored
 
     row = {"question": PROBLEM.question, "facts": list(FACTS), "answer": ["Bob Ray"],
-           "triple_element": "S2_R1_O1", "label": "overlap", "prediction": "The relation is overlap. Bob Ray was at Acme Corp in 2002.\nAnswer: Bob Ray"}
+           "triple_element": "S2_R1_O1", "label": "overlap",
+           "prediction": "The relation is overlap. Bob Ray was at Acme Corp in 2002.\nAnswer: Bob Ray"}
     path = tmp_path / "preds.jsonl"
     path.write_text(json.dumps(row) + "\n")
     scored = load_scored(path, "cotemp_free")
