@@ -116,10 +116,6 @@ def dates_of(text: str) -> list[Date]:
     return _token_dates(_TOKEN.findall(fold(text)))
 
 
-def _compatible(date: Date, dates: tuple[Date, ...]) -> bool:
-    return any(date[0] == d[0] and (date[1] is None or d[1] is None or date[1] == d[1]) for d in dates)
-
-
 @dataclass(frozen=True, slots=True)
 class UnitIndex:
     """Per problem: the distinct unit texts, their name words (as ids), idf weights and dates, and the token events
@@ -246,10 +242,30 @@ def _undominated(index: UnitIndex, words: set[int], keep: set[int]) -> set[int]:
     return {k for k in keep if not any(j != k and matched[j] > matched[k] for j in keep)}
 
 
+@dataclass(frozen=True, slots=True)
+class _Dates:
+    """Dates a clause or sentence gives, as sets: whether a unit's date is among them is a constant-time test, so a
+    sentence of many clauses and dates is read in linear time."""
+
+    years: frozenset[int]
+    year_only: frozenset[int]
+    months: frozenset[Date]
+
+    @classmethod
+    def of(cls, dates: list[Date]) -> _Dates:
+        return cls(frozenset(d[0] for d in dates), frozenset(d[0] for d in dates if d[1] is None),
+                   frozenset(d for d in dates if d[1] is not None))
+
+    def meets(self, unit_dates: tuple[Date, ...]) -> bool:
+        """Some date given is compatible with one of ``unit_dates``."""
+        return any(y in self.years and (m is None or y in self.year_only or (y, m) in self.months)
+                   for y, m in unit_dates)
+
+
 def _judge_sentence(index: UnitIndex, clauses: list[tuple[set[int], list[Date]]], at: int, cited: dict[int, int],
-                    suspect: list[tuple[int, bool]]) -> None:
-    """Citations of one sentence's clauses (``at``: the sentence's number); clauses that may assert a fact no unit
-    holds go to ``suspect`` as (sentence, whether an unknown entity decides it)."""
+                    suspect: dict[int, bool]) -> None:
+    """Citations of one sentence's clauses (``at``: the sentence's number); a sentence that may assert a fact no
+    unit holds goes to ``suspect`` (sentence -> whether an unknown entity must decide it)."""
     if not index.dated:
         for words, _ in clauses:
             if words:
@@ -260,16 +276,18 @@ def _judge_sentence(index: UnitIndex, clauses: list[tuple[set[int], list[Date]]]
     sentence_dates = [d for _, dates in clauses for d in dates]
     if not sentence_dates:
         return
+    borrowed = _Dates.of(sentence_dates)
+    borrowed_invented = not all(map(index.known, sentence_dates))
     for words, own in clauses:
         named = _named(index, words) if words else set()
-        dates = own or sentence_dates
-        invented = not all(map(index.known, dates))
-        stated = {k for k in named if any(_compatible(d, index.dates[k]) for d in dates)}
+        given = _Dates.of(own) if own else borrowed
+        invented = not all(map(index.known, own)) if own else borrowed_invented
+        stated = {k for k in named if given.meets(index.dates[k])}
         if own:
             if named and (invented or not stated):
-                suspect.append((at, False))
+                suspect[at] = False
             elif not named:  # a dated statement about something no unit names: an unknown entity decides
-                suspect.append((at, True))
+                suspect.setdefault(at, True)
         if not invented:
             for k in _undominated(index, words, stated):
                 cited.setdefault(k, at)
@@ -287,7 +305,7 @@ def judge_steps(units: tuple[str, ...], question: str, reasoning: str) -> StepJu
     tokens = _TOKEN.findall(fold_reasoning(reasoning))
     found = list(map(index.events.get, tokens))  # the events, None for other words (in C)
     cited: dict[int, int] = {}
-    suspect: list[tuple[int, bool]] = []
+    suspect: dict[int, bool] = {}
     clauses: list[tuple[set[int], list[Date]]] = []
     words: set[int] = set()
     dates: list[Date] = []
@@ -324,7 +342,7 @@ def judge_steps(units: tuple[str, ...], question: str, reasoning: str) -> StepJu
     if suspect:
         sentences = _SEPARATOR.split(reasoning)
         known = vocabulary(units, question)
-        for at, needs_entity in suspect:
+        for at, needs_entity in suspect.items():
             text = sentences[at].strip() if at < len(sentences) else ""
             if not needs_entity or _unknown_entity(text, known):
                 invented.append(text)
