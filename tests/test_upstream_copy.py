@@ -20,7 +20,7 @@ from tracekd_ext.task_registry import GROUPS
 from tracekd_ext.trace_format import render_prompt, render_target
 
 pytestmark = pytest.mark.slow
-SOURCES = ("pyproject.toml", "README.md", "tracekd_ext", "tasks", "train")  # what the package is built from
+SOURCES = ("pyproject.toml", "setup.py", "README.md", "tracekd_ext", "tasks", "train")  # what the package is built from
 
 
 def _run(cmd: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
