@@ -40,14 +40,18 @@ BUDGET_S = 300.0
 STOP = "</answer>"
 
 
-def measure(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS in MiB and stdout of one child process (which must succeed)."""
+def measure(command: list[str], env: dict[str, str], stderr: Path | None = None) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS in MiB and stdout of one child process (which must succeed); its standard error
+    goes to ``stderr`` (default: nowhere)."""
     started = time.perf_counter()
-    child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    log = stderr.open("w") if stderr else subprocess.DEVNULL
+    child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=log, text=True)
     stdout = child.stdout.read()
     child.stdout.close()
     _, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - started
+    if stderr:
+        log.close()
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"failed: {shlex.join(command)}")
     return wall, usage.ru_maxrss / 1024, stdout
@@ -255,7 +259,9 @@ def main() -> None:
         if not args.skip_conversion:
             print(f"one-time conversion (GGUF -> safetensors): {wall:6.1f} s, peak RSS {rss:6.0f} MiB")
         out = Path(scratch) / "demo"
-        demo_wall, demo_rss, _ = measure([*tracekd, "demo", "--out", str(out), *args.demo_args], env)
+        progress = Path(scratch) / "demo.stderr"
+        demo_wall, demo_rss, _ = measure([*tracekd, "demo", "--out", str(out), *args.demo_args], env, progress)
+        print(next((line for line in progress.read_text().splitlines() if line.startswith("tracekd demo: ")), ""))
         print(f"tracekd demo {shlex.join(args.demo_args)} (converted model cached): {demo_wall:6.1f} s, "
               f"peak RSS {demo_rss:6.0f} MiB ({demo_wall / BUDGET_S:.2f} of the 5-minute budget)")
         records = json.loads((out / "timings.json").read_text())
