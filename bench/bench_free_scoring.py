@@ -82,7 +82,7 @@ def adversarial_prose(size: int) -> dict[str, str]:
 
 
 def clear_caches() -> None:
-    for cached in (free_match.unit_index, normalize_answer, _unit_index, _gold_steps):
+    for cached in (free_match.unit_index, free_match.unit_content, normalize_answer, _unit_index, _gold_steps):
         cached.cache_clear()
 
 

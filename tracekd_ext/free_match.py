@@ -125,18 +125,12 @@ class UnitIndex:
     indices: tuple[tuple[int, ...], ...]          # the unit indices of each key
     words: tuple[frozenset[int], ...]             # each key's name word ids
     totals: tuple[float, ...]                     # each key's total name weight
-    dates: tuple[tuple[Date, ...], ...]           # each key's dates
     weights: tuple[float, ...]                    # name word id - NAME_WORDS -> idf weight
     postings: tuple[tuple[int, ...], ...]         # name word id - NAME_WORDS -> the keys holding it
     events: dict[str, int]                        # token -> event (see SENTENCE_END ...); name words >= NAME_WORDS
     dated: bool                                   # some unit carries a date
-    years: frozenset[int]                         # every year some unit names
-    year_only: frozenset[int]                     # years some unit names without a month
-    months: frozenset[Date]                       # every (year, month) some unit names
-
-    def known(self, date: Date) -> bool:
-        """Whether ``date`` is compatible with some unit's date."""
-        return date[0] in self.years and (date[1] is None or date[0] in self.year_only or date in self.months)
+    compatible: tuple[frozenset[Date], ...]       # each key: every date a text may give that meets one of its dates
+    known: frozenset[Date]                        # every date a text may give that meets some unit's date
 
 
 @lru_cache(maxsize=65536)
@@ -147,24 +141,8 @@ def unit_index(units: tuple[str, ...], question: str) -> UnitIndex:
     for i, unit in enumerate(units):
         by_key.setdefault(" ".join(unit.split()), []).append(i)
     keys = tuple(by_key)
-    # one pass over every unit's tokens (units joined by line ends, which no unit holds once whitespace is squashed)
-    key_dates: list[list[Date]] = [[] for _ in keys]
-    names: list[set[str]] = [set() for _ in keys]
-    k, month, month_at = 0, None, -MONTH_REACH - 1
-    for i, token in enumerate(_TOKEN.findall(fold("\n".join(keys)))):
-        event = _EVENTS.get(token)
-        if event is None:
-            if token not in FUNCTION_WORDS and not token.isdigit():
-                names[k].add(stem(token))
-        elif event == SENTENCE_END:
-            if token == "\n":
-                k, month = k + 1, None
-        elif 1 <= event <= 12:
-            month, month_at = event, i
-        elif event >= 1000:
-            key_dates[k].append((event, month if i - month_at <= MONTH_REACH else None))
-            month = None
-    dates = tuple(map(tuple, key_dates))
+    contents = [unit_content(key) for key in keys]
+    names = [content[0] for content in contents]
     df: dict[str, int] = {}
     for ws in names:
         for w in ws:
@@ -182,12 +160,39 @@ def unit_index(units: tuple[str, ...], question: str) -> UnitIndex:
     for w, i in ids.items():
         events[w + "es"] = events[w + "'s"] = events[w + "s"] = events[w] = i
     key_words = tuple(frozenset(ids[w] for w in ws if w in ids) for ws in names)
-    all_dates = [d for ds in dates for d in ds]
+    compatible = tuple(content[1] for content in contents)
     return UnitIndex(keys, tuple(tuple(v) for v in by_key.values()), key_words,
-                     tuple(sum(weights[w - NAME_WORDS] for w in ws) for ws in key_words), dates, weights,
-                     tuple(map(tuple, postings)), events, bool(all_dates), frozenset(d[0] for d in all_dates),
-                     frozenset(d[0] for d in all_dates if d[1] is None),
-                     frozenset(d for d in all_dates if d[1] is not None))
+                     tuple(sum(weights[w - NAME_WORDS] for w in ws) for ws in key_words), weights,
+                     tuple(map(tuple, postings)), events, any(compatible), compatible, frozenset().union(*compatible))
+
+
+@lru_cache(maxsize=262144)
+def unit_content(key: str) -> tuple[frozenset[str], frozenset[Date]]:
+    """A unit text's name words (stemmed, before idf) and every date a text may give that meets one of its dates
+    (cached per unit text: problems that share units, as CoTemp's questions about one subject do, read each once)."""
+    names: set[str] = set()
+    dates: list[Date] = []
+    month, month_at = None, -MONTH_REACH - 1
+    for i, token in enumerate(_TOKEN.findall(fold(key))):
+        event = _EVENTS.get(token)
+        if event is None:
+            if token not in FUNCTION_WORDS and not token.isdigit():
+                names.add(stem(token))
+        elif 1 <= event <= 12:
+            month, month_at = event, i
+        elif event >= 1000:
+            dates.append((event, month if i - month_at <= MONTH_REACH else None))
+            month = None
+    return frozenset(names), frozenset(given for date in dates for given in _meeting(date))
+
+
+_TEXT_MONTHS = (None, *range(13))  # the months a date read from prose may carry (0: its month went to a year before)
+
+
+def _meeting(date: Date) -> tuple[Date, ...]:
+    """The dates a text may give that meet ``date``: the same year, and the same month where both give one."""
+    year, month = date
+    return tuple((year, m) for m in _TEXT_MONTHS) if month is None else ((year, None), (year, month))
 
 
 @lru_cache(maxsize=1024)
@@ -242,26 +247,6 @@ def _undominated(index: UnitIndex, words: set[int], keep: set[int]) -> set[int]:
     return {k for k in keep if not any(j != k and matched[j] > matched[k] for j in keep)}
 
 
-@dataclass(frozen=True, slots=True)
-class _Dates:
-    """Dates a clause or sentence gives, as sets: whether a unit's date is among them is a constant-time test, so a
-    sentence of many clauses and dates is read in linear time."""
-
-    years: frozenset[int]
-    year_only: frozenset[int]
-    months: frozenset[Date]
-
-    @classmethod
-    def of(cls, dates: list[Date]) -> _Dates:
-        return cls(frozenset(d[0] for d in dates), frozenset(d[0] for d in dates if d[1] is None),
-                   frozenset(d for d in dates if d[1] is not None))
-
-    def meets(self, unit_dates: tuple[Date, ...]) -> bool:
-        """Some date given is compatible with one of ``unit_dates``."""
-        return any(y in self.years and (m is None or y in self.year_only or (y, m) in self.months)
-                   for y, m in unit_dates)
-
-
 def _judge_sentence(index: UnitIndex, clauses: list[tuple[set[int], list[Date]]], at: int, cited: dict[int, int],
                     suspect: dict[int, bool]) -> None:
     """Citations of one sentence's clauses (``at``: the sentence's number); a sentence that may assert a fact no
@@ -273,16 +258,17 @@ def _judge_sentence(index: UnitIndex, clauses: list[tuple[set[int], list[Date]]]
                 for k in _undominated(index, words, named):
                     cited.setdefault(k, at)
         return
-    sentence_dates = [d for _, dates in clauses for d in dates]
-    if not sentence_dates:
+    # dates as sets: whether a unit's date is among them is a set test on the smaller side (a unit meets few
+    # dates), so a sentence of many clauses and dates is read in linear time
+    borrowed = frozenset(d for _, dates in clauses for d in dates)
+    if not borrowed:
         return
-    borrowed = _Dates.of(sentence_dates)
-    borrowed_invented = not all(map(index.known, sentence_dates))
+    borrowed_invented = not index.known.issuperset(borrowed)
     for words, own in clauses:
         named = _named(index, words) if words else set()
-        given = _Dates.of(own) if own else borrowed
-        invented = not all(map(index.known, own)) if own else borrowed_invented
-        stated = {k for k in named if given.meets(index.dates[k])}
+        given = frozenset(own) if own else borrowed
+        invented = not index.known.issuperset(given) if own else borrowed_invented
+        stated = {k for k in named if not index.compatible[k].isdisjoint(given)}
         if own:
             if named and (invented or not stated):
                 suspect[at] = False
