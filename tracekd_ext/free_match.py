@@ -35,7 +35,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import compress, count
+from itertools import compress, count, repeat
 
 from tracekd_ext.adapters.base import DatasetSpec
 
@@ -68,6 +68,8 @@ SENTENCE_END, CONJUNCTION, NAME_WORDS = -2, -1, 10_000  # every event is truthy 
 _EVENTS: dict[str, int] = {**{str(year): year for year in range(1000, 2200)}, **MONTHS,
                            **dict.fromkeys((".", "!", "?", ";", "\n"), SENTENCE_END),
                            **dict.fromkeys(("and", "but", "while", "whilst", "whereas"), CONJUNCTION)}
+# the months a date read from prose may carry (0: its month went to a year before)
+_TEXT_MONTHS = (None, *range(13))
 MONTH_REACH = 2  # a month names the year that follows it within this many tokens ("March 3, 2001")
 Date = tuple[int, int | None]
 
@@ -124,7 +126,7 @@ class UnitIndex:
     keys: tuple[str, ...]                         # distinct unit texts (whitespace-normalised), in order
     indices: tuple[tuple[int, ...], ...]          # the unit indices of each key
     words: tuple[frozenset[int], ...]             # each key's name word ids
-    totals: tuple[float, ...]                     # each key's total name weight
+    halves: tuple[float, ...]                     # each key's total name weight times NAME_SHARE
     weights: tuple[float, ...]                    # name word id - NAME_WORDS -> idf weight
     postings: tuple[tuple[int, ...], ...]         # name word id - NAME_WORDS -> the keys holding it
     events: dict[str, int]                        # token -> event (see SENTENCE_END ...); name words >= NAME_WORDS
@@ -162,7 +164,7 @@ def unit_index(units: tuple[str, ...], question: str) -> UnitIndex:
     key_words = tuple(frozenset(ids[w] for w in ws if w in ids) for ws in names)
     compatible = tuple(content[1] for content in contents)
     return UnitIndex(keys, tuple(tuple(v) for v in by_key.values()), key_words,
-                     tuple(sum(weights[w - NAME_WORDS] for w in ws) for ws in key_words), weights,
+                     tuple(NAME_SHARE * sum(weights[w - NAME_WORDS] for w in ws) for ws in key_words), weights,
                      tuple(map(tuple, postings)), events, any(compatible), compatible, frozenset().union(*compatible))
 
 
@@ -170,29 +172,23 @@ def unit_index(units: tuple[str, ...], question: str) -> UnitIndex:
 def unit_content(key: str) -> tuple[frozenset[str], frozenset[Date]]:
     """A unit text's name words (stemmed, before idf) and every date a text may give that meets one of its dates
     (cached per unit text: problems that share units, as CoTemp's questions about one subject do, read each once)."""
-    names: set[str] = set()
-    dates: list[Date] = []
+    tokens = _TOKEN.findall(fold(key))
+    found = list(map(_EVENTS.get, tokens))
+    names = frozenset(stem(token) for token, event in zip(tokens, found)
+                      if event is None and token not in FUNCTION_WORDS and not token.isdigit())
+    given: set[Date] = set()
     month, month_at = None, -MONTH_REACH - 1
-    for i, token in enumerate(_TOKEN.findall(fold(key))):
-        event = _EVENTS.get(token)
-        if event is None:
-            if token not in FUNCTION_WORDS and not token.isdigit():
-                names.add(stem(token))
-        elif 1 <= event <= 12:
+    for i in compress(count(), found):  # the events (every one is truthy)
+        event = found[i]
+        if 1 <= event <= 12:
             month, month_at = event, i
-        elif event >= 1000:
-            dates.append((event, month if i - month_at <= MONTH_REACH else None))
+        elif event >= 1000:  # the dates that meet it: the same year, the same month where both give one
+            if i - month_at <= MONTH_REACH and month is not None:
+                given.update(((event, None), (event, month)))
+            else:
+                given.update(zip(repeat(event), _TEXT_MONTHS))
             month = None
-    return frozenset(names), frozenset(given for date in dates for given in _meeting(date))
-
-
-_TEXT_MONTHS = (None, *range(13))  # the months a date read from prose may carry (0: its month went to a year before)
-
-
-def _meeting(date: Date) -> tuple[Date, ...]:
-    """The dates a text may give that meet ``date``: the same year, and the same month where both give one."""
-    year, month = date
-    return tuple((year, m) for m in _TEXT_MONTHS) if month is None else ((year, None), (year, month))
+    return names, frozenset(given)
 
 
 @lru_cache(maxsize=1024)
@@ -226,17 +222,21 @@ def _named(index: UnitIndex, words: set[int]) -> set[int]:
     other unit) they hold; for units without dates, more than ``NAME_SHARE`` of it."""
     weight: dict[int, float] = {}
     named = set()
+    postings, weights, get = index.postings, index.weights, weight.get
+    own_words = index.dated and len(index.keys) > 2
     for w in words:
-        keys = index.postings[w - NAME_WORDS]
-        if index.dated and len(keys) == 1 and len(index.keys) > 2:
+        w -= NAME_WORDS
+        keys = postings[w]
+        if own_words and len(keys) == 1:
             named.add(keys[0])
-        idf = index.weights[w - NAME_WORDS]
+        idf = weights[w]
         for k in keys:
-            weight[k] = weight.get(k, 0.0) + idf
+            weight[k] = get(k, 0.0) + idf
+    halves = index.halves
     if index.dated:
-        named.update(k for k, total in weight.items() if total >= NAME_SHARE * index.totals[k])
+        named.update(k for k, total in weight.items() if total >= halves[k])
     else:  # no date to confirm the unit: more than half its weight, no single word
-        named.update(k for k, total in weight.items() if total > NAME_SHARE * index.totals[k])
+        named.update(k for k, total in weight.items() if total > halves[k])
     return named
 
 
