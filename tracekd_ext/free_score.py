@@ -23,7 +23,7 @@ from tracekd_ext.errors import TracekdError
 from tracekd_ext.free_match import StepJudgement, judge_label, judge_steps, sentence_text, unit_index
 from tracekd_ext.free_parse import FreeParse, parse_free
 from tracekd_ext.record import Problem
-from tracekd_ext.scoring import ARROW, SampleScore, answer_reason, gold_answer_in_units, quoted
+from tracekd_ext.scoring import ARROW, SampleScore, answer_reason, gold_answer_in_units, quoted, support_difference
 from tracekd_ext.text import normalize_answer, precision_recall_f1
 
 FREE_MODES = ("strict",)
@@ -108,15 +108,8 @@ def explain_free(problem: Problem, judged: FreeJudgement, spec: DatasetSpec) -> 
     index = unit_index(problem.units, problem.question)
     stated = "; ".join(f"{list(index.indices[c.key])} by {_quote(sentence_text(parsed.reasoning, c.sentence))}"
                        for c in steps.citations)
-    gold, cited = set(problem.support), set(s.cited)
     ir = f"states units {list(s.cited)}" + (f" ({stated})" if stated else "")
-    ir += f" vs gold support {list(problem.support)}"
-    missing = [i for i in problem.support if i not in cited]
-    extra = [i for i in s.cited if i not in gold]
-    if missing:
-        ir += f"; missing {missing}"
-    if extra:
-        ir += f"; extra {extra}"
+    ir += f" vs gold support {list(problem.support)}" + support_difference(problem.support, s.cited)
     ir += f" (P {s.ret_precision:.3g}, R {s.ret_recall:.3g}, F1 {s.ret_f1:.3g}) {ARROW} {_verdict(s.ret_correct)}"
     rows.append(("IR", ir))
     rows.append(("trace", f"right when every scored step is right {ARROW} {_verdict(s.trace_correct)}"))

@@ -202,6 +202,14 @@ def _indices(values) -> str:
     return "[" + ", ".join(str(v) for v in values) + "]"
 
 
+def support_difference(support, cited) -> str:
+    """What an explanation adds after "cited vs gold": the gold units not cited, the cited units not gold."""
+    gold, chosen = set(support), set(cited)
+    missing = [i for i in support if i not in chosen]
+    extra = [i for i in cited if i not in gold]
+    return (f"; missing {_indices(missing)}" if missing else "") + (f"; extra {_indices(extra)}" if extra else "")
+
+
 def quoted(values) -> str:
     """A list of strings as the reader sees them: ``["a", "b"]``."""
     return "[" + ", ".join(json.dumps(v, ensure_ascii=False) for v in values) + "]"
@@ -236,14 +244,8 @@ def _strict_reasons(problem: Problem, parsed: ParsedTrace, s: SampleScore) -> li
     if parsed.ir_text is None:
         ir = f"no IR sentence found {ARROW} wrong"
     else:
-        gold, cited = set(problem.support), set(s.cited)
         ir = f"cited units {_indices(s.cited)} vs gold support {_indices(problem.support)}"
-        missing = [i for i in problem.support if i not in cited]
-        extra = [i for i in s.cited if i not in gold]
-        if missing:
-            ir += f"; missing {_indices(missing)}"
-        if extra:
-            ir += f"; extra {_indices(extra)}"
+        ir += support_difference(problem.support, s.cited)
         if s.uncited_items:
             ir += f"; {s.uncited_items} cited item(s) match no unit"
         ir += (f" (P {_number(s.ret_precision)}, R {_number(s.ret_recall)}, F1 {_number(s.ret_f1)}) {ARROW} "
