@@ -62,14 +62,12 @@ def _check_rescore(tmp_path, out, files, tasks):
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
-    from tiny_model import build_tiny_model
+    from tiny_model import tiny_model_on_datasets
 
-    corpus = []
-    for dataset in ("cotemp", "babi", "marco"):
-        spec = get_spec(dataset)
-        for problem in spec.load(DATA, "all")[:40]:
-            corpus.append(render_free_prompt(problem, spec) + render_free_target(problem, spec))
-    return build_tiny_model(tmp_path_factory.mktemp("tiny"), corpus)
+    def text_of(problem, spec):
+        return render_free_prompt(problem, spec) + render_free_target(problem, spec)
+
+    return tiny_model_on_datasets(tmp_path_factory.mktemp("tiny"), text_of)
 
 
 def test_free_group_runs_on_a_tiny_model_and_rescores(tmp_path, tiny_model, monkeypatch):

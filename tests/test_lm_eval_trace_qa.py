@@ -22,14 +22,12 @@ TRACE_TASKS = GROUPS["trace_qa"]
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
-    from tiny_model import build_tiny_model
+    from tiny_model import tiny_model_on_datasets
 
-    corpus = []
-    for dataset in ("cotemp", "babi", "marco"):
-        spec = get_spec(dataset)
-        for problem in spec.load(DATA, "all")[:40]:
-            corpus.append(render_prompt(problem, spec, instruction=True) + render_target(problem, spec, "correct"))
-    return build_tiny_model(tmp_path_factory.mktemp("tiny"), corpus)
+    def text_of(problem, spec):
+        return render_prompt(problem, spec, instruction=True) + render_target(problem, spec, "correct")
+
+    return tiny_model_on_datasets(tmp_path_factory.mktemp("tiny"), text_of)
 
 
 def _same(a, b) -> bool:

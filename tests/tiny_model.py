@@ -37,3 +37,15 @@ def build_tiny_model(out_dir: str | Path, corpus: list[str], *, seed: int = 0, h
     model.generation_config.eos_token_id = fast.eos_token_id
     model.save_pretrained(out)
     return out
+
+
+def tiny_model_on_datasets(out_dir: str | Path, text_of, per_dataset: int = 40) -> Path:
+    """A tiny model whose tokenizer learnt ``text_of(problem, spec)`` for the first problems of the three
+    datasets' offline copies (what the lm-eval task tests then evaluate)."""
+    from data_paths import DATA
+
+    from tracekd_ext.adapters import get_spec
+
+    corpus = [text_of(problem, spec) for spec in map(get_spec, ("cotemp", "babi", "marco"))
+              for problem in spec.load(DATA, "all")[:per_dataset]]
+    return build_tiny_model(out_dir, corpus)
