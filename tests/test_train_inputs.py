@@ -13,7 +13,7 @@ from train_helpers import data_dir, tiny_model
 
 from tracekd_ext.errors import DataError, TracekdError
 from tracekd_train.config import parse_config, read_yaml_config
-from tracekd_train.trainer import checkpoint_problem, check_output_dir
+from tracekd_train.trainer import check_output_dir, checkpoint_problem
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,8 @@ def train_args(model_dir, out, *extra) -> list:
 
 
 TRAINING_CRASHES = [
-    (["--model_init_kwargs", "notjson"], "--model_init_kwargs: expected a JSON object (Expecting value), got 'notjson'"),
+    (["--model_init_kwargs", "notjson"],
+     "--model_init_kwargs: expected a JSON object (Expecting value), got 'notjson'"),
     (["--adam_beta1", "2"], "--adam-beta1: expected a number in [0, 1), got 2.0"),
     (["--attn_implementation", "bogus"], '--attn_implementation bogus: Specified `attn_implementation="bogus"` is '
                                          "not supported"),

@@ -5,7 +5,8 @@ One template per task kind (``_trace_template_yaml``, ``_direct_template_yaml``,
 every task YAML includes one and adds only its name, dataset and generation budget. The families of tasks come
 from ``tracekd_ext.task_registry.FAMILIES``, the intervention conditions from ``tracekd_ext.interventions``, and
 each template's ``metric_list`` from ``tracekd_ext.metric_table``. Also written: the groups ``trace_qa``,
-``trace_qa_free``, ``trace_interventions`` and ``<dataset>_intervene``, and the task lists of the READMEs (between their markers).
+``trace_qa_free``, ``trace_interventions`` and ``<dataset>_intervene``, and the task lists of the READMEs
+(between their markers).
 
     python tasks/trace_qa/_generate_configs.py           # (re)write the files
     python tasks/trace_qa/_generate_configs.py --check   # exit 1 if a committed file differs from its generated text

@@ -21,7 +21,8 @@ tests), report.json (every number behind it), confusion_{trace,cls,ret}.png (2x2
 one panel per run x task), answer_accuracy.png, and report.html (self-contained: tables, figures and a
 sample browser). The tables and figures use every sample; the browser carries up to --browser-samples
 samples per samples file and 2x2 cell of trace and answer (evenly spaced by line; the page says how many
-of how many), so that a report of 100,000 samples stays a page that opens in seconds. Samples of intervention tasks (*_intervene_*) add an Interventions section: the paired
+of how many), so that a report of 100,000 samples stays a page that opens in seconds. Samples of intervention
+tasks (*_intervene_*) add an Interventions section: the paired
 analysis of tracekd rescore per run and dataset, beside the run's free-generation trace numbers, and
 interventions_accuracy.png; the sample browser shows them with the forced trace and filters by condition.
 

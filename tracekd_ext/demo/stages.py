@@ -12,8 +12,15 @@ from pathlib import Path
 from typing import Any
 
 from tracekd_ext.demo.evaluation import EvalRequest, EvalRun, check_against_lm_eval, evaluate
-from tracekd_ext.demo.plan import (INTERVENTION_CONDITIONS, INTERVENTION_TASK, SYNTH_TASK, DemoPlan, eval_command,
-                                   fewshot_task_files, train_command)
+from tracekd_ext.demo.plan import (
+    INTERVENTION_CONDITIONS,
+    INTERVENTION_TASK,
+    SYNTH_TASK,
+    DemoPlan,
+    eval_command,
+    fewshot_task_files,
+    train_command,
+)
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.files.outputs import write_json
 from tracekd_ext.formatting import summary_tables
