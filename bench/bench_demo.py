@@ -150,7 +150,7 @@ def levers(prompts: int, repeats: int) -> None:
     """Step 4 of the module docstring."""
     import torch
 
-    from tracekd_ext.default_model import ensure_default_model, fast_dtype
+    from tracekd_ext.demo.default_model import ensure_default_model, fast_dtype
     from tracekd_ext.generation import backend
     from tracekd_ext.generation.prefix_store import PrefixStore
 

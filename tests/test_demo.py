@@ -11,7 +11,7 @@ import tracekd_tasks
 from data_paths import DATA, TASKS
 
 from tracekd_ext.cli import main
-from tracekd_ext.default_model import locate_gguf
+from tracekd_ext.demo.default_model import locate_gguf
 from tracekd_ext.formatting import summary_tables
 from tracekd_ext.metrics import PAIR_METRICS, STEP_METRICS
 from tracekd_ext.rescore import load_scored, summarize_files

@@ -25,7 +25,7 @@ def test_prefix_cache_mib_is_checked_before_the_model_loads(value):
 
 
 def test_perturb_seed_is_checked():
-    from tracekd_ext.interventions_glue import load_docs
+    from tracekd_ext.interventions.task_hooks import load_docs
 
     with pytest.raises(TracekdError, match=f"^{SEED_ERROR}$"):
         load_docs(dataset="synth", condition="wrong_ret", perturb_seed="abc", size=4)

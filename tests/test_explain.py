@@ -7,7 +7,7 @@ from pathlib import Path
 
 from test_scoring import PROBLEM, SPEC, trace
 
-from tracekd_ext.interventions import explain_intervention
+from tracekd_ext.interventions.conditions import explain_intervention
 from tracekd_ext.scoring import explain, score
 from tracekd_ext.trace_parse import parse
 

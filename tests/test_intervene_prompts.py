@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tracekd_ext.interventions import CONDITIONS
+from tracekd_ext.interventions.conditions import CONDITIONS
 from tracekd_ext.task_registry import tasks_dir
 
 LLAMA3 = (
@@ -82,7 +82,7 @@ def test_prompt_ends_with_the_forced_prefix(condition, style):
 
 def test_forced_prefixes_of_the_conditions(data_dir):
     from tracekd_ext.adapters import get_spec
-    from tracekd_ext.interventions import force
+    from tracekd_ext.interventions.conditions import force
 
     spec = get_spec("synth")
     problem = spec.load(None, "test", size=5)[0]

@@ -14,9 +14,9 @@ from scipy import stats as sps
 from tracekd_ext.adapters import get_spec
 from tracekd_ext.adapters.cotemp_answer import fact_entities
 from tracekd_ext.errors import TracekdError
-from tracekd_ext.interventions import CONDITIONS, CORRUPTIONS, follows_trace, force
-from tracekd_ext.interventions_analysis import analyze
-from tracekd_ext.interventions_stats import PairedCounts, mcnemar_exact_p, paired_difference
+from tracekd_ext.interventions.conditions import CONDITIONS, CORRUPTIONS, follows_trace, force
+from tracekd_ext.interventions.analysis import analyze
+from tracekd_ext.interventions.statistics import PairedCounts, mcnemar_exact_p, paired_difference
 from tracekd_ext.record import Problem
 from tracekd_ext.stats import wilson_interval
 from tracekd_ext.task_registry import tasks_dir

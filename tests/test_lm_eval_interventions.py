@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tracekd_ext.interventions import CONDITIONS
+from tracekd_ext.interventions.conditions import CONDITIONS
 
 pytestmark = pytest.mark.slow
 

@@ -72,7 +72,7 @@ def test_zero_shot_task_docs_never_touch_the_train_side(fake_hub, monkeypatch):
     """What lm-eval loads for marco_trace: with the few-shot pool (the default of a plain lm_eval run) both
     sides; for the zero-shot run `tracekd eval` makes (fewshot_pool=False) only the test side."""
     from tracekd_ext.commands.eval import parse
-    from tracekd_ext.lm_eval_glue import load_trace
+    from tracekd_ext.harness.task_hooks import load_trace
 
     monkeypatch.delenv("TRACEKD_DATA_DIR", raising=False)
     docs = load_trace(dataset="marco", fewshot_pool=False)

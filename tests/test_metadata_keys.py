@@ -9,7 +9,7 @@ import pytest
 
 from tracekd_ext.cli import main
 from tracekd_ext.errors import TracekdError
-from tracekd_ext.lm_eval_glue import check_metadata_keys, load_docs, model_arg_names
+from tracekd_ext.harness.task_hooks import check_metadata_keys, load_docs, model_arg_names
 
 
 def test_a_misspelled_key_lists_the_valid_keys():

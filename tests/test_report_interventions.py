@@ -24,7 +24,7 @@ from test_report import markdown_tables
 
 from tracekd_ext.cli import main as cli_main
 from tracekd_ext.errors import TracekdError
-from tracekd_ext.interventions import CONDITIONS
+from tracekd_ext.interventions.conditions import CONDITIONS
 from tracekd_ext.report import build_report
 
 INTERVENE = "cotemp_synth_intervene"

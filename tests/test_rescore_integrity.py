@@ -12,7 +12,7 @@ from report_fixtures import cotemp_problems, samples_row, write_samples
 from tracekd_ext.adapters import get_spec
 from tracekd_ext.cli import main
 from tracekd_ext.errors import DataError, TracekdError
-from tracekd_ext.lm_eval_glue import make_doc
+from tracekd_ext.harness.task_hooks import make_doc
 from tracekd_ext.rescore import load_scored, per_sample_rows
 from tracekd_ext.trace_format import render_target
 

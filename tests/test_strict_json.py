@@ -11,7 +11,7 @@ import pytest
 from cli_helpers import run_cli
 
 from tracekd_ext.files.outputs import json_text, jsonl_text
-from tracekd_ext.lm_eval_glue import pair_chi2, pair_fisher_p, pair_phi
+from tracekd_ext.harness.task_hooks import pair_chi2, pair_fisher_p, pair_phi
 
 UNDEFINED_PAIR_METRICS = ("trace_answer_phi", "trace_answer_chi2", "cls_answer_phi", "ret_answer_phi")
 

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from lm_eval.tasks._yaml_loader import load_yaml
 
-from tracekd_ext import interventions_glue, lm_eval_glue
-from tracekd_ext.interventions import CONDITIONS
+from tracekd_ext.harness import task_hooks as lm_eval_glue
+from tracekd_ext.interventions import task_hooks as interventions_glue
+from tracekd_ext.interventions.conditions import CONDITIONS
 from tracekd_ext.metric_table import GLUE_MODULE, KINDS, METRICS, VALUE_TYPES, metrics_of, report_columns
 from tracekd_ext.metrics import DIRECT_METRICS, PAIR_METRICS, STEP_METRICS
 from tracekd_ext.report.tables import DIRECT_HEADER, TRACE_HEADER

@@ -11,7 +11,7 @@ from train_helpers import data_dir
 
 from tracekd_ext.adapters import get_spec
 from tracekd_ext.errors import DataError, TracekdError
-from tracekd_ext.lm_eval_glue import make_doc
+from tracekd_ext.harness.task_hooks import make_doc
 from tracekd_ext.scoring import score
 from tracekd_ext.trace_parse import parse
 from tracekd_train.config import config_from_values

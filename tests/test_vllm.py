@@ -69,7 +69,7 @@ def assert_prefix_continued(samples: list[dict]) -> None:
 
 @pytest.fixture(scope="module")
 def model_dir() -> str:
-    from tracekd_ext.default_model import ensure_default_model
+    from tracekd_ext.demo.default_model import ensure_default_model
 
     return str(ensure_default_model())
 

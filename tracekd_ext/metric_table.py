@@ -2,7 +2,7 @@
 
 Each row says which task kinds report the metric, what one sample contributes, how lm-eval aggregates it,
 and which report column shows it. The per-sample values (:mod:`tracekd_ext.metrics` and
-:mod:`tracekd_ext.interventions`), the summaries of ``tracekd rescore``, the report's table columns
+:mod:`tracekd_ext.interventions.conditions`), the summaries of ``tracekd rescore``, the report's table columns
 (:mod:`tracekd_ext.report.tables`) and the task templates' ``metric_list`` (written by
 ``tasks/trace_qa/_generate_configs.py``) are all read from :data:`METRICS`.
 """
@@ -19,7 +19,7 @@ KINDS = ("trace", "direct", "intervene", "free")
 VALUE_TYPES = ("0/1", "fraction", "pair")
 # step of a pair metric -> the SampleScore attribute holding its correctness (paired with ``answer_correct``)
 PAIR_STEPS = {"trace": "trace_correct", "cls": "cls_correct", "ret": "ret_correct"}
-GLUE_MODULE = "tracekd_ext.lm_eval_glue"  # where the pair aggregations live (``pair_<statistic>``)
+GLUE_MODULE = "tracekd_ext.harness.task_hooks"  # where the pair aggregations live (``pair_<statistic>``)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 One template per task kind (``_trace_template_yaml``, ``_direct_template_yaml``, ``_free_template_yaml``,
 ``_intervene_template_yaml``);
 every task YAML includes one and adds only its name, dataset and generation budget. The families of tasks come
-from ``tracekd_ext.task_registry.FAMILIES``, the intervention conditions from ``tracekd_ext.interventions``, and
+from ``tracekd_ext.task_registry.FAMILIES``, the intervention conditions from ``tracekd_ext.interventions.conditions``, and
 each template's ``metric_list`` from ``tracekd_ext.metric_table``. Also written: the groups ``trace_qa``,
 ``trace_qa_free``, ``trace_interventions`` and ``<dataset>_intervene``, and the task lists of the READMEs
 (between their markers).
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from tracekd_ext.interventions import CONDITIONS
+from tracekd_ext.interventions.conditions import CONDITIONS
 from tracekd_ext.metric_table import metric_list_yaml, metrics_of
 from tracekd_ext.task_registry import FAMILIES, GROUPS, TaskFamily
 

@@ -19,7 +19,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from tracekd_ext.adapters import get_spec
-from tracekd_ext.default_model import ensure_default_model
+from tracekd_ext.demo.default_model import ensure_default_model
 from tracekd_ext.free_format import render_free_prompt
 
 HERE = Path(__file__).resolve().parent

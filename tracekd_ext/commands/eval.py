@@ -24,7 +24,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from tracekd_ext.default_model import check_model_folder
+from tracekd_ext.demo.default_model import check_model_folder
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.task_registry import tasks_dir
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.files.outputs import Outputs, is_stdout, json_text, jsonl_text
 from tracekd_ext.formatting import summary_tables
-from tracekd_ext.interventions_analysis import is_intervention_samples
+from tracekd_ext.interventions.analysis import is_intervention_samples
 from tracekd_ext.json_safe import json_safe
 from tracekd_ext.rescore import load_scored, per_sample_rows, refuse_aggregates, summarize_files
 from tracekd_ext.scoring import MODES
@@ -83,8 +83,8 @@ def _tables_stream(args: argparse.Namespace):
 def run_interventions(args: argparse.Namespace) -> int:
     """Intervention samples (``*_intervene_*``): the paired analysis per model and dataset; trace samples
     given with them add the correlational numbers."""
-    from tracekd_ext.interventions_analysis import analyze, per_sample_rows, read_samples
-    from tracekd_ext.interventions_report import markdown
+    from tracekd_ext.interventions.analysis import analyze, per_sample_rows, read_samples
+    from tracekd_ext.interventions.tables import markdown
 
     with Outputs(inputs=args.files) as outputs:
         outputs.claim(args.output, args.per_sample)

@@ -117,8 +117,8 @@ def run_interventions_stage(plan: DemoPlan, tuned: EvalStageResult, adapter: Pat
     tuned prompt plus the forced trace, so its prefill starts where stage 3's stopped). Its samples go into the
     tuned run's folder, so the report pairs them with the tuned model's free generations; prints and returns the
     paired analysis (what ``tracekd rescore`` prints of the same samples)."""
-    from tracekd_ext.interventions_analysis import analyze
-    from tracekd_ext.interventions_report import markdown
+    from tracekd_ext.interventions.analysis import analyze
+    from tracekd_ext.interventions.tables import markdown
 
     tasks = [INTERVENTION_TASK.format(c) for c in INTERVENTION_CONDITIONS]
     model_args = plan.model_args(adapter)

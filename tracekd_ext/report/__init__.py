@@ -2,8 +2,8 @@
 
 ``sources`` resolves the RUN arguments, ``runs`` re-scores them, ``tables`` formats the numbers, ``plots`` draws
 the figures, ``browser_data`` packs the samples, ``markdown`` and ``html_page`` render the documents and
-``build`` writes them all. Intervention samples: ``intervention_samples`` judges them per run and
-``interventions_section`` adds their paired analysis, chart and readings.
+``build`` writes them all. Intervention samples: ``interventions.browser_rows`` judges them per run and
+``interventions.report_section`` adds their paired analysis, chart and readings.
 
 As a function (the same as ``tracekd report``): ``build_report(["runs/a", "runs/b"], "report")`` returns the
 written files (:class:`~tracekd_ext.report.build.ReportFiles`); imported lazily, so that the package itself

@@ -15,7 +15,7 @@ samples file, ``g`` generation, ``gl`` its full length when cut, ``ok`` parse_ok
 ``tr`` trace, ``a`` answer, ``gd`` grounded (1/0/null), ``pl`` predicted label, ``ci`` cited unit indices,
 ``ai`` answer items, ``w`` why each step was judged so (``[step, reason]`` rows from
 :func:`tracekd_ext.task_scoring.explain_generation`, shown as written).
-Intervention samples (``report.intervention_samples``) join the groups under their task; ``conditions``
+Intervention samples (``interventions.browser_rows``) join the groups under their task; ``conditions``
 lists the intervention conditions present, in the order of ``interventions.CONDITIONS``.
 """
 
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tracekd_ext.adapters import get_spec
-from tracekd_ext.interventions import CONDITIONS
+from tracekd_ext.interventions.conditions import CONDITIONS
 from tracekd_ext.record import Problem
 from tracekd_ext.rescore import Scored, ScoredFile
 from tracekd_ext.task_scoring import explain_generation

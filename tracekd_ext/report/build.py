@@ -1,6 +1,6 @@
 """``tracekd report`` end to end: load and re-score the runs, then write report.md, report.json, the
 PNG figures and report.html into one folder (all together or none, through ``tracekd_ext.files.outputs``). Runs with
-intervention samples add the Interventions section (``report.interventions_section``).
+intervention samples add the Interventions section (``interventions.report_section``).
 
     from tracekd_ext.report import build_report
     files = build_report(["runs/qwen", "runs/llama"], "report", names={"runs/qwen": "Qwen3"})
@@ -21,10 +21,10 @@ from tracekd_ext.json_safe import json_safe
 from tracekd_ext.report.browser_data import DEFAULT_BROWSER_SAMPLES, payload_json
 from tracekd_ext.report.headline import headline_lines
 from tracekd_ext.report.html_page import report_html
-from tracekd_ext.report.interventions_section import ANCHOR as INTERVENTIONS_ANCHOR
-from tracekd_ext.report.interventions_section import FIGURE as INTERVENTIONS_FIGURE
-from tracekd_ext.report.interventions_section import TITLE as INTERVENTIONS_TITLE
-from tracekd_ext.report.interventions_section import (
+from tracekd_ext.interventions.report_section import ANCHOR as INTERVENTIONS_ANCHOR
+from tracekd_ext.interventions.report_section import FIGURE as INTERVENTIONS_FIGURE
+from tracekd_ext.interventions.report_section import TITLE as INTERVENTIONS_TITLE
+from tracekd_ext.interventions.report_section import (
     intervention_tasks,
     interventions_result,
     section_figure,

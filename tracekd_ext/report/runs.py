@@ -1,7 +1,7 @@
 """What a report compares: runs (one model or variant each), re-scored from their saved generations.
 
 Intervention samples files (``<dataset>_intervene_<condition>``) are judged apart, per run
-(``report.intervention_samples``). Other samples files are re-scored with
+(``interventions.browser_rows``). Other samples files are re-scored with
 :func:`tracekd_ext.rescore.load_scored` and summarised with :func:`tracekd_ext.rescore.summarize_file`,
 so every number equals ``tracekd rescore`` on the same files.
 Each file is scored in one call of :func:`score_file` (in a worker process when ``jobs`` > 1), which
@@ -22,7 +22,7 @@ from typing import Any
 from tracekd_ext.errors import DataError, TracekdError
 from tracekd_ext.metrics import summarize
 from tracekd_ext.report.browser_data import DEFAULT_BROWSER_SAMPLES, BrowserPart, BrowserRun, browser_part
-from tracekd_ext.report.intervention_samples import (
+from tracekd_ext.interventions.browser_rows import (
     InterventionFile,
     intervention_paths,
     merge_intervention_inputs,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from tracekd_ext.interventions import CONDITIONS, CORRUPTIONS
+from tracekd_ext.interventions.conditions import CONDITIONS, CORRUPTIONS
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -11,8 +11,8 @@ from typing import Any
 
 from tracekd_ext.adapters import get_spec
 from tracekd_ext.errors import TracekdError
-from tracekd_ext.interventions import check_condition, force, score_intervention
-from tracekd_ext.lm_eval_glue import check_metadata_keys, make_doc, problem_splits
+from tracekd_ext.interventions.conditions import check_condition, force, score_intervention
+from tracekd_ext.harness.task_hooks import check_metadata_keys, make_doc, problem_splits
 from tracekd_ext.metrics import sample_values
 from tracekd_ext.options import as_bool, check, nonnegative_int
 from tracekd_ext.record import Problem

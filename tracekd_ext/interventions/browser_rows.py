@@ -1,5 +1,5 @@
 """Intervention samples in a report: ``<dataset>_intervene_<condition>`` samples files, judged by
-:func:`tracekd_ext.interventions_analysis.read_samples` (the code ``process_results`` and ``tracekd rescore``
+:func:`tracekd_ext.interventions.analysis.read_samples` (the code ``process_results`` and ``tracekd rescore``
 run), keyed by the label of the run they belong to, with their share of the sample browser.
 
 Browser keys of an intervention sample (read by report.js), besides ``p`` problem key, ``n`` line, ``g``
@@ -16,8 +16,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from tracekd_ext.interventions import explain_intervention
-from tracekd_ext.interventions_analysis import InterventionItem, is_intervention_samples, read_samples
+from tracekd_ext.interventions.conditions import explain_intervention
+from tracekd_ext.interventions.analysis import InterventionItem, is_intervention_samples, read_samples
 from tracekd_ext.report.browser_data import (
     DEFAULT_BROWSER_SAMPLES,
     MAX_GENERATION_CHARS,

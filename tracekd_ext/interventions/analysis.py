@@ -3,7 +3,7 @@ model and dataset to accuracy per condition, the paired difference to ``gold`` (
 McNemar p), ``answer_changed`` and ``follow_rate``; beside them, when the same model's free-generation
 samples are given, the correlational trace-vs-answer numbers; and a one-sentence reading per run.
 
-    from tracekd_ext.interventions_analysis import analyze
+    from tracekd_ext.interventions.analysis import analyze
     result = analyze(["runs/m/samples_cotemp_synth_intervene_gold_....jsonl", ...])
     for run in result["runs"]:
         print(run["model"], run["reading"])
@@ -20,9 +20,9 @@ from typing import Any
 from tracekd_ext.errors import DataError, TracekdError
 from tracekd_ext.files.read import read_jsonl
 from tracekd_ext.formatting import fmt
-from tracekd_ext.interventions import CONDITIONS, CORRUPTIONS
-from tracekd_ext.interventions_glue import KIND, score_doc
-from tracekd_ext.interventions_stats import count_paired, mcnemar_exact_p, paired_difference
+from tracekd_ext.interventions.conditions import CONDITIONS, CORRUPTIONS
+from tracekd_ext.interventions.task_hooks import KIND, score_doc
+from tracekd_ext.interventions.statistics import count_paired, mcnemar_exact_p, paired_difference
 from tracekd_ext.record import Problem, type_name
 from tracekd_ext.rescore import check_label, load_scored, sample_generation, summarize_file
 from tracekd_ext.stats import BOOTSTRAP_REPLICATES, wilson_interval

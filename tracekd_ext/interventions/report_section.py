@@ -1,7 +1,7 @@
 """The report's Interventions section: the paired analysis of every run's intervention samples (the same
-:func:`tracekd_ext.interventions_analysis.analyze_items` that ``tracekd rescore`` runs, one result per run
+:func:`tracekd_ext.interventions.analysis.analyze_items` that ``tracekd rescore`` runs, one result per run
 label and dataset), the same run's free-generation trace task beside it (correlational numbers), the tables
-and readings of :mod:`tracekd_ext.interventions_report`, and its grouped bar chart."""
+and readings of :mod:`tracekd_ext.interventions.tables`, and its grouped bar chart."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
-from tracekd_ext.interventions_analysis import analyze_items, correlational_numbers
-from tracekd_ext.interventions_report import COLUMNS, correlational_line, markdown, run_rows, run_title
+from tracekd_ext.interventions.analysis import analyze_items, correlational_numbers
+from tracekd_ext.interventions.tables import COLUMNS, correlational_line, markdown, run_rows, run_title
 from tracekd_ext.report.runs import Run, TaskResult
 from tracekd_ext.task_registry import TASKS
 
@@ -86,7 +86,7 @@ def section_figure(result: dict[str, Any]) -> bytes:
     """The grouped bar chart as PNG; run labels are drawn literally (no mathtext: ``$x$`` stays ``$x$``)."""
     from matplotlib import rc_context
 
-    from tracekd_ext.interventions_report import accuracy_figure
+    from tracekd_ext.interventions.tables import accuracy_figure
     from tracekd_ext.report.plots import png_bytes
 
     with rc_context({"text.parse_math": False, "text.usetex": False}):
