@@ -13,10 +13,10 @@ from cli_helpers import one_line_error, run_cli
 from report_fixtures import TIMESTAMP, cotemp_problems, samples_row, varied_generation, write_samples
 
 from tracekd_ext.adapters import get_spec
-from tracekd_ext.interventions.analysis import analyze
-from tracekd_ext.interventions.task_hooks import make_intervention_doc, process_results
 from tracekd_ext.harness.task_hooks import make_doc
 from tracekd_ext.harness.task_hooks import process_results as trace_results
+from tracekd_ext.interventions.analysis import analyze
+from tracekd_ext.interventions.task_hooks import make_intervention_doc, process_results
 from tracekd_ext.rescore import load_scored, summarize_file
 
 N = 8

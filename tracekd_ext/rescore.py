@@ -10,7 +10,6 @@ dataset's raw fields (CoTemp: ``question``, ``facts``, ``answer``, ``triple_elem
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +19,7 @@ from tracekd_ext.adapters import DATASETS, get_spec
 from tracekd_ext.data_source import resolve_data_dir
 from tracekd_ext.errors import DataError, TracekdError
 from tracekd_ext.files.read import parse_json, read_jsonl, read_text
+from tracekd_ext.harness.samples import generation_text, sample_generation, score_doc, task_from_filename
 from tracekd_ext.metrics import summarize
 from tracekd_ext.record import RECORD_FIELDS, Problem
 from tracekd_ext.scoring import MODES, SampleScore
@@ -28,7 +28,6 @@ from tracekd_ext.task_registry import task_info
 from tracekd_ext.task_scoring import TASK_KINDS, score_generation
 
 ID_ONLY_KEYS = frozenset({"id", "dataset", "prediction"})
-_SAMPLES_NAME = re.compile(r"^samples_(?P<task>.+)_\d{4}-\d{2}-\d{2}T[\d\-.]+\.jsonl$")
 
 
 @dataclass(frozen=True)
@@ -48,36 +47,6 @@ class ScoredFile:
     kind: str
     scoring: str
     items: list[Scored]
-
-
-def task_from_filename(path: Path) -> str | None:
-    match = _SAMPLES_NAME.match(path.name)
-    return match.group("task") if match else None
-
-
-def generation_text(value: object, path: Path, line: int, field: str) -> str:
-    """A saved generation as text: ``null`` is a missing generation, i.e. empty (a parse failure), never
-    the text "None"; anything but a string or ``null`` is a DataError."""
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise DataError(f"expected a string or null, got {type(value).__name__}", path=path, line=line, field=field)
-    return value
-
-
-def sample_generation(row: dict[str, Any], path: Path, line: int) -> str:
-    """The generation of one saved samples or predictions row (filtered, else raw response, else prediction)."""
-    if "filtered_resps" in row:
-        resps = row["filtered_resps"]
-    elif "resps" in row:
-        resps = row["resps"]
-        resps = resps[0] if resps and isinstance(resps[0], list) else resps
-    else:
-        raise DataError("missing", path=path, line=line, field="filtered_resps")
-    field = "filtered_resps" if "filtered_resps" in row else "resps"
-    if not isinstance(resps, list):
-        raise DataError("expected a list", path=path, line=line, field=field)
-    return generation_text(resps[0], path, line, field) if resps else ""
 
 
 @lru_cache(maxsize=8)
@@ -201,8 +170,11 @@ def load_scored(path: str | Path, task: str | None = None, scoring: str | None =
             raise DataError(f"a {row_kind} sample does not belong to {owner}; a file holds one task's items",
                             path=path, line=line, field="doc.kind")
         modes.add(mode)
-        spec = get_spec(problem.dataset)
-        items.append(Scored(problem, generation, score_generation(problem, generation, spec, mode, row_kind), line))
+        if "doc" in row:  # the code the task's process_results runs
+            judged = score_doc(row["doc"], generation, mode, kind=row_kind, problem=problem)
+        else:
+            judged = score_generation(problem, generation, get_spec(problem.dataset), mode, row_kind)
+        items.append(Scored(problem, generation, judged, line))
     if len(modes) > 1:
         raise TracekdError(f"{path}: samples were scored in different modes ({', '.join(sorted(modes))}); "
                            "pass --scoring to choose one")

@@ -12,8 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from tracekd_ext.demo.default_model import DEFAULT_MODEL, fast_dtype, fast_dtype_and_reason, resolve_model
 from tracekd_ext.demo import plan as sizes
+from tracekd_ext.demo.default_model import DEFAULT_MODEL, fast_dtype, fast_dtype_and_reason, resolve_model
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.files.outputs import write_json
 from tracekd_ext.options import nonnegative_int, positive_float, positive_int

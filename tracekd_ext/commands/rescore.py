@@ -9,7 +9,9 @@ from pathlib import Path
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.files.outputs import Outputs, is_stdout, json_text, jsonl_text
 from tracekd_ext.formatting import summary_tables
-from tracekd_ext.interventions.analysis import is_intervention_samples
+from tracekd_ext.interventions.analysis import analyze_read, read_intervention_files
+from tracekd_ext.interventions.analysis import per_sample_rows as intervention_rows
+from tracekd_ext.interventions.tables import markdown
 from tracekd_ext.json_safe import json_safe
 from tracekd_ext.rescore import load_scored, per_sample_rows, refuse_aggregates, summarize_files
 from tracekd_ext.scoring import MODES
@@ -54,18 +56,24 @@ def run(args: argparse.Namespace) -> int:
     refuse_repeated_inputs(args.files)
     for path in args.files:
         refuse_aggregates(path)
-    if any(is_intervention_samples(path) for path in args.files):
-        return run_interventions(args)
     with Outputs(inputs=args.files) as outputs:  # checked before scoring, written together before printing
         outputs.claim(args.output, args.per_sample)
-        files = [load_scored(path, args.task, args.scoring, data_dir=args.data_dir) for path in args.files]
-        summary = summarize_files(files)
-        if args.output:
-            outputs.write(args.output, json_text(json_safe(summary)))
-        if args.per_sample:
-            outputs.write(args.per_sample, jsonl_text(json_safe(row) for f in files for row in per_sample_rows(f)))
+        judged, others = read_intervention_files(args.files)  # each intervention samples file read once
+        if judged:
+            result = analyze_read(judged, others, task=args.task, scoring=args.scoring, data_dir=args.data_dir)
+            write_interventions(outputs, args, result, [it for _, items in judged for it in items])
+        else:
+            files = [load_scored(path, args.task, args.scoring, data_dir=args.data_dir) for path in args.files]
+            summary = summarize_files(files)
+            if args.output:
+                outputs.write(args.output, json_text(json_safe(summary)))
+            if args.per_sample:
+                outputs.write(args.per_sample, jsonl_text(json_safe(row) for f in files
+                                                          for row in per_sample_rows(f)))
     tables = _tables_stream(args)
-    if len(files) == 1:
+    if judged:
+        print(markdown(result), file=tables)
+    elif len(files) == 1:
         print(summary_tables(summary, f"{summary['task']} ({summary['scoring']} scoring) - {files[0].path}"),
               file=tables)
     else:
@@ -80,20 +88,10 @@ def _tables_stream(args: argparse.Namespace):
     return sys.stderr if any(p is not None and is_stdout(p) for p in (args.output, args.per_sample)) else sys.stdout
 
 
-def run_interventions(args: argparse.Namespace) -> int:
-    """Intervention samples (``*_intervene_*``): the paired analysis per model and dataset; trace samples
-    given with them add the correlational numbers."""
-    from tracekd_ext.interventions.analysis import analyze, per_sample_rows, read_samples
-    from tracekd_ext.interventions.tables import markdown
-
-    with Outputs(inputs=args.files) as outputs:
-        outputs.claim(args.output, args.per_sample)
-        result = analyze(args.files, task=args.task, scoring=args.scoring, data_dir=args.data_dir)
-        if args.output:
-            outputs.write(args.output, json_text(json_safe(result)))
-        if args.per_sample:
-            rows = [row for path in args.files if is_intervention_samples(path)
-                    for row in per_sample_rows(read_samples(path))]
-            outputs.write(args.per_sample, jsonl_text(json_safe(row) for row in rows))
-    print(markdown(result), file=_tables_stream(args))
-    return 0
+def write_interventions(outputs: Outputs, args: argparse.Namespace, result: dict, items: list) -> None:
+    """Intervention samples (``*_intervene_*``): the paired analysis per model and dataset (trace samples
+    given with them add the correlational numbers) and one row per judged item."""
+    if args.output:
+        outputs.write(args.output, json_text(json_safe(result)))
+    if args.per_sample:
+        outputs.write(args.per_sample, jsonl_text(json_safe(row) for row in intervention_rows(items)))

@@ -19,6 +19,7 @@ from tracekd_ext.data_source import resolve_data_dir
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.free_format import render_free_prompt, render_free_target
 from tracekd_ext.free_score import FREE_MODES
+from tracekd_ext.harness.samples import score_doc
 from tracekd_ext.json_safe import defined
 from tracekd_ext.metrics import sample_values
 from tracekd_ext.options import as_bool
@@ -26,7 +27,7 @@ from tracekd_ext.record import Problem
 from tracekd_ext.scoring import MODES
 from tracekd_ext.stats import chi_square, count_pairs, fisher_p, phi
 from tracekd_ext.task_registry import TASKS
-from tracekd_ext.task_scoring import FREE, score_generation
+from tracekd_ext.task_scoring import FREE
 from tracekd_ext.trace_format import render_prompt, render_target
 
 TRACE_VARIANT = "correct"
@@ -151,12 +152,6 @@ def doc_to_text(doc: dict[str, Any]) -> str:
 
 def doc_to_target(doc: dict[str, Any]) -> str:
     return doc["target"]
-
-
-def score_doc(doc: dict[str, Any], generation: object, scoring: str | None = None):
-    """Score one generation against the doc it answers (the doc's own mode unless ``scoring`` is given)."""
-    problem = Problem.from_dict(doc)
-    return score_generation(problem, generation, get_spec(problem.dataset), scoring or doc["scoring"], doc["kind"])
 
 
 def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, Any]:

@@ -20,11 +20,11 @@ from typing import Any
 from tracekd_ext.errors import DataError, TracekdError
 from tracekd_ext.files.read import read_jsonl
 from tracekd_ext.formatting import fmt
-from tracekd_ext.interventions.conditions import CONDITIONS, CORRUPTIONS
-from tracekd_ext.interventions.task_hooks import KIND, score_doc
+from tracekd_ext.harness.samples import sample_generation
+from tracekd_ext.interventions.conditions import CONDITIONS, CORRUPTIONS, KIND, score_doc
 from tracekd_ext.interventions.statistics import count_paired, mcnemar_exact_p, paired_difference
 from tracekd_ext.record import Problem, type_name
-from tracekd_ext.rescore import check_label, load_scored, sample_generation, summarize_file
+from tracekd_ext.rescore import check_label, load_scored, summarize_file
 from tracekd_ext.stats import BOOTSTRAP_REPLICATES, wilson_interval
 
 REFERENCE = "gold"
@@ -58,14 +58,6 @@ def model_of(path: Path) -> str:
     return path.resolve().parent.name
 
 
-def is_intervention_samples(path: str | Path) -> bool:
-    """Whether the first row of a samples file is an intervention task's."""
-    for _, row in read_jsonl(Path(path)):
-        doc = row.get("doc")
-        return isinstance(doc, dict) and doc.get("kind") == KIND
-    return False
-
-
 def _forced_support(doc: dict[str, Any], problem: Problem, path: Path, line: int) -> tuple[int, ...] | None:
     """Check the intervention fields of a doc (the record fields are checked already): ``condition`` a known
     condition, ``gen_prefix`` a string, ``perturbed`` a boolean or null, ``forced_support`` null or unit
@@ -93,8 +85,11 @@ def _forced_support(doc: dict[str, Any], problem: Problem, path: Path, line: int
     return tuple(support)
 
 
-def read_samples(path: str | Path, model: str | None = None) -> list[InterventionItem]:
-    """Re-judge every row of an intervention samples file with the code ``process_results`` runs."""
+def read_samples(path: str | Path, model: str | None = None, *,
+                 others: bool = False) -> list[InterventionItem] | None:
+    """Re-judge every row of an intervention samples file with the code ``process_results`` runs (the file is
+    read once). With ``others``, a file whose first row is not an intervention task's gives ``None`` (and is
+    read no further); without, it is an error."""
     path = Path(path)
     if not path.is_file():
         raise DataError("no such file", path=path)
@@ -103,13 +98,15 @@ def read_samples(path: str | Path, model: str | None = None) -> list[Interventio
     for line, row in read_jsonl(path):
         doc = row.get("doc")
         if not isinstance(doc, dict) or doc.get("kind") != KIND:
+            if others and not items:
+                return None
             raise DataError("not an intervention task's sample (doc.kind is not 'intervene')", path=path, line=line,
                             field="doc")
         problem = Problem.from_dict(doc, path=path, line=line, prefix="doc.")
         check_label(problem, path, line, prefix="doc.")
         support = _forced_support(doc, problem, path, line)
         generation = sample_generation(row, path, line)
-        judged = score_doc(doc, generation)
+        judged = score_doc(doc, generation, problem=problem)
         items.append(InterventionItem(model, problem.dataset, problem.id, doc["condition"],
                                       judged.answer_correct, judged.answer_f1, judged.answer_items, judged.follows,
                                       doc.get("perturbed"), doc["gen_prefix"], generation, path, line, problem,
@@ -117,6 +114,20 @@ def read_samples(path: str | Path, model: str | None = None) -> list[Interventio
     if not items:
         raise DataError("no samples in file", path=path)
     return items
+
+
+def read_intervention_files(paths: Sequence[str | Path]) -> tuple[list[tuple[Path, list[InterventionItem]]],
+                                                                   list[Path]]:
+    """Each intervention samples file among ``paths`` with its judged items (each file read once, its model
+    the folder name), and the other paths (only their first row read)."""
+    judged, others = [], []
+    for path in map(Path, paths):
+        items = read_samples(path, others=True)
+        if items is None:
+            others.append(path)
+        else:
+            judged.append((path, items))
+    return judged, others
 
 
 def _mean(values: Sequence[float]) -> float:
@@ -268,13 +279,15 @@ def analyze(samples_paths: Sequence[str | Path], *, replicates: int = BOOTSTRAP_
     """The paired analysis of intervention samples files; free-generation trace samples among the paths
     (e.g. ``samples_cotemp_trace_*.jsonl`` of the same model folder) add the correlational numbers, read
     with ``task``, ``scoring`` and ``data_dir`` as ``tracekd rescore`` reads them; each must match a run."""
-    paths = [Path(p) for p in samples_paths]
-    for path in paths:
-        if not path.is_file():
-            raise DataError("no such file", path=path)
-    intervention = [p for p in paths if is_intervention_samples(p)]
-    others = [p for p in paths if p not in intervention]
-    items = [it for p in intervention for it in read_samples(p)]
+    judged, others = read_intervention_files(samples_paths)
+    return analyze_read(judged, others, replicates=replicates, task=task, scoring=scoring, data_dir=data_dir)
+
+
+def analyze_read(judged: Sequence[tuple[Path, list[InterventionItem]]], others: Sequence[Path], *,
+                 replicates: int = BOOTSTRAP_REPLICATES, task: str | None = None, scoring: str | None = None,
+                 data_dir: str | None = None) -> dict[str, Any]:
+    """:func:`analyze` of files already read by :func:`read_intervention_files`."""
+    items = [it for _, its in judged for it in its]
     correlational = _correlational(others, replicates, task=task, scoring=scoring, data_dir=data_dir)
     _refuse_unmatched(correlational, items)
     return analyze_items(items, correlational)

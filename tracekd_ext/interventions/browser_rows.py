@@ -11,13 +11,14 @@ each judgement came out so (``[judgement, reason]`` rows from :func:`tracekd_ext
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from tracekd_ext.harness.samples import task_from_filename
+from tracekd_ext.interventions.analysis import InterventionItem
 from tracekd_ext.interventions.conditions import explain_intervention
-from tracekd_ext.interventions.analysis import InterventionItem, is_intervention_samples, read_samples
 from tracekd_ext.report.browser_data import (
     DEFAULT_BROWSER_SAMPLES,
     MAX_GENERATION_CHARS,
@@ -26,7 +27,6 @@ from tracekd_ext.report.browser_data import (
     part_of,
 )
 from tracekd_ext.report.sources import RunInput
-from tracekd_ext.rescore import task_from_filename
 
 
 @dataclass(frozen=True)
@@ -58,24 +58,21 @@ def sample_entry(item: InterventionItem, problem: str) -> dict[str, Any]:
     return entry
 
 
-def read_intervention_file(path: Path, label: str, per_cell: int | None = DEFAULT_BROWSER_SAMPLES) -> InterventionFile:
-    """Judge an intervention samples file as run ``label``'s (the paired analysis pairs items by run label);
-    the browser carries at most ``per_cell`` items per cell of follows-the-trace against the answer."""
-    items = read_samples(path, model=label)
+def intervention_file(path: Path, items: list[InterventionItem], label: str,
+                      per_cell: int | None = DEFAULT_BROWSER_SAMPLES) -> InterventionFile:
+    """An intervention samples file's judged items as run ``label``'s (the paired analysis pairs items by run
+    label); the browser carries at most ``per_cell`` items per cell of follows-the-trace against the answer."""
+    items = [it if it.model == label else replace(it, model=label) for it in items]
     browser = part_of(items, [cell(it.follows, it.correct) for it in items], per_cell, sample_entry)
     task = task_from_filename(path) or f"{items[0].dataset}_intervene_{items[0].condition}"
     return InterventionFile(task, path, items, browser)
 
 
-def intervention_paths(paths: Sequence[Path]) -> set[Path]:
-    """The samples files among ``paths`` that hold intervention samples (judged by their first row)."""
-    return {path for path in paths if is_intervention_samples(path)}
-
-
-def merge_intervention_inputs(inputs: Sequence[RunInput]) -> list[RunInput]:
-    """An intervention samples file given on its own (``tracekd report out/model/samples_*.jsonl``) joins the
-    run of the first single samples file given from the same folder, so that the conditions of one model pair
-    up (and meet that model's trace samples); folders and other files stay runs of their own."""
+def merge_intervention_inputs(inputs: Sequence[RunInput], interventions: Collection[Path]) -> list[RunInput]:
+    """An intervention samples file (one of ``interventions``) given on its own (``tracekd report
+    out/model/samples_*.jsonl``) joins the run of the first single samples file given from the same folder, so
+    that the conditions of one model pair up (and meet that model's trace samples); folders and other files stay
+    runs of their own."""
     out: list[RunInput] = []
     first_of_folder: dict[Path, int] = {}
     for run_input in inputs:
@@ -84,7 +81,7 @@ def merge_intervention_inputs(inputs: Sequence[RunInput]) -> list[RunInput]:
             continue
         (path,) = run_input.sample_files
         folder = path.parent.resolve()
-        if folder in first_of_folder and is_intervention_samples(path):
+        if folder in first_of_folder and path in interventions:
             k = first_of_folder[folder]
             out[k] = replace(out[k], sample_files=out[k].sample_files + (path,))
             continue

@@ -9,7 +9,9 @@ is what the forced units support (the rule is in docs/interventions.md and :func
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from tracekd_ext.adapters import get_spec
 from tracekd_ext.adapters.base import DatasetSpec
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.record import Problem
@@ -38,6 +40,7 @@ CONDITION_TEXT = {
     "cls_only": "the gold label and no retrieval step",
 }
 CORRUPTIONS = ("wrong_cls", "wrong_ret", "wrong_both")
+KIND = "intervene"  # the task kind of intervention docs (``doc["kind"]``)
 # inline: the trace format as trained (``<think>X</think> <answer>``); block: the layout Qwen3-style chat
 # templates render a think block in (``<think>\nX\n</think>\n\n <answer>``), which they keep verbatim.
 LAYOUTS = ("inline", "block")
@@ -148,6 +151,16 @@ def score_intervention(problem: Problem, spec: DatasetSpec, condition: str, supp
     judged = score(problem, parse(prefix + text), spec, "strict", "direct")
     return InterventionScore(judged.answer_correct, judged.answer_f1, judged.answer_items,
                              follows_trace(problem, condition, support, judged.answer_items))
+
+
+def score_doc(doc: dict[str, Any], generation: object, *, problem: Problem | None = None) -> InterventionScore:
+    """Judge one generation against its intervention task doc (the code ``process_results`` and the analysis
+    share); ``problem``: the doc's record when the caller has read it already."""
+    problem = Problem.from_dict(doc) if problem is None else problem
+    support = doc.get("forced_support")
+    return score_intervention(problem, get_spec(problem.dataset), doc["condition"],
+                              None if support is None else tuple(int(i) for i in support), doc["gen_prefix"],
+                              generation)
 
 
 def _follows_reason(condition: str, support: tuple[int, ...] | None, follows: bool | None) -> str:

@@ -1,18 +1,23 @@
 """The report's Interventions section: the paired analysis of every run's intervention samples (the same
 :func:`tracekd_ext.interventions.analysis.analyze_items` that ``tracekd rescore`` runs, one result per run
 label and dataset), the same run's free-generation trace task beside it (correlational numbers), the tables
-and readings of :mod:`tracekd_ext.interventions.tables`, and its grouped bar chart."""
+and readings of :mod:`tracekd_ext.interventions.tables`, and its grouped bar chart (accuracy per condition per
+run with 95% Wilson intervals)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tracekd_ext.interventions.analysis import analyze_items, correlational_numbers
+from tracekd_ext.interventions.conditions import CONDITIONS
 from tracekd_ext.interventions.tables import COLUMNS, correlational_line, markdown, run_rows, run_title
 from tracekd_ext.report.runs import Run, TaskResult
 from tracekd_ext.task_registry import TASKS
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 ANCHOR = "interventions"
 TITLE = "Interventions"
@@ -82,12 +87,24 @@ def section_html(result: dict[str, Any], png: bytes) -> str:
     return "\n".join(parts)
 
 
+def conditions_figure(result: dict[str, Any]) -> Figure:
+    """Grouped bars: accuracy per condition (groups) per run (bars, model / dataset), with Wilson 95% CIs
+    and the value on each bar (matplotlib's object API: pyplot's global state is never touched)."""
+    from tracekd_ext.report.plots import grouped_accuracy_bars
+
+    runs = result["runs"]
+    conditions = [c for c in CONDITIONS if any(c in r["conditions"] for r in runs)]
+    labels = [f"{run['model']} / {run['dataset']}" for run in runs]
+    points = {(label, name): (c["answer_acc"], *c["answer_acc_ci"])
+              for label, run in zip(labels, runs, strict=True) for name, c in run["conditions"].items()}
+    return grouped_accuracy_bars(labels, conditions, points, "Answer accuracy under forced traces")
+
+
 def section_figure(result: dict[str, Any]) -> bytes:
     """The grouped bar chart as PNG; run labels are drawn literally (no mathtext: ``$x$`` stays ``$x$``)."""
     from matplotlib import rc_context
 
-    from tracekd_ext.interventions.tables import accuracy_figure
     from tracekd_ext.report.plots import png_bytes
 
     with rc_context({"text.parse_math": False, "text.usetex": False}):
-        return png_bytes(accuracy_figure(result))
+        return png_bytes(conditions_figure(result))

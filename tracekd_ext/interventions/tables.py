@@ -1,15 +1,12 @@
-"""Rendering the paired intervention analysis: a Markdown table per run and a grouped bar chart of
-accuracy per condition per run with 95% CIs (used by ``tracekd rescore`` and ``tracekd report``)."""
+"""The paired intervention analysis as text: a Markdown table per run, its correlational numbers and its
+reading (``tracekd rescore`` prints them; the report's section shows the same rows)."""
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from tracekd_ext.interventions.conditions import CONDITIONS, CORRUPTIONS
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+from tracekd_ext.interventions.conditions import CORRUPTIONS
 
 COLUMNS = ("condition", "n", "answer_acc [95% CI]", "diff vs gold [95% CI]", "McNemar p", "answer_changed",
            "follow_rate (n)", "not perturbed")
@@ -64,16 +61,3 @@ def run_table(run: dict[str, Any]) -> str:
 
 def markdown(result: dict[str, Any]) -> str:
     return "\n\n".join(run_table(run) for run in result["runs"])
-
-
-def accuracy_figure(result: dict[str, Any]) -> Figure:
-    """Grouped bars: accuracy per condition (groups) per run (bars, model / dataset), with Wilson 95% CIs
-    and the value on each bar (matplotlib's object API: pyplot's global state is never touched)."""
-    from tracekd_ext.report.plots import grouped_accuracy_bars
-
-    runs = result["runs"]
-    conditions = [c for c in CONDITIONS if any(c in r["conditions"] for r in runs)]
-    labels = [f"{run['model']} / {run['dataset']}" for run in runs]
-    points = {(label, name): (c["answer_acc"], *c["answer_acc_ci"])
-              for label, run in zip(labels, runs, strict=True) for name, c in run["conditions"].items()}
-    return grouped_accuracy_bars(labels, conditions, points, "Answer accuracy under forced traces")

@@ -11,14 +11,13 @@ from typing import Any
 
 from tracekd_ext.adapters import get_spec
 from tracekd_ext.errors import TracekdError
-from tracekd_ext.interventions.conditions import check_condition, force, score_intervention
 from tracekd_ext.harness.task_hooks import check_metadata_keys, make_doc, problem_splits
+from tracekd_ext.interventions.conditions import KIND, check_condition, force, score_doc
 from tracekd_ext.metrics import sample_values
 from tracekd_ext.options import as_bool, check, nonnegative_int
 from tracekd_ext.record import Problem
 from tracekd_ext.trace_format import PERTURB_SEED
 
-KIND = "intervene"
 INTERVENTION_KEYS = ("dataset", "condition", "perturb_seed", "think_layout")
 
 
@@ -51,15 +50,6 @@ def load_docs(**metadata: Any) -> dict[str, Any]:
     return {name: datasets.Dataset.from_list([make_intervention_doc(p, condition, instruction=instruction, seed=seed,
                                                                     layout=layout) for p in problems])
             for name, problems in problem_splits(spec, metadata).items()}
-
-
-def score_doc(doc: dict[str, Any], generation: object):
-    """Judge one generation against its doc (the code ``process_results`` and ``rescore`` share)."""
-    problem = Problem.from_dict(doc)
-    support = doc.get("forced_support")
-    return score_intervention(problem, get_spec(problem.dataset), doc["condition"],
-                              None if support is None else tuple(int(i) for i in support), doc["gen_prefix"],
-                              generation)
 
 
 def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, Any]:

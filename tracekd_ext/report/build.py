@@ -17,10 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from tracekd_ext.files.outputs import Outputs
-from tracekd_ext.json_safe import json_safe
-from tracekd_ext.report.browser_data import DEFAULT_BROWSER_SAMPLES, payload_json
-from tracekd_ext.report.headline import headline_lines
-from tracekd_ext.report.html_page import report_html
 from tracekd_ext.interventions.report_section import ANCHOR as INTERVENTIONS_ANCHOR
 from tracekd_ext.interventions.report_section import FIGURE as INTERVENTIONS_FIGURE
 from tracekd_ext.interventions.report_section import TITLE as INTERVENTIONS_TITLE
@@ -31,6 +27,10 @@ from tracekd_ext.interventions.report_section import (
     section_html,
     section_markdown,
 )
+from tracekd_ext.json_safe import json_safe
+from tracekd_ext.report.browser_data import DEFAULT_BROWSER_SAMPLES, payload_json
+from tracekd_ext.report.headline import headline_lines
+from tracekd_ext.report.html_page import report_html
 from tracekd_ext.report.markdown import report_markdown
 from tracekd_ext.report.plots import report_figures
 from tracekd_ext.report.runs import Run, check_scoring, load_runs

@@ -20,14 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from tracekd_ext.errors import DataError, TracekdError
+from tracekd_ext.harness.samples import task_from_filename
+from tracekd_ext.interventions.analysis import InterventionItem, read_intervention_files
+from tracekd_ext.interventions.browser_rows import InterventionFile, intervention_file, merge_intervention_inputs
 from tracekd_ext.metrics import summarize
 from tracekd_ext.report.browser_data import DEFAULT_BROWSER_SAMPLES, BrowserPart, BrowserRun, browser_part
-from tracekd_ext.interventions.browser_rows import (
-    InterventionFile,
-    intervention_paths,
-    merge_intervention_inputs,
-    read_intervention_file,
-)
 from tracekd_ext.report.sources import (
     READ_AS_SAMPLES,
     PredictionsOptions,
@@ -37,7 +34,7 @@ from tracekd_ext.report.sources import (
     name_keys,
     read_rescore_json,
 )
-from tracekd_ext.rescore import ScoredFile, load_scored, summarize_file, task_from_filename
+from tracekd_ext.rescore import ScoredFile, load_scored, summarize_file
 from tracekd_ext.scoring import SampleScore
 from tracekd_ext.stats import BOOTSTRAP_REPLICATES
 
@@ -168,16 +165,17 @@ def _rescore_json_run(run: Run, path: Path, scoring: str | None) -> Run:
 
 
 def build_run(run_input: RunInput, label: str, scoring: str | None, replicates: int,
-              scored: dict[Path, TaskResult], intervention_files: frozenset[Path] = frozenset(),
+              scored: dict[Path, TaskResult], intervention_files: dict[Path, list[InterventionItem]] | None = None,
               browser_samples: int | None = DEFAULT_BROWSER_SAMPLES) -> Run:
     """A run from its re-scored samples files (or its rescore JSON), with per-task and pooled summaries;
-    ``intervention_files`` among its files are judged as intervention samples of this run."""
+    ``intervention_files`` (path -> judged items) among its files are intervention samples of this run."""
+    intervention_files = intervention_files or {}
     run = Run(label, run_input.argument)
     if run_input.rescore_json is not None:
         return _rescore_json_run(run, run_input.rescore_json, scoring)
     for path in run_input.sample_files:
         if path in intervention_files:
-            part = read_intervention_file(path, label, browser_samples)
+            part = intervention_file(path, intervention_files[path], label, browser_samples)
             if part.task in run.interventions:
                 raise TracekdError(f"{path}: a second samples file of task '{part.task}' in run '{label}' "
                                    f"(first: {run.interventions[part.task].path}); pass them as separate runs")
@@ -226,7 +224,9 @@ def load_runs(arguments: Sequence[str], *, scoring: str | None = None, names: di
     names = names or {}
     found = [run_input for argument in arguments for run_input in find_inputs(argument)]
     refuse_repeated_files(found)
-    inputs = merge_intervention_inputs(found)
+    judged, _ = read_intervention_files(list(dict.fromkeys(p for i in found for p in i.sample_files)))
+    interventions = dict(judged)
+    inputs = merge_intervention_inputs(found, interventions)
     used: set[str] = set()
     labels = [chosen_label(run_input, names, used) for run_input in inputs]
     unused = set(names) - {key for run_input in inputs for key in name_keys(run_input)}
@@ -234,7 +234,6 @@ def load_runs(arguments: Sequence[str], *, scoring: str | None = None, names: di
         raise TracekdError(f"--name given for '{sorted(unused)[0]}', which is none of the runs "
                            f"({', '.join(i.argument for i in inputs)})")
     paths = list(dict.fromkeys(path for run_input in inputs for path in run_input.sample_files))
-    interventions = frozenset(intervention_paths(paths))
     scored = score_files([p for p in paths if p not in interventions], scoring, replicates, jobs=jobs,
                          progress=progress, reading=reading, browser_samples=browser_samples)
     runs = [build_run(run_input, label, scoring, replicates, scored, interventions, browser_samples)
