@@ -1,9 +1,9 @@
 """The ``tracekd`` command line: ``tracekd COMMAND --help`` describes each command.
 
-One error rule for every command: a user-caused error (a file, an option or the data; a ``TracekdError``,
-raised where the user's file is read or written) is one line on standard error naming the file, line or
-field, with exit status 2; anything else is a bug and keeps its traceback. A closed standard output
-(``tracekd rescore ... | head -1``) ends the command quietly, as other command-line tools do.
+One error rule for every command (``tracekd_ext.errors.report_errors``): a user-caused error (a file, an option
+or the data; a ``TracekdError``, raised where the user's file is read or written) is one line on standard error
+naming the file, line or field, with exit status 2; anything else is a bug and keeps its traceback. A closed
+standard output (``tracekd rescore ... | head -1``) ends the command quietly, as other command-line tools do.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import importlib
 import os
 import sys
 
-from tracekd_ext.errors import TracekdError
+from tracekd_ext.errors import report_errors
 
 # Each module defines add_parser(subparsers); the parser's ``func`` runs the command.
 COMMAND_MODULES = (
@@ -46,19 +46,17 @@ def main(argv: list[str] | None = None) -> int:
                                   func=importlib.import_module("tracekd_ext.commands.eval").run)
     else:
         args = parser.parse_args(argv)
-    try:
+
+    def command() -> int:
         code = int(args.func(args) or 0)
         sys.stdout.flush()  # a closed pipe shows here, not at exit
         return code
+
+    try:
+        return report_errors(f"tracekd {args.command}", command)
     except BrokenPipeError:
         _silence_stdout()
         return 1
-    except TracekdError as err:
-        print(f"tracekd {args.command}: error: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"tracekd {args.command}: interrupted", file=sys.stderr)
-        return 130
 
 
 def _silence_stdout() -> None:
