@@ -136,7 +136,8 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=50_000, help="samples across all runs")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--work", help="folder for the synthetic runs and the report (default: a temporary one)")
-    parser.add_argument("--data-dir", default=os.environ.get("TRACEKD_DATA_DIR", "/work/shared/data"))
+    parser.add_argument("--data-dir", default=os.environ.get("TRACEKD_DATA_DIR") or str(ROOT.parent / "shared/data"),
+                        help="the offline data copy (default: $TRACEKD_DATA_DIR, else ../shared/data beside the repo)")
     parser.add_argument("--reuse", action="store_true", help="keep the runs already in --work (skip writing them)")
     parser.add_argument("--jobs", type=int, default=0, help="tracekd report --jobs (default 0: its default, one per "
                         "CPU but one)")

@@ -6,20 +6,18 @@ import os
 from pathlib import Path
 
 import pytest
+from data_paths import require_data
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-REPO = Path(__file__).resolve().parents[1]
-DATA_DIR = Path(os.environ.get("TRACEKD_TEST_DATA_DIR", REPO.parent / "shared" / "data")).resolve()
-
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
-    if not (DATA_DIR / "cotempqa").is_dir():
-        pytest.skip(f"offline data copy not found at {DATA_DIR} (set TRACEKD_TEST_DATA_DIR)")
-    return DATA_DIR
+    """The offline data copy (``$TRACEKD_DATA_DIR``): skipped without it, saying where it looked; under CI a
+    failure."""
+    return require_data()
 
 
 @pytest.fixture(scope="session")

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
+
+from data_paths import DATA, require_data
 
 from tracekd_ext.adapters import get_spec
 from tracekd_ext.harness.task_hooks import make_doc, process_results
 from tracekd_ext.record import Problem
 from tracekd_ext.trace_format import render_prompt, render_target, render_trace
 
-DATA_DIR = Path(os.environ.get("TRACEKD_DATA_DIR", "/work/shared/data"))
 TIMESTAMP = "2026-01-01T00-00-00.000000"
 
 
 def cotemp_problems(n: int, split: str = "test") -> list[Problem]:
-    return list(get_spec("cotemp").load(DATA_DIR, split))[:n]
+    return list(get_spec("cotemp").load(require_data(), split))[:n]
 
 
 def varied_generation(problem: Problem, i: int) -> str:
@@ -79,7 +79,7 @@ def run_lm_eval(model_dir: Path, output_path: Path, limit: int = 4, max_gen_toks
         batch_size=4, log_samples=True, evaluation_tracker=tracker, bootstrap_iters=0,
         gen_kwargs={"max_gen_toks": max_gen_toks},
         task_manager=TaskManager(include_path=tasks_dir(), include_defaults=False,
-                                 metadata={"data_dir": str(DATA_DIR)}))
+                                 metadata={"data_dir": str(DATA)}))
     samples = results.pop("samples")
     tracker.save_results_aggregated(results=results, samples=samples)
     tracker.save_results_samples(task_name="cotemp_trace", samples=samples["cotemp_trace"])

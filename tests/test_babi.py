@@ -17,6 +17,8 @@ from tracekd_ext.files.cache import cached_download
 from tracekd_ext.splits import id_list_checksum, in_sample
 from tracekd_ext.trace_format import perturb, render_prompt
 
+pytestmark = pytest.mark.usefixtures("data_dir")  # the offline data copy: skipped without it, failed under CI
+
 EN = DATA / "babi" / "en"
 
 # Every quirk at once: a space before the tab (qa1-3, 5-14), none (qa4, 15-20), a later question in the

@@ -14,6 +14,8 @@ from tracekd_ext.scoring import score
 from tracekd_ext.trace_format import render_target, wrong_support
 from tracekd_ext.trace_parse import parse
 
+pytestmark = pytest.mark.usefixtures("data_dir")  # the offline data copy: skipped without it, failed under CI
+
 
 def _check(problems: list[Problem], paper_every: int = 10) -> None:
     spec = get_spec(problems[0].dataset)

@@ -18,7 +18,7 @@ from tracekd_ext.metric_table import metrics_of
 from tracekd_ext.record import Problem
 from tracekd_ext.task_registry import GROUPS
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("data_dir")]  # data_dir: skipped without it, failed in CI
 FREE_TASKS = GROUPS["trace_qa_free"]
 MEANS = tuple(m.name for m in metrics_of("free") if m.pair is None)
 PAIRS = {m.name: m.pair for m in metrics_of("free") if m.pair is not None}

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from data_paths import DATA, TASKS
 from oracle_lm import oracle_lm
 
 from tracekd_ext.adapters import get_spec
 from tracekd_ext.record import Problem
 from tracekd_ext.trace_format import render_target
+
+pytestmark = pytest.mark.usefixtures("data_dir")  # the offline data copy: skipped without it, failed under CI
 
 MEAN_METRICS = ("parse_ok", "cls_acc", "ret_acc", "ret_f1", "trace_acc", "answer_acc", "answer_f1", "grounded",
                 "trace_answer_tt")

@@ -16,7 +16,7 @@ from tracekd_ext.metrics import PAIR_METRICS, STEP_METRICS
 from tracekd_ext.task_registry import GROUPS
 from tracekd_ext.trace_format import render_prompt, render_target
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("data_dir")]  # data_dir: skipped without it, failed in CI
 TRACE_TASKS = GROUPS["trace_qa"]
 
 

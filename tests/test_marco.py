@@ -12,6 +12,8 @@ from tracekd_ext.adapters import marco
 from tracekd_ext.errors import DataError, TracekdError
 from tracekd_ext.splits import in_sample
 
+pytestmark = pytest.mark.usefixtures("data_dir")  # the offline data copy: skipped without it, failed under CI
+
 SAMPLE = DATA / "msmarco" / "v1.1_train_first50.jsonl"
 
 PASSAGES = ["Paris is in France", "The capital city of France is Paris", "Lyon is a city in France"]

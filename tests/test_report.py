@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from report_browser import report_page
 from report_fixtures import (
-    DATA_DIR,
     TIMESTAMP,
     cotemp_problems,
     run_lm_eval,
@@ -33,14 +32,14 @@ from tracekd_ext.report.plots import accuracy_figure, confusion_figure
 from tracekd_ext.report.runs import load_runs, pooled_summary, score_file, score_files
 from tracekd_ext.report.tables import DIRECT_HEADER, PAIR_HEADER, TRACE_HEADER
 
-pytestmark = pytest.mark.skipif(not (DATA_DIR / "cotempqa").is_dir(), reason=f"no offline CoTemp data in {DATA_DIR}")
+pytestmark = pytest.mark.usefixtures("data_dir")  # skipped, or failed under CI, without the data copy
 
 
 @pytest.fixture(autouse=True)
-def _offline(monkeypatch):
+def _offline(monkeypatch, data_dir):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    monkeypatch.setenv("TRACEKD_DATA_DIR", str(DATA_DIR))
+    monkeypatch.setenv("TRACEKD_DATA_DIR", str(data_dir))
 
 
 # ---------------------------------------------------------------- helpers reading the outputs back

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from data_paths import DATA
 
 from tracekd_ext.cli import main as cli_main
 from tracekd_ext.files.read import read_jsonl
+
+pytestmark = pytest.mark.usefixtures("data_dir")  # the offline data copy: skipped without it, failed under CI
 
 
 def _raw_cotemp_predictions(path, n=9):

@@ -6,20 +6,16 @@ import os
 from pathlib import Path
 
 import pytest
+from data_paths import require_data
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-REPO = Path(__file__).resolve().parents[1]
-DATA_DIR = Path(os.environ.get("TRACEKD_TEST_DATA_DIR", REPO.parent / "shared" / "data")).resolve()
-
 
 def data_dir() -> Path:
-    """The offline data copy (the test is skipped without it)."""
-    if not (DATA_DIR / "cotempqa").is_dir():
-        pytest.skip(f"offline data copy not found at {DATA_DIR} (set TRACEKD_TEST_DATA_DIR)")
-    return DATA_DIR
+    """The offline data copy (the test is skipped without it, or fails under CI)."""
+    return require_data()
 
 
 def tiny_model(out_dir: Path, problems: int = 50) -> Path:
@@ -47,7 +43,7 @@ def trl_template(name: str) -> Path:
 
 def smoke_args(model: Path, output_dir: Path, *extra: str) -> list[str]:
     """``tracekd train`` options of a 20-step LoRA smoke run on 4 problems (one repeated batch)."""
-    return ["--model", str(model), "--output-dir", str(output_dir), "--data-dir", str(data_dir()),
+    return ["--model_name_or_path", str(model), "--output-dir", str(output_dir), "--data-dir", str(data_dir()),
             "--limit", "4", "--max-steps", "20", "--per-device-train-batch-size", "4",
             "--gradient-accumulation-steps", "1", "--learning-rate", "5e-3", "--max-length", "2048",
             "--logging-steps", "1", "--save-steps", "5", "--no-gradient-checkpointing", *extra]
