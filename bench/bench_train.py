@@ -46,11 +46,11 @@ def measure(model: Path, out: Path, data_dir: Path, args: argparse.Namespace, ex
     from tracekd_train.throughput import ThroughputCallback
     from tracekd_train.trainer import build_trainer, prepare
 
-    argv = ["--model", str(model), "--output-dir", str(out), "--data-dir", str(data_dir),
+    argv = ["--model_name_or_path", str(model), "--output-dir", str(out), "--data-dir", str(data_dir),
             "--limit", str(args.examples), "--max-steps", str(args.steps), "--per-device-train-batch-size",
             str(args.batch), "--gradient-accumulation-steps", "1", "--max-length", str(args.max_length),
             "--save-steps", "1000000", "--logging-steps", "1000000", "--no-gradient-checkpointing",
-            "--no-save-dataset", *extra]
+            "--save_dataset", "false", *extra]
     throughput = ThroughputCallback()
     trainer = build_trainer(prepare(parse_config(argv)), [throughput])
     trainer.train()

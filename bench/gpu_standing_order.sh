@@ -82,9 +82,9 @@ fi
 step "LoRA SFT throughput (bench/gpu_train_check.py)"
 timeout 240 python3 bench/gpu_train_check.py --steps 10 --warmup 2 --out "$OUT"; echo "gpu_train_check exit $?"
 step "QLoRA: one tracekd_train step with --load_in_4bit"
-TRAIN=(--model "$MODEL" --data-dir "$TRACEKD_DATA_DIR" --limit 8 --max-steps 2 --per-device-train-batch-size 4
+TRAIN=(--model_name_or_path "$MODEL" --data-dir "$TRACEKD_DATA_DIR" --limit 8 --max-steps 2 --per-device-train-batch-size 4
        --gradient-accumulation-steps 1 --logging-steps 1 --max-length 2048)
-timeout 180 python3 -m tracekd_train "${TRAIN[@]}" --output-dir /tmp/qlora --load_in_4bit true; echo "qlora exit $?"
+timeout 180 python3 -m tracekd_train "${TRAIN[@]}" --output-dir /tmp/qlora --load_in_4bit true --optim paged_adamw_8bit; echo "qlora exit $?"
 [ -f /tmp/qlora/run.json ] && python3 -c "import json; c=json.load(open('/tmp/qlora/run.json')); print(c['method'], c['training']['loss_history'])"
 
 if [ "$(nvidia-smi -L | wc -l)" -ge 2 ]; then

@@ -95,7 +95,7 @@ def run_mode(packing: bool, args: argparse.Namespace, shapes: dict, examples, ou
 
     cuda = torch.cuda.is_available()
     config = config_from_values({
-        "model": "random-llama-3.2-1b", "output_dir": str(out_dir), "max_steps": args.warmup + args.steps,
+        "model_name_or_path": "random-llama-3.2-1b", "output_dir": str(out_dir), "max_steps": args.warmup + args.steps,
         "per_device_train_batch_size": args.batch, "gradient_accumulation_steps": 1, "packing": packing,
         "max_length": 1024, "save_steps": 10**6, "logging_steps": 10**6, "bf16": cuda,
         "gradient_checkpointing": False})

@@ -23,11 +23,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+from tracekd_ext.task_registry import INTERVENTION_GROUPS
+
 HERE = Path(__file__).resolve().parent
 PAPER = HERE / "sft" / "paper"
 SCORINGS = ("strict", "paper")
-INTERVENE_GROUPS = {"cotemp": "cotemp_intervene", "babi": "babi_intervene", "marco": "marco_intervene",
-                    "synth": "cotemp_synth_intervene"}
 
 
 def tracekd(*args: str) -> list[str]:
@@ -45,9 +47,8 @@ def selected_configs(models: list[str] | None, datasets: list[str] | None, varia
 
 
 def config_values(path: Path) -> dict[str, Any]:
-    from tracekd_train.config import read_yaml_config
-
-    return read_yaml_config(path)
+    """The option values of one run file (complete: no includes)."""
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
 def step(command: list[str], dry_run: bool) -> None:
@@ -78,12 +79,12 @@ def intervention_argv(argv: list[str], dataset: str) -> list[str]:
             skip = True
         elif not arg.startswith("--tasks="):
             out.append(arg)
-    return [*out, "--tasks", INTERVENE_GROUPS[dataset]]
+    return [*out, "--tasks", INTERVENTION_GROUPS[dataset]]
 
 
 def run_interventions(card: dict[str, Any], eval_dir: Path, args: argparse.Namespace) -> None:
     """Evaluate the run on its dataset's intervention tasks and write the paired analysis."""
-    if card["dataset"] not in INTERVENE_GROUPS:
+    if card["dataset"] not in INTERVENTION_GROUPS:
         return
     out_dir = eval_dir / "interventions"
     found = sorted(out_dir.rglob("samples_*_intervene_*.jsonl"))

@@ -70,7 +70,8 @@ def test_binary_rescore_json_given_to_report_is_one_line(tmp_path, capsys):
 def test_binary_train_config_is_one_line(tmp_path, capsys):
     binary = tmp_path / "run.yaml"
     binary.write_bytes(BINARY)
-    code, _, err = run_cli(capsys, "train", "--config", binary, "--model", "m", "--output-dir", tmp_path / "run")
+    code, _, err = run_cli(capsys, "train", "--config", binary, "--model_name_or_path", "m", "--output-dir",
+                           tmp_path / "run")
     assert code == 2 and f"{binary}:1: not UTF-8" in one_line_error(err)
 
 
@@ -107,7 +108,7 @@ def test_data_export_out_that_is_a_folder(tmp_path, capsys, data_dir):
 
 
 def test_train_output_dir_that_is_a_file(tmp_path, capsys, good):
-    code, _, err = run_cli(capsys, "train", "--model", "m", "--output-dir", good)
+    code, _, err = run_cli(capsys, "train", "--model_name_or_path", "m", "--output-dir", good)
     assert code == 2 and "--output-dir" in one_line_error(err) and "not a folder" in err
 
 
@@ -195,8 +196,8 @@ def test_binary_teacher_traces_through_tracekd_train(tmp_path, capsys, data_dir)
     binary.write_bytes(BINARY)
     model = tiny_model(tmp_path / "model", problems=10)
     capsys.readouterr()  # the model build's progress bars
-    code, _, err = run_cli(capsys, "train", "--model", model, "--data-dir", data_dir, "--limit", "3", "--dry-run",
-                           "--variant", "teacher", "--teacher-traces", binary)
+    code, _, err = run_cli(capsys, "train", "--model_name_or_path", model, "--data-dir", data_dir, "--limit", "3",
+                           "--dry-run", "--variant", "teacher", "--teacher-traces", binary)
     assert code == 2 and f"{binary}:1: not UTF-8" in one_line_error(err)
 
 

@@ -63,18 +63,24 @@ def test_numeric_options_of_demo_and_report_are_range_checked(capsys, argv):
 
 @pytest.mark.parametrize(("flag", "value"), [
     ("--num-train-epochs", "0"), ("--num-train-epochs", "nan"), ("--max-steps", "0"), ("--learning-rate", "0"),
-    ("--learning-rate", "inf"), ("--lora-r", "0"), ("--lora-dropout", "1"), ("--warmup-ratio", "-0.1"),
+    ("--learning-rate", "inf"), ("--lora-r", "0"), ("--lora-dropout", "1"),
     ("--weight-decay", "-1"), ("--limit", "0"), ("--seed", "-1"), ("--save-total-limit", "0"),
     ("--perturb-probability", "nan"),
 ])
 def test_train_refuses_out_of_range_numbers_before_loading_anything(flag, value):
     with pytest.raises(TracekdError, match=f"^{flag}: expected"):
-        parse_config(["--model", "no/such-model", "--output-dir", "o", flag, value])
+        parse_config(["--model_name_or_path", "no/such-model", "--output-dir", "o", flag, value])
+
+
+def test_train_negative_warmup_is_transformers_one_line_error():
+    with pytest.raises(TracekdError, match="^invalid training options: .*warmup_steps >= 0"):
+        parse_config(["--model_name_or_path", "no/such-model", "--output-dir", "o", "--warmup-steps", "-0.1"])
 
 
 def test_train_num_train_epochs_zero_exits_2_without_a_run(tmp_path, capsys):
     out = tmp_path / "run"
-    assert main(["train", "--model", "no/such-model", "--output-dir", str(out), "--num-train-epochs", "0"]) == 2
+    assert main(["train", "--model_name_or_path", "no/such-model", "--output-dir", str(out), "--num-train-epochs",
+                 "0"]) == 2
     assert "--num-train-epochs: expected a finite number above 0" in capsys.readouterr().err
     assert not out.exists()
 

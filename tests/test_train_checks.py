@@ -8,11 +8,12 @@ import sys
 import textwrap
 
 import pytest
-from train_helpers import REPO, data_dir, tiny_model, trl_template
+from data_paths import REPO
+from train_helpers import data_dir, tiny_model, trl_template
 
 from tracekd_ext.cli import main
-from tracekd_ext.errors import DataError, TracekdError
-from tracekd_train.config import RunConfig, config_from_values, parse_config, read_yaml_config
+from tracekd_ext.errors import TracekdError
+from tracekd_train.config import parse_config
 from tracekd_train.eval_hint import eval_argv
 from tracekd_train.trainer import prepare
 
@@ -23,19 +24,18 @@ def model_dir(tmp_path_factory):
 
 
 def dry_run(model_dir, *extra) -> object:
-    return prepare(parse_config(["--model", str(model_dir), "--data-dir", str(data_dir()), "--limit", "3",
+    return prepare(parse_config(["--model_name_or_path", str(model_dir), "--data-dir", str(data_dir()), "--limit", "3",
                                  "--dry-run", *extra]))
 
 
-def test_yaml_configs_include_and_cli_flags_override(tmp_path):
-    (tmp_path / "base.yaml").write_text("learning_rate: 2e-4\nlora_r: 8\nloss: full\nreport_to: none\n")
+def test_a_yaml_config_and_cli_flags_that_override_it(tmp_path):
     run = tmp_path / "run.yaml"
-    run.write_text("include: base.yaml\nlora_r: 32\nvariant: incorrect\nperturb-steps: [cls]\nmodel: m\n")
-    values = read_yaml_config(run)
-    assert values["learning_rate"] == 2e-4 and values["lora_r"] == 32 and values["report_to"] == "none"
-    config = parse_config(["--config", str(run), "--output-dir", "o", "--lora_r", "4", "--loss", "completion",
-                           "--max_steps=7", "--no-gradient_checkpointing"])
+    run.write_text("learning_rate: 2e-4\nlora_r: 32\ncompletion_only_loss: false\nreport_to: none\n"
+                   "variant: incorrect\nperturb-steps: [cls]\nmodel_name_or_path: m\n")
+    config = parse_config(["--config", str(run), "--output-dir", "o", "--lora_r", "4", "--completion_only_loss",
+                           "true", "--max_steps=7", "--no-gradient-checkpointing"])
     assert (config.model.lora_r, config.train.completion_only_loss, config.data.perturb_steps) == (4, True, ["cls"])
+    assert config.train.learning_rate == 2e-4 and config.train.report_to == []
     assert config.train.max_steps == 7 and config.train.gradient_checkpointing is False
     assert config.model.lora_alpha == 32 and config.train.max_length == 1024  # paper defaults elsewhere
 
@@ -44,27 +44,30 @@ def test_yaml_configs_include_and_cli_flags_override(tmp_path):
     ("lora_rank: 8\n", "unknown option 'lora_rank'"),
     ("packing: 1\n", "field 'packing': expected true or false"),
     ("variant: wrong\n", "field 'variant': 'wrong' is not one of answer, cls, correct, incorrect, teacher"),
-    ("- a list\n", "expected a mapping"),
+    ("- a list\n", "must contain a YAML mapping"),
+    ("a: [\n", "malformed YAML"),
 ])
 def test_bad_yaml_is_a_one_line_error_naming_the_file(tmp_path, text, message):
     path = tmp_path / "bad.yaml"
     path.write_text(text)
-    with pytest.raises(DataError, match=message) as err:
-        read_yaml_config(path)
-    assert str(path) in str(err.value)
+    with pytest.raises(TracekdError, match=message) as err:
+        parse_config(["--config", str(path)])
+    assert str(path) in str(err.value) and "\n" not in str(err.value)
 
 
 def test_cli_errors_exit_2_with_one_line(capsys, tmp_path):
-    assert main(["train", "--model", "m"]) == 2
+    assert main(["train", "--model_name_or_path", "m"]) == 2
     assert "--output-dir is required" in capsys.readouterr().err
-    assert main(["train", "--model", "m", "--output-dir", str(tmp_path), "--variant", "teacher"]) == 2
+    assert main(["train", "--model_name_or_path", "m", "--output-dir", str(tmp_path), "--variant", "teacher"]) == 2
     assert "needs --teacher-traces" in capsys.readouterr().err
     with pytest.raises(SystemExit) as done:
-        main(["train", "--model", "m", "--output-dir", str(tmp_path), "--variant", "bogus"])
+        main(["train", "--model_name_or_path", "m", "--output-dir", str(tmp_path), "--variant", "bogus"])
     assert done.value.code == 2 and "invalid choice: 'bogus'" in capsys.readouterr().err
-    assert main(["train", "--model", str(tmp_path / "no_such_model"), "--output-dir", str(tmp_path / "r")]) == 2
+    assert main(["train", "--model_name_or_path", str(tmp_path / "no_such_model"), "--output-dir",
+                 str(tmp_path / "r")]) == 2
     assert "model path not found" in capsys.readouterr().err
-    assert main(["train", "--model", "m", "--output-dir", str(tmp_path / "q"), "--method", "qlora"]) == 2
+    assert main(["train", "--model_name_or_path", "m", "--output-dir", str(tmp_path / "q"), "--load_in_4bit",
+                 "true"]) == 2
     assert "QLoRA needs a CUDA GPU" in capsys.readouterr().err
 
 
@@ -88,11 +91,11 @@ def test_help_without_the_train_extra_is_a_one_line_error():
 
 def test_qwen3_template_keeps_the_trace_and_checks_enable_thinking(model_dir):
     qwen3 = str(trl_template("qwen3"))
-    prepared = dry_run(model_dir, "--chat-template", qwen3)
+    prepared = dry_run(model_dir, "--chat_template_path", qwen3)
     assert prepared.template_vars == {} and prepared.tokens.over_max_length == 0
     with pytest.raises(TracekdError, match="not a prefix of its training text.*enable_thinking"):
-        dry_run(model_dir, "--chat-template", qwen3, "--no-enable-thinking")
-    answer = dry_run(model_dir, "--chat-template", qwen3, "--no-enable-thinking", "--variant", "answer")
+        dry_run(model_dir, "--chat_template_path", qwen3, "--enable_thinking", "false")
+    answer = dry_run(model_dir, "--chat_template_path", qwen3, "--enable_thinking", "false", "--variant", "answer")
     assert answer.template_vars == {"enable_thinking": False}
     argv = eval_argv(answer.config, "RUN", answer.template_vars, answer.own_template)
     assert argv[argv.index("--tasks") + 1] == "cotemp_direct"
@@ -106,13 +109,13 @@ def test_template_that_drops_the_reasoning_is_refused(model_dir, tmp_path):
         "{{ m['content'].split('</think>')[-1] }}{% else %}{{ m['content'] }}{% endif %}<|end|>{% endfor %}"
         "{% if add_generation_prompt %}<|assistant|>{% endif %}")
     with pytest.raises(TracekdError, match="lost <think>, </think> from the assistant turn"):
-        dry_run(model_dir, "--chat-template", str(template))
-    assert dry_run(model_dir, "--chat-template", str(template), "--variant", "answer").tokens.examples == 3
+        dry_run(model_dir, "--chat_template_path", str(template))
+    assert dry_run(model_dir, "--chat_template_path", str(template), "--variant", "answer").tokens.examples == 3
 
 
 def test_llama3_template_gets_a_pinned_date_and_the_eval_command_matches(model_dir, capsys):
-    prepared = dry_run(model_dir, "--chat-template", str(trl_template("llama3_2")), "--system-prompt",
-                       "You are Llama, an AI assistant.", "--no-instruction")
+    prepared = dry_run(model_dir, "--chat_template_path", str(trl_template("llama3_2")), "--system-prompt",
+                       "You are Llama, an AI assistant.", "--instruction", "false")
     assert prepared.template_vars == {"date_string": "26 Jul 2024"} and "pinned" in capsys.readouterr().out
     argv = eval_argv(prepared.config, "RUN", prepared.template_vars, prepared.own_template)
     model_args = argv[argv.index("--model_args") + 1]
@@ -134,11 +137,11 @@ def test_length_report_counts_examples_over_max_length(model_dir):
 
 
 def test_full_fine_tuning_is_evaluated_as_a_whole_model():
-    config: RunConfig = config_from_values({"model": "base", "output_dir": "RUN", "method": "full"})
+    config = parse_config(["--model_name_or_path", "base", "--output_dir", "RUN", "--use_peft", "false"])
     argv = eval_argv(config, "RUN", {}, False)
     assert argv[argv.index("--model_args") + 1] == "pretrained=RUN"
     with pytest.raises(TracekdError, match="--merge applies to LoRA"):
-        parse_config(["--model", "base", "--output-dir", "RUN", "--method", "full", "--merge"])
+        parse_config(["--model_name_or_path", "base", "--output-dir", "RUN", "--use_peft", "false", "--merge"])
 
 
 def load_script(relative: str):

@@ -1,6 +1,6 @@
-"""``tracekd train`` takes the options of ``trl sft`` (TRL's SFTConfig and ModelConfig, flags and YAML keys),
-keeps the tracekd 0.1 spellings as deprecated aliases that name their TRL spelling, and imports neither torch
-nor TRL when only its modules are imported."""
+"""``tracekd train`` takes the options of ``trl sft`` (TRL's SFTConfig and ModelConfig, flags and the keys of
+TRL's one ``--config`` YAML file), only those (tracekd 0.1's spellings are unknown options), and imports neither
+torch nor TRL when only its modules are imported."""
 
 from __future__ import annotations
 
@@ -10,14 +10,15 @@ import sys
 import textwrap
 
 import pytest
-from train_helpers import REPO, data_dir, tiny_model
+from data_paths import REPO
+from train_helpers import data_dir, tiny_model
 
 from tracekd_ext.cli import main
 from tracekd_ext.errors import DataError, TracekdError
-from tracekd_train.config import parse_config, read_yaml_config
+from tracekd_train.config import parse_config
 
 
-def test_trl_sft_flags_are_tracekd_train_flags(capsys):
+def test_trl_sft_flags_are_tracekd_train_flags():
     config = parse_config(["--model_name_or_path", "org/base", "--output_dir", "run", "--use_peft", "--lora_r", "8",
                            "--lora_alpha", "16", "--lora_target_modules", "q_proj", "v_proj", "--use_rslora",
                            "--eval_strategy", "steps", "--eval_steps", "5", "--neftune_noise_alpha", "5",
@@ -27,10 +28,9 @@ def test_trl_sft_flags_are_tracekd_train_flags(capsys):
     assert config.model.lora_target_modules == ["q_proj", "v_proj"]
     assert (config.train.eval_strategy.value, config.train.eval_steps) == ("steps", 5)
     assert (config.train.neftune_noise_alpha, config.train.max_steps, config.data_seed) == (5, 3, 7)
-    assert "deprecated" not in capsys.readouterr().out
 
 
-def test_a_yaml_of_trl_keys_configures_the_run_and_flags_override_it(tmp_path, capsys):
+def test_a_yaml_of_trl_keys_configures_the_run_and_flags_override_it(tmp_path):
     recipe = tmp_path / "recipe.yaml"
     recipe.write_text(textwrap.dedent("""\
         model_name_or_path: org/base
@@ -57,15 +57,9 @@ def test_a_yaml_of_trl_keys_configures_the_run_and_flags_override_it(tmp_path, c
     assert config.train.activation_checkpointing is False and config.train.gradient_checkpointing is False
     assert config.train.completion_only_loss is False and config.train.report_to == []
     assert (config.data.dataset, config.data.variant, config.data.instruction) == ("babi", "cls", False)
-    assert config.train.output_dir == "runs/x" and "deprecated" not in capsys.readouterr().out
+    assert config.train.output_dir == "runs/x"
     # tracekd's recipe defaults where the YAML says nothing: every projection gets LoRA, lr warm-up 3%
     assert len(config.model.lora_target_modules) == 7 and config.train.warmup_steps == 0.03
-
-
-def test_the_paper_recipes_use_no_deprecated_key(capsys):
-    for path in sorted((REPO / "task_configs" / "sft" / "paper").glob("*/*.yaml")):
-        read_yaml_config(path)
-    assert "deprecated" not in capsys.readouterr().out
 
 
 def test_unknown_trl_flag_is_a_one_line_error_with_the_nearest_option():
@@ -77,63 +71,55 @@ def test_yaml_value_of_the_wrong_kind_names_the_file_and_key(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text("eval_strategy: sometimes\n")
     with pytest.raises(DataError, match="field 'eval_strategy': 'sometimes' is not one of no, steps, epoch"):
-        read_yaml_config(path)
+        parse_config(["--config", str(path)])
     path.write_text("use_peft: 1\n")
     with pytest.raises(DataError, match="field 'use_peft': expected true or false"):
-        read_yaml_config(path)
+        parse_config(["--config", str(path)])
 
 
-# each tracekd 0.1 spelling and the TRL options it stands for
-ALIASES = [
-    (["--model", "org/base"], ["--model_name_or_path", "org/base"], "--model_name_or_path org/base"),
-    (["--method", "full"], ["--use_peft", "false"], "--use_peft false --load_in_4bit false"),
-    (["--loss", "full"], ["--completion_only_loss", "false"], "--completion_only_loss false"),
-    (["--warmup-ratio", "0.1"], ["--warmup_steps", "0.1"], "--warmup_steps 0.1"),
-    (["--chat-template", "t.jinja"], ["--chat_template_path", "t.jinja"], "--chat_template_path t.jinja"),
-    (["--no-packing"], ["--packing", "false"], "--packing false"),
-    (["--no-enable-thinking"], ["--enable_thinking", "false"], "--enable_thinking false"),
-    (["--bf16"], ["--bf16", "true"], "--bf16 true"),
-]
+# tracekd 0.1's spellings: TRL's names only, no alias layer
+OLD_FLAGS = [["--model", "org/base"], ["--method", "full"], ["--loss", "full"], ["--warmup-ratio", "0.1"],
+             ["--chat-template", "t.jinja"], ["--no-packing"], ["--no-enable-thinking"]]
 
 
-@pytest.mark.parametrize(("old", "new", "spelling"), ALIASES, ids=[a[0][0] for a in ALIASES])
-def test_deprecated_spellings_give_the_trl_config_and_name_it(old, new, spelling, capsys):
-    base = ["--model_name_or_path", "org/base", "--output_dir", "run", "--bf16", "false"]
-    if old == ["--bf16"]:  # bf16 on a CPU is refused by transformers: compare the parsed value, not a config
-        from tracekd_train.config import build_parser, deprecated_values, legacy_parser
-
-        parser = build_parser()
-        namespace, rest = legacy_parser(parser).parse_known_args(old)
-        assert rest == [] and deprecated_values(namespace) == {"bf16": True}
-        assert f"the TRL spelling is {spelling}" in capsys.readouterr().out
-        return
-    expected = parse_config([*base, *new]).to_dict()
-    assert "deprecated" not in capsys.readouterr().out
-    assert parse_config([*base, *old]).to_dict() == expected
-    out = capsys.readouterr().out
-    assert f"'{old[0]}" in out
-    assert f"is deprecated and accepted until tracekd 0.2; the TRL spelling is {spelling}" in out
+@pytest.mark.parametrize("old", OLD_FLAGS, ids=[o[0] for o in OLD_FLAGS])
+def test_tracekd_0_1_spellings_are_unknown_options(old):
+    with pytest.raises(TracekdError, match=f"^unknown option {old[0]}"):
+        parse_config(["--model_name_or_path", "org/base", "--output_dir", "run", *old])
 
 
-def test_deprecated_yaml_keys_are_translated_with_a_note_naming_the_file(tmp_path, capsys):
+def test_a_tracekd_0_1_yaml_key_is_an_unknown_option_naming_the_file(tmp_path):
     path = tmp_path / "old.yaml"
-    path.write_text("model: org/base\nmethod: qlora\nloss: completion\nwarmup_ratio: 0.1\noutput_dir: o\n")
-    values = read_yaml_config(path)
-    assert values == {"model_name_or_path": "org/base", "use_peft": True, "load_in_4bit": True,
-                      "completion_only_loss": True, "warmup_steps": 0.1, "output_dir": "o"}
-    out = capsys.readouterr().out
-    assert f"{path}: 'method: qlora' is deprecated" in out and "--use_peft true --load_in_4bit true" in out
-    path.write_text("method: half\n")
-    with pytest.raises(DataError, match="field 'method': 'half' is not one of lora, qlora, full"):
-        read_yaml_config(path)
+    path.write_text("model_name_or_path: org/base\nmethod: qlora\noutput_dir: o\n")
+    with pytest.raises(DataError, match=f"^{path}: unknown option 'method'"):
+        parse_config(["--config", str(path)])
+    path.write_text("include: base.yaml\n")
+    with pytest.raises(DataError, match=f"^{path}: unknown option 'include'"):
+        parse_config(["--config", str(path)])
 
 
-def test_trl_flags_beat_deprecated_flags_which_beat_yaml(tmp_path):
+def test_flags_beat_the_yaml_file_read_once(tmp_path, monkeypatch):
+    import builtins
+
     path = tmp_path / "r.yaml"
-    path.write_text("model_name_or_path: from/yaml\noutput_dir: o\nwarmup_steps: 0.2\n")
-    config = parse_config(["--config", str(path), "--model", "from/old-flag", "--warmup-ratio", "0.1",
-                           "--warmup_steps", "0.05"])
-    assert config.model.model_name_or_path == "from/old-flag" and config.train.warmup_steps == 0.05
+    path.write_text("model_name_or_path: from/yaml\noutput_dir: o\nwarmup_steps: 0.2\nlora_r: 8\n")
+    opened = []
+    real_open = builtins.open
+    monkeypatch.setattr(builtins, "open", lambda file, *a, **k: opened.append(str(file)) or real_open(file, *a, **k))
+    config = parse_config(["--config", str(path), "--model_name_or_path", "from/flag", "--warmup_steps", "0.05"])
+    assert config.model.model_name_or_path == "from/flag" and config.train.warmup_steps == 0.05
+    assert config.model.lora_r == 8 and opened.count(str(path)) == 1
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--config"], "--config: expected one YAML file"),
+    (["--config", "a.yaml", "b.yaml"], r"unexpected argument '.*b\.yaml'"),
+], ids=["no-file", "two-files"])
+def test_config_takes_one_file(tmp_path, argv, message):
+    (tmp_path / "a.yaml").write_text("model_name_or_path: m\noutput_dir: o\n")
+    argv = [str(tmp_path / a) if a.endswith(".yaml") else a for a in argv]
+    with pytest.raises(TracekdError, match=message):
+        parse_config(argv)
 
 
 def test_tracekd_train_runs_with_trl_options(tmp_path):

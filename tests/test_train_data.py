@@ -98,7 +98,8 @@ def test_prompts_equal_the_evaluating_tasks_prompts(spec, train_problems, test_i
 
 
 def config(**values):
-    return config_from_values({"model": "unused", "output_dir": "unused", "data_dir": str(data_dir()), **values})
+    return config_from_values({"model_name_or_path": "unused", "output_dir": "unused", "data_dir": str(data_dir()),
+                               **values})
 
 
 def test_seed_makes_datasets_byte_identical(train_problems):

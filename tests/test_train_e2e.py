@@ -7,7 +7,8 @@ import json
 import math
 
 import pytest
-from train_helpers import REPO, data_dir, smoke_args, tiny_model
+from data_paths import REPO
+from train_helpers import data_dir, smoke_args, tiny_model
 
 from tracekd_ext.cli import main
 from tracekd_train.config import parse_config
@@ -164,7 +165,8 @@ def test_resume_past_checkpoints_cut_off_mid_save_finishes_the_same_run(finished
 
 @pytest.mark.parametrize("loss", ["completion", "full"])
 def test_loss_masking(model_dir, tmp_path, loss):
-    prepared = prepare(parse_config(smoke_args(model_dir, tmp_path / loss, "--loss", loss)))
+    only_completion = "true" if loss == "completion" else "false"
+    prepared = prepare(parse_config(smoke_args(model_dir, tmp_path / loss, "--completion_only_loss", only_completion)))
     trainer = build_trainer(prepared)
     tokenizer = prepared.tokenizer
     for example, row in zip(prepared.data.examples, trainer.train_dataset, strict=True):
@@ -198,7 +200,7 @@ def test_full_fine_tuning_saves_a_whole_model_that_evaluates_as_pretrained(model
     from transformers import AutoModelForCausalLM
 
     out = tmp_path / "full"
-    card = run(parse_config(smoke_args(model_dir, out, "--method", "full", "--max-steps", "2")))
+    card = run(parse_config(smoke_args(model_dir, out, "--use_peft", "false", "--max-steps", "2")))
     assert card["outputs"] == {"adapter": None, "model": str(out), "merged": None}
     assert card["sizes"]["parameters"]["trainable"] == card["sizes"]["parameters"]["total"]
     assert f"pretrained={out}" in card["eval"]["argv"]

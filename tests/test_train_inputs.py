@@ -1,7 +1,8 @@
 """Issue 18 item 4, training side: options that used to pass ``--dry_run`` and crash at training are refused
 by the dry run and before a run writes anything (LoRA targets and the attention kernel against the model's
-own skeleton); YAML values of the wrong type name the file and key; ``trl sft``'s ``--dataset_name`` points
-to ``--dataset``; ``--resume`` with a corrupt ``run_start.json`` or a checkpoint cut off mid-save."""
+own skeleton); a single LoRA target name is a list of one; YAML values of the wrong type name the file and
+key; ``trl sft``'s ``--dataset_name`` points to ``--dataset``; ``--resume`` with a corrupt ``run_start.json``
+or a checkpoint cut off mid-save."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from cli_helpers import one_line_error, run_cli
 from train_helpers import data_dir, tiny_model
 
 from tracekd_ext.errors import DataError, TracekdError
-from tracekd_train.config import parse_config, read_yaml_config
+from tracekd_train.config import parse_config
 from tracekd_train.trainer import check_output_dir, checkpoint_problem
 
 
@@ -22,7 +23,7 @@ def model_dir(tmp_path_factory):
 
 
 def train_args(model_dir, out, *extra) -> list:
-    return ["train", "--model", model_dir, "--output-dir", out, "--data-dir", data_dir(), "--limit", "2",
+    return ["train", "--model_name_or_path", model_dir, "--output-dir", out, "--data-dir", data_dir(), "--limit", "2",
             "--max-steps", "1", "--max-length", "2048", *extra]
 
 
@@ -50,45 +51,49 @@ def test_options_that_crashed_at_training_are_refused_before_anything_is_written
     assert not out.exists()
 
 
-def test_a_single_lora_target_is_a_regular_expression_and_the_error_says_so(capsys, tmp_path, model_dir):
-    code, _, err = run_cli(capsys, *train_args(model_dir, tmp_path / "run", "--lora_target_modules", "q_proj",
+def test_a_single_lora_target_name_is_a_list_of_one_and_a_regex_that_matches_nothing_says_so(capsys, tmp_path,
+                                                                                             model_dir):
+    argv = train_args(model_dir, tmp_path / "run", "--lora_target_modules", "q_proj")[1:]
+    config = parse_config([str(a) for a in argv])
+    assert config.model.lora_target_modules == ["q_proj"]  # TRL would pass a single name on as a regex
+    for good in (["q_proj"], [".*\\.q_proj$"], ["q_proj", "v_proj"], ["all-linear"]):
+        assert run_cli(capsys, *train_args(model_dir, tmp_path / "run", "--lora_target_modules", *good,
+                                           "--dry_run"))[0] == 0, good
+    code, _, err = run_cli(capsys, *train_args(model_dir, tmp_path / "run", "--lora_target_modules", ".*\\.qq_proj$",
                                                "--dry_run"))
     line = one_line_error(err)
     assert code == 2 and "its linear layers: down_proj, gate_proj, k_proj" in line
-    assert "a single name on as a regular expression over whole module names, e.g. '.*\\.q_proj$'" in line
-    for good in ([".*\\.q_proj$"], ["q_proj", "v_proj"], ["all-linear"]):
-        assert run_cli(capsys, *train_args(model_dir, tmp_path / "run", "--lora_target_modules", *good,
-                                           "--dry_run"))[0] == 0, good
+    assert "a single name on as a regular expression over whole module names" in line
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("include: 5\n", "field 'include': expected a file name or a list of file names"),
-    ("include: [5]\n", "field 'include': expected a file name or a list of file names"),
     ("report_to: 5\n", "field 'report_to': expected a string, got int 5"),
     ("lora_target_modules: [q_proj, 5]\n", "field 'lora_target_modules': expected a string, got int 5"),
     ("learning_rate:\n", "field 'learning_rate': expected a value, got null"),
-], ids=["include-5", "include-[5]", "report_to-5", "targets-5", "learning_rate-null"])
+], ids=["report_to-5", "targets-5", "learning_rate-null"])
 def test_yaml_values_of_the_wrong_type_name_the_file_and_key(tmp_path, text, message):
     path = tmp_path / "bad.yaml"
     path.write_text(text)
     with pytest.raises(DataError) as err:
-        read_yaml_config(path)
+        parse_config(["--config", str(path)])
     assert str(err.value).startswith(f"{path}: {message}"), err.value
 
 
 def test_yaml_null_is_kept_where_the_option_takes_none(tmp_path):
     path = tmp_path / "ok.yaml"
-    path.write_text("data_seed:\nmax_steps: 3\n")
-    assert read_yaml_config(path) == {"data_seed": None, "max_steps": 3}
+    path.write_text("model_name_or_path: m\noutput_dir: o\ndata_seed:\nmax_steps: 3\n")
+    config = parse_config(["--config", str(path)])
+    assert (config.train.data_seed, config.train.max_steps) == (None, 3)
 
 
 def test_trl_sfts_dataset_name_points_to_dataset(capsys):
-    code, _, err = run_cli(capsys, "train", "--model", "m", "--dataset_name", "trl-lib/Capybara", "--dry_run")
+    code, _, err = run_cli(capsys, "train", "--model_name_or_path", "m", "--dataset_name", "trl-lib/Capybara",
+                           "--dry_run")
     assert code == 2 and one_line_error(err).startswith(
         "tracekd train: error: unknown option --dataset_name: trl sft's hub-dataset option; use --dataset (one of "
         "cotemp, babi")
     with pytest.raises(TracekdError, match="unknown option --learning_rat; did you mean --learning_rate"):
-        parse_config(["--model", "m", "--dry_run", "--learning_rat", "1"])
+        parse_config(["--model_name_or_path", "m", "--dry_run", "--learning_rat", "1"])
 
 
 # --- resuming --------------------------------------------------------------------------------------------------
@@ -107,7 +112,7 @@ def test_resume_skips_a_checkpoint_cut_off_mid_save_and_names_it(tmp_path, capsy
     out = tmp_path / "run"
     fake_checkpoint(out / "checkpoint-5", 5)
     fake_checkpoint(out / "checkpoint-10", 10, state=False)
-    config = parse_config(["--model", "m", "--output-dir", str(out), "--resume"])
+    config = parse_config(["--model_name_or_path", "m", "--output-dir", str(out), "--resume"])
     assert check_output_dir(config) == out / "checkpoint-5"
     assert ("note: skipping checkpoint-10: no trainer_state.json (the save was cut off); resuming from "
             "checkpoint-5") in capsys.readouterr().out
@@ -117,7 +122,7 @@ def test_resume_skips_a_checkpoint_cut_off_mid_save_and_names_it(tmp_path, capsy
                                            r"trainer_state.json \(the save was cut off\); checkpoint-5: "
                                            r"adapter_model.safetensors is cut short\)"):
         check_output_dir(config)
-    chosen = parse_config(["--model", "m", "--output-dir", str(out), "--resume_from_checkpoint",
+    chosen = parse_config(["--model_name_or_path", "m", "--output-dir", str(out), "--resume_from_checkpoint",
                            str(out / "checkpoint-10")])
     with pytest.raises(TracekdError, match="checkpoint-10: incomplete checkpoint: no trainer_state.json"):
         check_output_dir(chosen)

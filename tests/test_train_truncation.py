@@ -17,7 +17,7 @@ def model_dir(tmp_path_factory):
 
 
 def dry_run(model_dir, *extra):
-    return prepare(parse_config(["--model", str(model_dir), "--data-dir", str(data_dir()), "--limit", "4",
+    return prepare(parse_config(["--model_name_or_path", str(model_dir), "--data-dir", str(data_dir()), "--limit", "4",
                                  "--dry-run", *extra]))
 
 
@@ -46,7 +46,7 @@ def test_packing_that_splits_long_examples_loses_nothing(model_dir):
 
 def test_cli_max_length_too_short_exits_2_before_training(model_dir, tmp_path, capsys):
     out = tmp_path / "run"
-    code = main(["train", "--model", str(model_dir), "--data-dir", str(data_dir()), "--limit", "4",
+    code = main(["train", "--model_name_or_path", str(model_dir), "--data-dir", str(data_dir()), "--limit", "4",
                  "--output-dir", str(out), "--max-length", "256", "--max-steps", "1"])
     err = capsys.readouterr().err
     last = err.strip().splitlines()[-1]  # after the progress bar

@@ -152,8 +152,8 @@ def check_examples(tokenizer: Any, examples: Sequence[dict[str, Any]], max_lengt
         if lost:
             raise TracekdError(
                 f"chat template: the tokenised training text of '{example['id']}' lost {', '.join(lost)} from the "
-                "assistant turn (the template or tokenizer drops or mangles the trace); pass --chat-template with "
-                "a template that keeps the assistant text")
+                "assistant turn (the template or tokenizer drops or mangles the trace); pass --chat_template_path "
+                "with a template that keeps the assistant text")
         lengths.append(len(full_ids))
         completion_tokens += len(completion_ids)
         if len(full_ids) > max_length:

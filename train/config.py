@@ -1,12 +1,12 @@
 """Training configuration: TRL's own option classes plus tracekd's data and run options.
 
-``tracekd train`` parses with ``trl.TrlParser`` over four dataclasses, the shape of ``trl sft``
-(``trl/scripts/sft.py``): :class:`DataArguments` (what the examples are), :class:`RunArguments` (resume,
-merge, dry run), ``trl.SFTConfig`` (every training option of ``trl sft``) and ``trl.ModelConfig`` (model,
-LoRA, quantisation). Every option is a flag in both spellings (``--max_steps``, ``--max-steps``) and a YAML
-key. Values come, lowest first, from TRL's defaults, tracekd's recipe defaults (:data:`RECIPE_DEFAULTS`),
-the ``--config`` YAML files (later files win; ``include:`` pulls in files relative to the including one),
-the deprecated spellings of tracekd 0.1 (:data:`DEPRECATED`), then the TRL flags on the command line.
+``tracekd train`` parses as ``trl sft`` does (``trl/scripts/sft.py``): ``TrlParser((...)).parse_args_and_config()``
+over four dataclasses, :class:`DataArguments` (what the examples are), :class:`RunArguments` (resume, merge, dry
+run), ``trl.SFTConfig`` (every training option of ``trl sft``) and ``trl.ModelConfig`` (model, LoRA,
+quantisation). Every option is a flag in both spellings (``--max_steps``, ``--max-steps``) and a key of the one
+``--config`` YAML file. Values come, lowest first, from TRL's defaults, tracekd's recipe defaults
+(:data:`RECIPE_DEFAULTS`), the ``--config`` file, then the command line; tracekd's checks (:func:`validate`)
+run on the result.
 
 This module imports TRL only when a parser is built, so importing it stays light (no torch).
 """
@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import typing
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+import re
+import warnings
+from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from tracekd_ext import options as ranges
@@ -28,7 +27,9 @@ from tracekd_ext.trace_format import PERTURBABLE_STEPS, VARIANTS
 from tracekd_train.deps import require
 
 if TYPE_CHECKING:
-    from trl import ModelConfig, SFTConfig, TrlParser
+    from trl import ModelConfig, SFTConfig
+
+    from tracekd_train.parser import TrainParser
 
 SFT_VARIANTS = (*VARIANTS, "teacher")
 LLAMA_PROJECTIONS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
@@ -110,13 +111,12 @@ class RunArguments:
 
 
 # tracekd's defaults where they differ from TRL's: the paper's recipe (Bhambri et al., arXiv 2505.13792) with a
-# LoRA adapter on every projection, completion-only loss, and ``None`` for the values decided by
-# :func:`_resolve_auto` (bf16, optimizer, pinned memory, dtype, dataset saving).
+# LoRA adapter on every projection and completion-only loss. ``output_dir`` "" stands for "not given" (TRL would
+# write to trainer_output/); bf16 and pinned memory follow the machine (:func:`machine_defaults`).
 RECIPE_DEFAULTS: dict[str, Any] = {
     "use_peft": True,
     "lora_target_modules": list(LLAMA_PROJECTIONS),
     "use_bnb_nested_quant": True,
-    "dtype": None,
     "learning_rate": 2e-4,
     "lr_scheduler_type": "cosine",
     "warmup_steps": 0.03,
@@ -125,62 +125,28 @@ RECIPE_DEFAULTS: dict[str, Any] = {
     "save_steps": 200,
     "completion_only_loss": True,
     "logging_first_step": True,
-    "include_num_input_tokens_seen": None,
-    "optim": None,
-    "bf16": None,
-    "dataloader_pin_memory": None,
+    "optim": "adamw_torch",
+    "output_dir": "",
 }
 
 DEFAULTS_HELP = (
     "tracekd's defaults where they differ from TRL's: --use_peft (LoRA on every projection), "
     "--learning_rate 2e-4, --lr_scheduler_type cosine, --warmup_steps 0.03 (a ratio below 1), "
     "--per_device_train_batch_size 4, --gradient_accumulation_steps 4, --save_steps 200, completion-only loss, "
-    "--optim adamw_torch (paged_adamw_8bit with --load_in_4bit), --bf16 where the GPU supports it, --dtype "
-    "bfloat16 for LoRA on such a GPU and float32 otherwise.")
+    "--optim adamw_torch (the paper's recipe file sets paged_adamw_8bit for QLoRA), --bf16 where the GPU "
+    "supports it, --dtype bfloat16 for LoRA on such a GPU and float32 otherwise; input tokens are always counted "
+    "(non_padding unless 'all') for run.json.")
+
+CONFIG_HELP = ("a YAML file of option values (TRL's --config: any option above as a key, and 'env:' for "
+               "environment variables); flags override it")
 
 
-@dataclass(frozen=True)
-class Deprecated:
-    """A tracekd 0.1 option accepted for one more release: its values become TRL options."""
+def machine_defaults() -> dict[str, Any]:
+    """The defaults that follow the machine: bf16 and pinned memory where a CUDA GPU has them."""
+    import torch
 
-    name: str
-    to_trl: Callable[[Any], dict[str, Any]]
-    choices: tuple[str, ...] | None = None
-    type: Callable[[str], Any] = str
-    check: Callable[[Any], Any] | None = None  # a range check (tracekd_ext.options) of the old value
-
-    def translate(self, value: Any, where: str = "") -> dict[str, Any]:
-        """The TRL option values for ``value``, after a note naming them (``where``: the YAML file)."""
-        if self.check is not None:
-            ranges.check(f"--{self.name.replace('_', '-')}", value, self.check)
-        new = self.to_trl(value)
-        deprecation_note(f"{self.name}: {value}" if where else f"--{_dashed(self.name)} {value}", new, where)
-        return new
-
-
-METHODS = {"lora": {"use_peft": True, "load_in_4bit": False},
-           "qlora": {"use_peft": True, "load_in_4bit": True},
-           "full": {"use_peft": False, "load_in_4bit": False}}
-
-DEPRECATED = (
-    Deprecated("model", lambda v: {"model_name_or_path": v}),
-    Deprecated("method", lambda v: dict(METHODS[v]), tuple(METHODS)),
-    Deprecated("loss", lambda v: {"completion_only_loss": v == "completion"}, ("completion", "full")),
-    Deprecated("warmup_ratio", lambda v: {"warmup_steps": v}, type=float, check=ranges.fraction),
-    Deprecated("chat_template", lambda v: {"chat_template_path": v}),
-)
-DEPRECATED_BY_NAME = {alias.name: alias for alias in DEPRECATED}
-SUNSET = "tracekd 0.2"
-
-
-def _flag_text(values: dict[str, Any]) -> str:
-    return " ".join(f"--{k} {str(v).lower() if isinstance(v, bool) else v}" for k, v in values.items())
-
-
-def deprecation_note(old: str, values: dict[str, Any], where: str = "") -> None:
-    """Say which TRL spelling replaces a deprecated one (on stdout, with the run's other notes)."""
-    print(f"tracekd train: note: {where}'{old}' is deprecated and accepted until {SUNSET}; the TRL spelling is "
-          f"{_flag_text(values)}")
+    cuda = torch.cuda.is_available()
+    return {"bf16": cuda and torch.cuda.is_bf16_supported(), "dataloader_pin_memory": cuda}
 
 
 @dataclass
@@ -209,209 +175,26 @@ class RunConfig:
                 "train": self.train.to_dict()}
 
 
-def build_parser(prog: str = "tracekd train") -> TrlParser:
+def build_parser(prog: str = "tracekd train") -> TrainParser:
     """TRL's parser over tracekd's and TRL's option classes, with tracekd's recipe defaults."""
     require("trl")
-    from trl import ModelConfig, SFTConfig, TrlParser
+    from trl import ModelConfig, SFTConfig
 
-    parser = TrlParser((DataArguments, RunArguments, SFTConfig, ModelConfig), prog=prog, allow_abbrev=False,
-                       description="Fine-tune a model on trace SFT data with TRL's SFTTrainer: the options of `trl "
-                                   "sft` (SFTConfig, ModelConfig) plus tracekd's data options. " + DEFAULTS_HELP,
-                       epilog="Every option is also a YAML key (--config); flags override the files. Deprecated "
-                              f"tracekd 0.1 spellings, accepted until {SUNSET}: --model (--model_name_or_path), "
-                              "--method lora|qlora|full (--use_peft, --load_in_4bit), --loss completion|full "
-                              "(--completion_only_loss), --warmup-ratio (--warmup_steps), --chat-template "
-                              "(--chat_template_path), --no-X for a boolean (--X false). Evaluate the result with "
-                              "the command run.json holds.")
-    parser.add_argument("--config", nargs="+", metavar="FILE.yaml", default=[],
-                        help="YAML files of option values (later files override earlier ones; a file may "
-                             "'include:' others)")
-    parser.set_defaults(**RECIPE_DEFAULTS)
+    from tracekd_train.parser import TrainParser
+
+    parser = TrainParser((DataArguments, RunArguments, SFTConfig, ModelConfig), prog=prog, allow_abbrev=False,
+                         description="Fine-tune a model on trace SFT data with TRL's SFTTrainer: the options of `trl "
+                                     "sft` (SFTConfig, ModelConfig) plus tracekd's data options. " + DEFAULTS_HELP,
+                         epilog="Every option is also a key of the --config YAML file; flags override it. Evaluate "
+                                "the result with the command run.json holds.")
+    parser.add_argument("--config", metavar="FILE.yaml", default=argparse.SUPPRESS, help=CONFIG_HELP)  # TrlParser's
+    parser.set_defaults(**RECIPE_DEFAULTS, **machine_defaults())
     return parser
 
 
-def _fields_of_type(parser: TrlParser, wanted: Callable[[Any], bool]) -> list[str]:
-    """Names of the options whose declared type satisfies ``wanted``."""
-    names = []
-    for dtype in parser.dataclass_types:
-        hints = typing.get_type_hints(dtype)
-        names += [name for name in dtype.__dataclass_fields__ if wanted(hints[name])]
-    return names
-
-
-def _takes_none(hint: Any) -> bool:
-    return hint is None or type(None) in typing.get_args(hint)
-
-
-def _is_bool(hint: Any) -> bool:
-    return hint in (bool, bool | None)
-
-
-def _takes_mapping(hint: Any) -> bool:
-    return any(arg is dict or typing.get_origin(arg) is dict for arg in (hint, *typing.get_args(hint)))
-
-
-_BARE = object()
-
-
-def legacy_parser(parser: TrlParser) -> argparse.ArgumentParser:
-    """The options read before TRL's parser: ``--config`` and the deprecated spellings of tracekd 0.1."""
-    legacy = argparse.ArgumentParser(prog=parser.prog, add_help=False, allow_abbrev=False)
-    legacy.add_argument("--config", nargs="+", default=[])
-    for alias in DEPRECATED:
-        legacy.add_argument(*_spellings(alias.name), dest=f"deprecated.{alias.name}", choices=alias.choices,
-                            type=alias.type, default=argparse.SUPPRESS)
-    known = set(parser._option_string_actions)
-    for name in _fields_of_type(parser, _is_bool):
-        if f"--no_{name}" not in known:  # TRL has --no_X only where X defaults to true
-            legacy.add_argument(*_spellings(f"no_{name}"), dest=f"no.{name}", action="store_const", const=False,
-                                default=argparse.SUPPRESS)
-        trl_action = parser._option_string_actions[f"--{name}"]
-        if trl_action.nargs is None:  # TRL wants --X true; tracekd 0.1 took a bare --X
-            legacy.add_argument(*_spellings(name), dest=f"bare.{name}", nargs="?", const=_BARE, type=trl_action.type,
-                                default=argparse.SUPPRESS)
-    return legacy
-
-
-def _dashed(name: str) -> str:
-    return name.replace("_", "-")
-
-
-def _spellings(name: str) -> list[str]:
-    return list(dict.fromkeys([f"--{name}", f"--{_dashed(name)}"]))
-
-
-def normalise_spelling(argv: list[str], *parsers: argparse.ArgumentParser) -> list[str]:
-    """Mixed spellings such as ``--no-gradient_checkpointing`` as a declared one (values are left alone)."""
-    declared = {opt.replace("_", "-"): opt for p in parsers for opt in p._option_string_actions}
-    out = []
-    for token in argv:
-        name, sep, value = token.partition("=")
-        if name.startswith("--") and name.replace("_", "-") in declared:
-            token = declared[name.replace("_", "-")] + sep + value
-        out.append(token)
-    return out
-
-
-def deprecated_values(namespace: argparse.Namespace) -> dict[str, Any]:
-    """The TRL option values that the deprecated flags in ``namespace`` stand for (with a note for each)."""
-    values: dict[str, Any] = {}
-    for dest, value in vars(namespace).items():
-        kind, _, name = dest.partition(".")
-        if kind == "deprecated":
-            new = DEPRECATED_BY_NAME[name].translate(value)
-        elif kind == "no":
-            new = {name: False}
-            deprecation_note(f"--no-{_dashed(name)}", new)
-        elif kind == "bare":
-            new = {name: True if value is _BARE else value}
-            if value is _BARE:
-                deprecation_note(f"--{_dashed(name)}", new)
-        else:
-            continue
-        values.update(new)
-    return values
-
-
-def _check_yaml_value(action: argparse.Action, value: Any, path: Path, key: str, mappings: set[str]) -> Any:
-    """A YAML value checked against its option: booleans must be booleans, mappings go to the options that take
-    them (``mappings``), choices are enforced, and numbers given as strings (``2e-4`` without a dot is a string in
-    YAML 1.1) are converted by the option's type."""
-    if value is None or (isinstance(value, dict) and action.dest in mappings):
-        return value
-    if getattr(action.type, "__name__", "") == "string_to_bool":
-        if not isinstance(value, bool):
-            raise DataError("expected true or false", path=path, field=key)
-        return value
-    listed = action.nargs == "+"
-    items = value if listed and isinstance(value, list) else [value]
-    if not listed and isinstance(value, (list, dict)) and action.type in (int, float, str):
-        raise DataError(f"expected a single value, got {type(value).__name__}", path=path, field=key)
-    checked = []
-    for item in items:
-        if isinstance(item, str) and action.type in (int, float):
-            try:
-                item = action.type(item)
-            except ValueError:
-                raise DataError(f"expected a number, got {item!r}", path=path, field=key) from None
-        if action.type is str and not isinstance(item, str):
-            raise DataError(f"expected a string, got {type(item).__name__} {item!r} (quote it in YAML if it is meant "
-                            "as text)", path=path, field=key)
-        if action.choices is not None and item not in action.choices and str(item) not in map(str, action.choices):
-            choices = ", ".join(str(c) for c in action.choices)
-            raise DataError(f"{item!r} is not one of {choices}", path=path, field=key)
-        checked.append(item)
-    return checked if listed and isinstance(value, list) else checked[0]
-
-
-def read_yaml_config(path: str | Path, parser: TrlParser | None = None,
-                     _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
-    """Option values of a YAML file by TRL option name, its ``include:`` files first; unknown keys are errors,
-    deprecated keys are translated (with a note)."""
-    import yaml
-
-    parser = parser or build_parser()
-    path = Path(path).expanduser().resolve()
-    if path in _seen:
-        raise DataError("includes itself", path=path, field="include")
-    if not path.is_file():
-        raise DataError("config file not found", path=path)
-    try:
-        raw = yaml.safe_load(read_text(path)) or {}
-    except yaml.YAMLError as err:
-        raise DataError(f"malformed YAML ({str(err).splitlines()[0]})", path=path) from None
-    if not isinstance(raw, dict):
-        raise DataError("expected a mapping of option names to values", path=path)
-    includes = raw.pop("include", [])
-    includes = [includes] if isinstance(includes, str) else includes
-    if not isinstance(includes, list) or not all(isinstance(i, str) for i in includes):
-        raise DataError("expected a file name or a list of file names", path=path, field="include")
-    values: dict[str, Any] = {}
-    for included in includes:
-        values.update(read_yaml_config(path.parent / included, parser, (*_seen, path)))
-    mappings = set(_fields_of_type(parser, _takes_mapping))
-    optional = set(_fields_of_type(parser, _takes_none))
-    for key, value in raw.items():
-        name = str(key).replace("-", "_")
-        if name in DEPRECATED_BY_NAME:
-            alias = DEPRECATED_BY_NAME[name]
-            if alias.choices and value not in alias.choices:
-                raise DataError(f"{value!r} is not one of {', '.join(alias.choices)}", path=path, field=str(key))
-            values.update(alias.translate(value, where=f"{path}: "))
-            continue
-        action = parser._option_string_actions.get(f"--{name}")
-        if action is None or name == "config":
-            raise DataError(f"unknown option '{key}' (see tracekd train --help)", path=path, field=str(key))
-        if value is None and action.dest not in optional:
-            raise DataError("expected a value, got null (leave the key out for the default)", path=path, field=str(key))
-        values[action.dest] = _check_yaml_value(action, value, path, str(key), mappings)
-    return values
-
-
-def _resolve_auto(values: dict[str, Any]) -> None:
-    """Fill the options whose tracekd default depends on the machine or on other options."""
-    import torch
-
-    if values["bf16"] is None:
-        values["bf16"] = torch.cuda.is_available() and torch.cuda.is_bf16_supported()
-    if values["dataloader_pin_memory"] is None:
-        values["dataloader_pin_memory"] = torch.cuda.is_available()
-    if values["optim"] is None:
-        values["optim"] = "paged_adamw_8bit" if values["load_in_4bit"] else "adamw_torch"
-    if values["include_num_input_tokens_seen"] is None:  # a str-or-bool option: a string default would be parsed
-        values["include_num_input_tokens_seen"] = "non_padding"
-    if values["save_dataset"] is None:
-        values["save_dataset"] = values["output_dir"] is not None
-    # transformers 5 renamed gradient_checkpointing to activation_checkpointing; TRL still defaults the old name
-    if values.get("activation_checkpointing") is None and values.get("gradient_checkpointing") is not None:
-        values["activation_checkpointing"], values["gradient_checkpointing"] = values["gradient_checkpointing"], None
-
-
-def _required(values: dict[str, Any]) -> None:
-    if not values["model_name_or_path"]:
-        raise TracekdError("--model_name_or_path is required (a hub id or a local model directory)")
-    if not values["output_dir"] and not values["dry_run"]:
-        raise TracekdError("--output-dir is required")
+def option_names(parser: TrainParser) -> list[str]:
+    """Every option of the parser's dataclasses, by field name."""
+    return [f.name for dtype in parser.dataclass_types for f in fields(dtype) if f.init]
 
 
 # Options of ``trl sft``'s ScriptArguments (hub datasets) and what tracekd takes instead.
@@ -424,12 +207,15 @@ TRL_SCRIPT_OPTIONS = {
 }
 
 
-def refuse_unknown_flags(parser: argparse.ArgumentParser, argv: list[str]) -> None:
-    """An option the parser does not know is one line; ``trl sft``'s dataset options point to tracekd's."""
-    _, unknown = parser.parse_known_args(argv)
+def refuse_unknown(parser: TrainParser, unknown: list[str]) -> None:
+    """Command-line words the parser did not take are one line; ``trl sft``'s dataset options point to tracekd's,
+    a misspelt option to the nearest one."""
+    if not unknown:
+        return
     flag = next((token for token in unknown if token.startswith("-")), None)
     if flag is None:
-        return
+        raise TracekdError(f"unexpected argument {unknown[0]!r} (options take the form --name value; see "
+                           "tracekd train --help)")
     name = flag.split("=", 1)[0].lstrip("-").replace("-", "_")
     if name in TRL_SCRIPT_OPTIONS:
         from tracekd_ext.adapters import DATASETS
@@ -438,49 +224,72 @@ def refuse_unknown_flags(parser: argparse.ArgumentParser, argv: list[str]) -> No
         raise TracekdError(f"unknown option {flag}: trl sft's hub-dataset option; use {instead}")
     import difflib
 
-    options = [o[2:] for o in parser._option_string_actions if o.startswith("--") and "-" not in o[2:]]
+    options = option_names(parser)
     family = [o for o in options if o.split("_")[0] == name.split("_")[0]]  # lora_rank: the lora_* options first
     close = (difflib.get_close_matches(name, family, n=1) or difflib.get_close_matches(name, options, n=1))
-    close = [f"--{c}" for c in close]
-    raise TracekdError(f"unknown option {flag}" + (f"; did you mean {close[0]}?" if close else "") +
+    raise TracekdError(f"unknown option {flag}" + (f"; did you mean --{close[0]}?" if close else "") +
                        " (see tracekd train --help)")
 
 
-def config_from_values(values: dict[str, Any], argv: list[str] | None = None, parser: TrlParser | None = None,
-                       ) -> RunConfig:
-    """A checked RunConfig from option values by name (YAML keys, deprecated names included) and TRL flags
-    ``argv`` that override them."""
-    parser = parser or build_parser()
-    values = dict(values)
-    for name in [n for n in values if n in DEPRECATED_BY_NAME]:
-        values.update(DEPRECATED_BY_NAME[name].translate(values.pop(name)))
-    unknown = parser.set_defaults_with_config(**values)
-    if unknown:
-        raise TracekdError(f"unknown option '{unknown[0][2:]}' (see tracekd train --help)")
-    refuse_unknown_flags(parser, argv or [])
-    parsed = vars(parser.parse_args(argv or []))
-    parsed.pop("config")
-    _required(parsed)
-    _resolve_auto(parsed)
+def _config_path(argv: list[str]) -> str | None:
+    """The file after ``--config`` (TrlParser reads the first ``--config FILE``)."""
+    if "--config" not in argv:
+        return None
+    at = argv.index("--config") + 1
+    if at == len(argv) or argv[at].startswith("-"):
+        raise TracekdError("--config: expected one YAML file")
+    return argv[at]
+
+
+def parse_config(argv: list[str], prog: str = "tracekd train", values: dict[str, Any] | None = None) -> RunConfig:
+    """The checked RunConfig of a command line: ``values`` by option name (checked as a ``--config`` file's keys),
+    then the ``--config`` YAML file, then the flags of ``argv``."""
+    import yaml
+
+    parser = build_parser(prog)
+    if values:
+        parser.set_defaults_with_config(**values)
+    parser.config_path = path = _config_path(argv)
     try:
-        data, run, train, model = parser.parse_dict(parsed)
+        with warnings.catch_warnings():  # TRL's spelling is gradient_checkpointing; transformers 5 renamed it
+            warnings.filterwarnings("ignore", message="`gradient_checkpointing", category=FutureWarning)
+            data, run, train, model, unknown = parser.parse_args_and_config(argv, return_remaining_strings=True)
+    except FileNotFoundError:
+        raise DataError("config file not found", path=path) from None
+    except OSError as err:
+        raise DataError(err.strerror or str(err), path=path) from None
+    except UnicodeDecodeError:
+        read_text(path)  # names the line and byte (only a failed read is read again)
+        raise DataError("not UTF-8 text", path=path) from None
+    except yaml.YAMLError as err:
+        raise DataError(f"malformed YAML ({str(err).splitlines()[0]})", path=path) from None
     except ValueError as err:  # TRL's and transformers' own checks of the option values
         raise TracekdError(f"invalid training options: {str(err).splitlines()[0]}") from None
+    refuse_unknown(parser, unknown)
     config = RunConfig(data=data, run=run, model=model, train=train)
+    _fill_derived(config)
     validate(config)
     return config
 
 
-def parse_config(argv: list[str], prog: str = "tracekd train") -> RunConfig:
-    """``--config`` YAML files, then the deprecated flags, then the TRL flags of ``argv``, checked."""
-    parser = build_parser(prog)
-    legacy = legacy_parser(parser)
-    old, rest = legacy.parse_known_args(normalise_spelling(argv, parser, legacy))
-    values: dict[str, Any] = {}
-    for path in old.config:
-        values.update(read_yaml_config(path, parser))
-    values.update(deprecated_values(old))
-    return config_from_values(values, rest, parser)
+def config_from_values(values: dict[str, Any]) -> RunConfig:
+    """The checked RunConfig of option values by name, for a run started from code rather than a command line."""
+    return parse_config([], values=values)
+
+
+def _fill_derived(config: RunConfig) -> None:
+    """The values that follow from other options, and the required ones."""
+    if not config.model.model_name_or_path:
+        raise TracekdError("--model_name_or_path is required (a hub id or a local model directory)")
+    if not config.train.output_dir and not config.run.dry_run:
+        raise TracekdError("--output-dir is required")
+    if config.run.save_dataset is None:
+        config.run.save_dataset = bool(config.train.output_dir)
+    if config.train.include_num_input_tokens_seen == "no":  # run.json's throughput counts the input tokens
+        config.train.include_num_input_tokens_seen = "non_padding"
+    target = config.model.lora_target_modules  # TRL passes a single name on as a regular expression
+    if isinstance(target, str) and target != "all-linear" and re.fullmatch(r"\w+", target):
+        config.model.lora_target_modules = [target]
 
 
 def validate(config: RunConfig) -> None:
