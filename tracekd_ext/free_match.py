@@ -71,7 +71,16 @@ _EVENTS: dict[str, int] = {**{str(year): year for year in range(1000, 2200)}, **
 # the months a date read from prose may carry (0: its month went to a year before)
 _TEXT_MONTHS = (None, *range(13))
 MONTH_REACH = 2  # a month names the year that follows it within this many tokens ("March 3, 2001")
+_YEARS = frozenset(range(1000, 2200))
 Date = tuple[int, int | None]
+# _TOKEN's tokens of ASCII text by C-level passes (:func:`_ascii_tokens`): a separator reads as SEPARATOR, a
+# word's possessive "'s" as POSSESSIVE
+SEPARATOR, POSSESSIVE = "\x02", "\x01"
+_EVENTS[SEPARATOR] = SENTENCE_END
+_SPACES = str.maketrans(dict.fromkeys("\t\r\x0b\x0c\x1c\x1d\x1e\x1f", " "))  # ASCII whitespace of \s, but \n
+_NON_TOKEN = str.maketrans({chr(c): " " for c in range(128)
+                            if not chr(c).isalnum() and chr(c) not in (SEPARATOR, POSSESSIVE)})
+_LOOSE_POSSESSIVE = re.compile(r"(?<![a-z0-9])\x01|\x01(?=[a-z0-9])")  # "'s" that _TOKEN does not attach
 
 
 def fold(text: str) -> str:
@@ -111,6 +120,32 @@ def _token_dates(tokens: list[str]) -> list[Date]:
     return found
 
 
+def _ascii_tokens(text: str) -> list[str] | None:
+    """``_TOKEN.findall(text)`` for folded ASCII text, in C-level passes (translate, replace, split) instead of
+    one regex match per token: a separator as ``SEPARATOR``, a word's ``'s`` as ``POSSESSIVE``. ``None`` where
+    the text is not ASCII or holds an ``'s`` that does not end a word (the regex reads those)."""
+    if not text.isascii() or SEPARATOR in text or POSSESSIVE in text:
+        return None
+    text = text.translate(_SPACES)
+    if "'s" in text:
+        text = text.replace("'s", POSSESSIVE)
+        if _LOOSE_POSSESSIVE.search(text):
+            return None
+    for mark in ".!?":  # [.!?] before whitespace or at the end
+        if mark in text:
+            text = text.replace(mark + " ", SEPARATOR + " ").replace(mark + "\n", SEPARATOR + "\n")
+            if text.endswith(mark):
+                text = text[:-1] + SEPARATOR
+    text = text.replace("\n", SEPARATOR).replace(";", SEPARATOR).translate(_NON_TOKEN)
+    return text.replace(SEPARATOR, " " + SEPARATOR + " ").split()
+
+
+def tokens_of(folded: str) -> list[str]:
+    """The words and separators of folded text (``_TOKEN``), read by :func:`_ascii_tokens` where it can."""
+    tokens = _ascii_tokens(folded)
+    return _TOKEN.findall(folded) if tokens is None else tokens
+
+
 def dates_of(text: str) -> list[Date]:
     """The (year, month) pairs ``text`` states: a year from 1000 to 2199, with the month named just before it
     ("March 3, 2001", "3 March 2001" read 2001 without a month: a month after the day is not read; numeric months
@@ -133,6 +168,8 @@ class UnitIndex:
     dated: bool                                   # some unit carries a date
     compatible: tuple[frozenset[Date], ...]       # each key: every date a text may give that meets one of its dates
     known: frozenset[Date]                        # every date a text may give that meets some unit's date
+    date_keys: dict[Date, tuple[int, ...]]        # date -> the keys it meets (``compatible`` inverted)
+    own: tuple[frozenset[int], ...]               # each key's name word ids that no other key holds
 
 
 @lru_cache(maxsize=65536)
@@ -160,12 +197,18 @@ def unit_index(units: tuple[str, ...], question: str) -> UnitIndex:
     weights = tuple(math.log(n / df[w]) for w in informative)
     events = _EVENTS.copy()
     for w, i in ids.items():
-        events[w + "es"] = events[w + "'s"] = events[w + "s"] = events[w] = i
+        events[w + "es"] = events[w + "'s"] = events[w + POSSESSIVE] = events[w + "s"] = events[w] = i
     key_words = tuple(frozenset(ids[w] for w in ws if w in ids) for ws in names)
     compatible = tuple(content[1] for content in contents)
+    date_keys: dict[Date, list[int]] = {}
+    for k, dates in enumerate(compatible):
+        for date in dates:
+            date_keys.setdefault(date, []).append(k)
+    own = tuple(frozenset(w for w in ws if len(postings[w - NAME_WORDS]) == 1) for ws in key_words)
     return UnitIndex(keys, tuple(tuple(v) for v in by_key.values()), key_words,
                      tuple(NAME_SHARE * sum(weights[w - NAME_WORDS] for w in ws) for ws in key_words), weights,
-                     tuple(map(tuple, postings)), events, any(compatible), compatible, frozenset().union(*compatible))
+                     tuple(map(tuple, postings)), events, any(compatible), compatible, frozenset().union(*compatible),
+                     {date: tuple(ks) for date, ks in date_keys.items()}, own)
 
 
 @lru_cache(maxsize=262144)
@@ -247,36 +290,68 @@ def _undominated(index: UnitIndex, words: set[int], keep: set[int]) -> set[int]:
     return {k for k in keep if not any(j != k and matched[j] > matched[k] for j in keep)}
 
 
-def _judge_sentence(index: UnitIndex, clauses: list[tuple[set[int], list[Date]]], at: int, cited: dict[int, int],
-                    suspect: dict[int, bool]) -> None:
-    """Citations of one sentence's clauses (``at``: the sentence's number); a sentence that may assert a fact no
-    unit holds goes to ``suspect`` (sentence -> whether an unknown entity must decide it)."""
-    if not index.dated:
-        for words, _ in clauses:
-            if words:
-                named = _named(index, words)
-                for k in _undominated(index, words, named):
-                    cited.setdefault(k, at)
-        return
+def _judge_undated(index: UnitIndex, clauses: list[tuple[set[int], list[Date]]], at: int, cited: dict[int, int],
+                   suspect: dict[int, bool]) -> None:
+    """Citations of one sentence's clauses (``at``: the sentence's number) where no unit carries a date."""
+    for words, _ in clauses:
+        if words:
+            for k in _undominated(index, words, _named(index, words)):
+                cited.setdefault(k, at)
+
+
+def _stated(index: UnitIndex, words: set[int], given: frozenset[Date]) -> set[int]:
+    """The keys that ``words`` name (:func:`_named`) among those meeting a date of ``given``: the same sums in the
+    same order, for the few keys the dates leave."""
+    candidates = set()
+    for date in given:
+        candidates.update(index.date_keys.get(date, ()))
+    stated = set()
+    own_words = len(index.keys) > 2
+    weights, halves = index.weights, index.halves
+    for k in candidates:
+        if own_words and not index.own[k].isdisjoint(words):
+            stated.add(k)
+            continue
+        key_words, total, held = index.words[k], 0.0, False
+        for w in words:
+            if w in key_words:
+                total += weights[w - NAME_WORDS]
+                held = True
+        if held and total >= halves[k]:
+            stated.add(k)
+    return stated
+
+
+def _judge_dated(index: UnitIndex, clauses: list[tuple[set[int], list[Date]]], at: int, cited: dict[int, int],
+                 suspect: dict[int, bool]) -> None:
+    """Citations of one sentence's clauses (``at``: the sentence's number) where units carry dates; a sentence that
+    may assert a fact no unit holds goes to ``suspect`` (sentence -> whether an unknown entity must decide it)."""
     # dates as sets: whether a unit's date is among them is a set test on the smaller side (a unit meets few
     # dates), so a sentence of many clauses and dates is read in linear time
     borrowed = frozenset(d for _, dates in clauses for d in dates)
     if not borrowed:
         return
-    borrowed_invented = not index.known.issuperset(borrowed)
+    known = index.known
+    borrowed_invented = not known.issuperset(borrowed)
     for words, own in clauses:
-        named = _named(index, words) if words else set()
-        given = frozenset(own) if own else borrowed
-        invented = not index.known.issuperset(given) if own else borrowed_invented
-        stated = {k for k in named if not index.compatible[k].isdisjoint(given)}
         if own:
-            if named and (invented or not stated):
+            given = frozenset(own)
+            invented = not known.issuperset(given)
+        elif borrowed_invented or not words:
+            continue  # a clause without dates of its own that states nothing
+        else:
+            given, invented = borrowed, False
+        if not words:  # a dated statement about something no unit names: an unknown entity decides
+            suspect.setdefault(at, True)
+            continue
+        stated = set() if invented else _stated(index, words, given)
+        if own and not stated:  # names a unit with a date of none it names, or names none
+            if _named(index, words):
                 suspect[at] = False
-            elif not named:  # a dated statement about something no unit names: an unknown entity decides
+            else:
                 suspect.setdefault(at, True)
-        if not invented:
-            for k in _undominated(index, words, stated):
-                cited.setdefault(k, at)
+        for k in _undominated(index, words, stated):
+            cited.setdefault(k, at)
 
 
 def sentence_text(reasoning: str, at: int) -> str:
@@ -285,45 +360,57 @@ def sentence_text(reasoning: str, at: int) -> str:
     return sentences[at].strip() if 0 <= at < len(sentences) else ""
 
 
+def _month_before(found: list[int | None], i: int) -> int | None:
+    """The month of the year at token ``i``: the last month within ``MONTH_REACH`` tokens before it (0 when a
+    year between took it), else ``None``."""
+    taken = False
+    for j in range(i - 1, max(i - MONTH_REACH, 0) - 1, -1):
+        event = found[j]
+        if event is None or event < 1 or event >= NAME_WORDS:
+            continue
+        if event <= 12:
+            return 0 if taken else event
+        taken = True  # a year
+    return None
+
+
 def judge_steps(units: tuple[str, ...], question: str, reasoning: str) -> StepJudgement:
     """The units ``reasoning`` states and whether it asserts a dated fact that no unit holds (module docstring)."""
     index = unit_index(units, question)
-    tokens = _TOKEN.findall(fold_reasoning(reasoning))
+    tokens = tokens_of(fold_reasoning(reasoning))
     found = list(map(index.events.get, tokens))  # the events, None for other words (in C)
+    last = len(tokens) - 1
+    found.append(SENTENCE_END)
     cited: dict[int, int] = {}
     suspect: dict[int, bool] = {}
-    clauses: list[tuple[set[int], list[Date]]] = []
-    words: set[int] = set()
-    dates: list[Date] = []
-    month, month_at, sentence = 0, -MONTH_REACH - 1, 0
-    last = len(tokens) - 1
-    for i in compress(count(), found):
-        event = found[i]
-        if event >= NAME_WORDS:
-            words.add(event)
-        elif event >= 1000:
-            dates.append((event, month if i - month_at <= MONTH_REACH else None))
-            month = 0
-        elif event > 0:
-            month, month_at = event, i
-        elif event == CONJUNCTION:
-            if 0 < i < last and tokens[i - 1].isdigit() and tokens[i + 1].isdigit():
-                continue  # "1990 and 1999": one clause
-            if words or dates:
-                clauses.append((words, dates))
-                words, dates = set(), []
-        else:
-            if words or dates:
-                clauses.append((words, dates))
-                words, dates = set(), []
-            if clauses:
-                _judge_sentence(index, clauses, sentence, cited, suspect)
-                clauses = []
-            sentence += 1
-    if words or dates:
-        clauses.append((words, dates))
-    if clauses:
-        _judge_sentence(index, clauses, sentence, cited, suspect)
+    dated = index.dated
+    start, sentence, end_of_text = 0, 0, len(found)
+    while start < end_of_text:
+        end = found.index(SENTENCE_END, start)
+        # where units carry dates, a sentence without one states nothing (a year is a date)
+        if end > start and (_YEARS.isdisjoint(found[start:end]) if dated else not any(found[start:end])):
+            start, sentence = end + 1, sentence + 1
+            continue
+        clauses: list[tuple[set[int], list[Date]]] = []
+        words: set[int] = set()
+        dates: list[Date] = []
+        for i in compress(count(start), found[start:end]):
+            event = found[i]
+            if event >= NAME_WORDS:
+                words.add(event)
+            elif event >= 1000:
+                dates.append((event, _month_before(found, i)))
+            elif event == CONJUNCTION:
+                if 0 < i < last and tokens[i - 1].isdigit() and tokens[i + 1].isdigit():
+                    continue  # "1990 and 1999": one clause
+                if words or dates:
+                    clauses.append((words, dates))
+                    words, dates = set(), []
+        if words or dates:
+            clauses.append((words, dates))
+        if clauses:
+            (_judge_dated if dated else _judge_undated)(index, clauses, sentence, cited, suspect)
+        start, sentence = end + 1, sentence + 1
     invented: list[str] = []
     if suspect:
         sentences = _SEPARATOR.split(reasoning)
@@ -348,11 +435,32 @@ def _unknown_entity(text: str, known: frozenset[str]) -> bool:
 
 @lru_cache(maxsize=64)
 def _label_patterns(phrases: tuple[tuple[str, tuple[str, ...]], ...], cues: tuple[str, ...]
-                    ) -> tuple[re.Pattern[str], dict[str, str], re.Pattern[str] | None]:
+                    ) -> tuple[re.Pattern[str], dict[str, str], re.Pattern[str] | None, tuple[str, ...]]:
     owner = {fold(p): label for label, ps in phrases for p in ps}
     alternatives = "|".join(re.escape(p) for p in sorted(owner, key=len, reverse=True))
-    cue = "|".join(re.escape(fold(c)) for c in cues)
-    return re.compile(rf"\b(?:{alternatives})\b"), owner, re.compile(rf"\b(?:{cue})\b") if cues else None
+    folded_cues = tuple(dict.fromkeys(fold(c) for c in cues))
+    cue = "|".join(map(re.escape, folded_cues))
+    return (re.compile(rf"\b(?:{alternatives})\b"), owner, re.compile(rf"\b(?:{cue})\b") if cues else None,
+            folded_cues)
+
+
+def _cue_starts(cue: re.Pattern[str], cues: tuple[str, ...], folded: str) -> list[int]:
+    """Where ``cue.finditer(folded)`` finds its matches, by C-level ``str.find`` of each cue word (the regex
+    checks only where a cue word occurs): sorted, non-overlapping as finditer's."""
+    if not all(cues):
+        return [m.start() for m in cue.finditer(folded)]
+    places: set[int] = set()
+    for word in cues:
+        at = folded.find(word)
+        while at >= 0:
+            places.add(at)
+            at = folded.find(word, at + 1)
+    starts, free_from = [], 0
+    for at in sorted(places):
+        if at >= free_from and (match := cue.match(folded, at)) is not None:
+            starts.append(at)
+            free_from = match.end()
+    return starts
 
 
 def judge_label(spec: DatasetSpec, reasoning: str) -> tuple[str | None, str | None]:
@@ -361,19 +469,19 @@ def judge_label(spec: DatasetSpec, reasoning: str) -> tuple[str | None, str | No
     if not spec.label_phrases:
         return None, None
     mapping: Mapping[str, tuple[str, ...]] = spec.label_phrases
-    pattern, owner, cue = _label_patterns(tuple((label, tuple(mapping[label])) for label in mapping),
-                                          tuple(spec.label_cue))
+    pattern, owner, cue, cues = _label_patterns(tuple((label, tuple(mapping[label])) for label in mapping),
+                                                tuple(spec.label_cue))
     folded = fold_reasoning(reasoning)
-    cue_matches = list(cue.finditer(folded)) if cue is not None else [None]
+    cue_starts: list[int | None] = _cue_starts(cue, cues, folded) if cue is not None else [None]
     seen = len(folded) + 1
-    for cue_match in reversed(cue_matches):  # the last sentence that names a label
-        at = cue_match.start() if cue_match is not None else len(folded)
+    for cue_start in reversed(cue_starts):  # the last sentence that names a label
+        at = cue_start if cue_start is not None else len(folded)
         if at >= seen:
             continue  # a sentence with two cues: already read
         start, end = _sentence_bounds(folded, at)
         seen = start
         sentence = folded[start:end]
-        cue_at = at - start if cue_match is not None else -1
+        cue_at = at - start if cue_start is not None else -1
         mentions = [(m.start(), owner[m.group(0)]) for m in pattern.finditer(sentence)
                     if not _NEGATION.search(sentence[max(0, m.start() - 24):m.start()])]
         if not mentions or len({label for _, label in mentions}) >= 3 and ("," in sentence or " or " in sentence):
