@@ -14,11 +14,11 @@ from scipy import stats as sps
 from tracekd_ext.adapters import get_spec
 from tracekd_ext.adapters.cotemp_answer import fact_entities
 from tracekd_ext.errors import TracekdError
-from tracekd_ext.interventions.conditions import CONDITIONS, CORRUPTIONS, follows_trace, force
 from tracekd_ext.interventions.analysis import analyze
-from tracekd_ext.interventions.statistics import PairedCounts, mcnemar_exact_p, paired_difference
+from tracekd_ext.interventions.conditions import CONDITIONS, CORRUPTIONS, follows_trace, force
+from tracekd_ext.interventions.statistics import mcnemar_exact_p, paired_difference
 from tracekd_ext.record import Problem
-from tracekd_ext.stats import wilson_interval
+from tracekd_ext.stats import PairCounts, wilson_interval
 from tracekd_ext.task_registry import tasks_dir
 
 STAMP = "2024-01-01T00-00-00.000000"
@@ -72,14 +72,14 @@ def test_wrong_ret_avoids_units_with_the_answer_and_says_when_it_cannot():
 
 # --- statistics against scipy ----------------------------------------------------------------------------
 def test_mcnemar_is_the_exact_binomial_test_on_the_discordant_pairs():
-    counts = PairedCounts(both=10, reference_only=7, other_only=1, neither=2)
+    counts = PairCounts(tt=10, tf=7, ft=1, ff=2)
     assert mcnemar_exact_p(counts) == pytest.approx(sps.binomtest(1, 8, 0.5).pvalue)
     assert mcnemar_exact_p(counts) == pytest.approx(2 * (1 + 8) / 2 ** 8)  # by hand: 2 * P(X <= 1), X ~ B(8, 1/2)
-    assert mcnemar_exact_p(PairedCounts(5, 0, 0, 5)) == 1.0
+    assert mcnemar_exact_p(PairCounts(5, 0, 0, 5)) == 1.0
 
 
 def test_paired_difference_is_newcombes_hybrid_score_interval():
-    counts = PairedCounts(both=30, reference_only=12, other_only=3, neither=15)
+    counts = PairCounts(tt=30, tf=12, ft=3, ff=15)
     n = counts.n
     p_ref, p_oth = 42 / n, 33 / n
     ref = sps.binomtest(42, n).proportion_ci(method="wilson")

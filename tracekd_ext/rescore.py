@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from tracekd_ext.adapters import DATASETS, get_spec
+from tracekd_ext.adapters import dataset_names, get_spec
 from tracekd_ext.data_source import resolve_data_dir
 from tracekd_ext.errors import DataError, TracekdError
 from tracekd_ext.files.read import parse_json, read_jsonl, read_text
@@ -69,8 +69,8 @@ def _lookup(row: dict[str, Any], dataset: str, data_dir: str | None, path: Path,
 
 def check_label(problem: Problem, path: Path, line: int, prefix: str = "") -> None:
     """The record's dataset is known and its label one of the dataset's (``prefix``: ``doc.`` in samples)."""
-    if problem.dataset not in DATASETS:
-        raise DataError(f"unknown dataset {problem.dataset!r}; choose from {', '.join(DATASETS)}", path=path,
+    if problem.dataset not in dataset_names():
+        raise DataError(f"unknown dataset {problem.dataset!r}; choose from {', '.join(dataset_names())}", path=path,
                         line=line, field=prefix + "dataset")
     labels = get_spec(problem.dataset).labels
     if problem.label not in labels:
@@ -102,7 +102,7 @@ def _doc_choice(doc: dict[str, Any], name: str, choices: tuple[str, ...], defaul
 def _row_dataset(row: dict[str, Any], path: Path, line: int) -> str:
     """The dataset of a predictions row without ``--task``: its ``dataset`` field, else its id's prefix."""
     dataset = row.get("dataset") or str(row.get("id", "")).split("/", 1)[0]
-    if dataset not in DATASETS:
+    if dataset not in dataset_names():
         raise TracekdError(f"{path}:{line}: predictions need --task (e.g. cotemp_trace), a 'dataset' field or "
                            "an id such as 'babi/...'")
     return dataset

@@ -24,9 +24,6 @@ from tracekd_ext.text import literal_strings, normalize_answer, precision_recall
 from tracekd_ext.trace_parse import ParsedTrace
 
 MODES = ("strict", "paper")
-# Datasets whose published evaluator reads the answer with the published extraction cascade (CoTemp and its
-# synthetic twin, bAbI); MS MARCO's published rule is normalised exact match on the <answer> text.
-PUBLISHED_SPAN_DATASETS = frozenset({"cotemp", "synth", "babi"})
 KINDS = ("trace", "direct")
 
 
@@ -159,7 +156,7 @@ def _strict(problem: Problem, parsed: ParsedTrace, spec: DatasetSpec, kind: str)
 
 
 def _paper(problem: Problem, parsed: ParsedTrace, spec: DatasetSpec, kind: str) -> SampleScore:
-    text = paper_answer_span(parsed.raw) if spec.name in PUBLISHED_SPAN_DATASETS else parsed.answer
+    text = paper_answer_span(parsed.raw) if spec.paper_answer_span else parsed.answer
     answer = spec.score_answer(problem, text, "paper")
     close = parsed.raw.find("</think>")
     trace = parsed.raw[:close].replace("<think>", "").strip() if close >= 0 else ""

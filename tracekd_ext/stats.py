@@ -1,8 +1,10 @@
-"""Statistics of step correctness against answer correctness, computed from cell counts.
+"""Statistics of 2x2 tables of paired binary outcomes (step correctness against answer correctness; the same
+item under two intervention conditions), computed from cell counts (:class:`PairCounts`, the one 2x2 type).
 
 Degenerate tables: phi, chi-square and their p-values are NaN when a row or column of the 2x2 table
-is empty (the association is undefined); Fisher's p is then 1.0 (scipy's value: no evidence against
-independence); a share with an empty denominator is NaN. Nothing raises on a valid count.
+is empty (the association is undefined; written as null in JSON); Fisher's p is then 1.0 (scipy's value: no
+evidence against independence); a share with an empty denominator is NaN. Nothing raises on a valid count.
+Every interval is drawn at ``CONFIDENCE_LEVEL``.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ MIN_EXPECTED_COUNT = 5  # below it, large-sample intervals and chi-square are un
 
 @dataclass(frozen=True, slots=True)
 class PairCounts:
-    """2x2 counts: step correct (T) or not (F) x answer correct (T) or not (F)."""
+    """2x2 counts of paired outcomes: first correct (T) or not (F) x second correct (T) or not (F) (step x answer,
+    or reference condition x other condition)."""
 
     tt: int
     tf: int
@@ -119,7 +122,7 @@ def conditional_phi_bounds(tt, row1, col1, n, level: float = CONFIDENCE_LEVEL) -
 
 
 def phi_interval(counts: PairCounts, level: float = CONFIDENCE_LEVEL) -> tuple[float, float]:
-    """95% interval of phi from the exact conditional test (see :func:`conditional_phi_bounds`): it never
+    """Interval of phi at ``level`` from the exact conditional test (:func:`conditional_phi_bounds`): it never
     excludes 0 where the exact test finds no association. NaN when phi is undefined."""
     if counts.n == 0 or math.isnan(phi(counts)):
         return math.nan, math.nan
@@ -173,8 +176,8 @@ def wilson_interval(successes: int, n: int, level: float = CONFIDENCE_LEVEL) -> 
 
 def mean_interval(values: Sequence[float], *, binary: bool | None = None,
                   replicates: int = BOOTSTRAP_REPLICATES, seed: int = 0) -> tuple[float, float, float]:
-    """Mean with a 95% CI inside the values' range: Wilson for 0/1 values, else the percentile bootstrap,
-    which stays inside [min, max] (so inside [0, 1] for F1 values). NaN when empty; the bootstrap needs
+    """Mean with a ``CONFIDENCE_LEVEL`` CI inside the values' range: Wilson for 0/1 values, else the percentile
+    bootstrap, which stays inside [min, max] (so inside [0, 1] for F1 values). NaN when empty; the bootstrap needs
     two values. ``binary`` says which (tested on the values when not given).
 
     The bootstrap resamples the counts of the distinct values (multinomial), which is the same
@@ -194,10 +197,12 @@ def mean_interval(values: Sequence[float], *, binary: bool | None = None,
         return mean, math.nan, math.nan
     levels, counts = np.unique(np.asarray(values, dtype=float), return_counts=True)
     if levels.size > MAX_BOOTSTRAP_LEVELS:
-        half = sps.norm.ppf(0.975) * float(np.std(levels.repeat(counts), ddof=1)) / math.sqrt(n)
+        z = float(sps.norm.ppf(1 - (1 - CONFIDENCE_LEVEL) / 2))
+        half = z * float(np.std(levels.repeat(counts), ddof=1)) / math.sqrt(n)
         return mean, max(mean - half, float(levels[0])), min(mean + half, float(levels[-1]))
     draws = np.random.default_rng(seed).multinomial(n, counts / n, size=replicates)
-    low, high = np.percentile(draws @ levels / n, [2.5, 97.5])
+    tail = 100 * (1 - CONFIDENCE_LEVEL) / 2
+    low, high = np.percentile(draws @ levels / n, [tail, 100 - tail])
     return mean, max(float(low), float(levels[0])), min(float(high), float(levels[-1]))
 
 

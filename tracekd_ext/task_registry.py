@@ -33,6 +33,11 @@ class TaskFamily:
     dataset_name: str | None = None
     in_groups: bool = True
 
+    @property
+    def intervention_group(self) -> str:
+        """The group of the family's intervention tasks."""
+        return f"{self.prefix}_intervene"
+
 
 FREE_TOKENS = 2048  # free-form reasoning: a thinking model's think block and answer (settable with --gen_kwargs)
 FAMILIES: tuple[TaskFamily, ...] = (
@@ -49,6 +54,8 @@ FAMILIES: tuple[TaskFamily, ...] = (
 # of free-form reasoning and its final answer.
 TASKS: dict[str, tuple[str, str]] = {f"{f.prefix}_{kind}": (f.dataset, kind)
                                      for f in FAMILIES for kind in f.max_gen_toks}
+# dataset -> the group of its intervention tasks
+INTERVENTION_GROUPS: dict[str, str] = {f.dataset: f.intervention_group for f in FAMILIES}
 GROUPS: dict[str, tuple[str, ...]] = {
     "trace_qa": tuple(f"{f.prefix}_trace" for f in FAMILIES if f.in_groups and "trace" in f.max_gen_toks),
     "trace_qa_free": tuple(f"{f.prefix}_free" for f in FAMILIES if f.in_groups and "free" in f.max_gen_toks),
@@ -60,6 +67,12 @@ def task_info(name: str) -> tuple[str, str]:
     if name not in TASKS:
         raise TracekdError(f"unknown task '{name}'; known tasks: {', '.join(TASKS)}")
     return TASKS[name]
+
+
+def family_of(name: str) -> TaskFamily:
+    """The family a task belongs to (its metadata: the values the task passes to its adapter)."""
+    dataset, _ = task_info(name)
+    return next(f for f in FAMILIES if f.dataset == dataset)
 
 
 def tasks_dir() -> str:

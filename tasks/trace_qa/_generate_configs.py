@@ -3,7 +3,8 @@
 One template per task kind (``_trace_template_yaml``, ``_direct_template_yaml``, ``_free_template_yaml``,
 ``_intervene_template_yaml``);
 every task YAML includes one and adds only its name, dataset and generation budget. The families of tasks come
-from ``tracekd_ext.task_registry.FAMILIES``, the intervention conditions from ``tracekd_ext.interventions.conditions``, and
+from ``tracekd_ext.task_registry.FAMILIES``, the intervention conditions and their descriptions from
+``tracekd_ext.interventions.conditions``, and
 each template's ``metric_list`` from ``tracekd_ext.metric_table``. Also written: the groups ``trace_qa``,
 ``trace_qa_free``, ``trace_interventions`` and ``<dataset>_intervene``, and the task lists of the READMEs
 (between their markers).
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-from tracekd_ext.interventions.conditions import CONDITIONS
+from tracekd_ext.interventions.conditions import CONDITION_TEXT, CONDITIONS
 from tracekd_ext.metric_table import metric_list_yaml, metrics_of
 from tracekd_ext.task_registry import FAMILIES, GROUPS, TaskFamily
 
@@ -35,10 +36,6 @@ README_END = "<!-- end of generated task list -->\n"
 TASK_METADATA = {"version": 1.0, "scoring": "strict", "split": "test"}  # every trace and direct task's
 KIND_TEXT = {"trace": "steps and answer scored jointly", "direct": "answer only (answer-only models)",
              "free": "free-form reasoning (thinking kept), steps judged from the prose, final `Answer:` line"}
-CONDITION_TEXT = {
-    "gold": "gold label and gold units", "wrong_cls": "wrong label, gold units", "wrong_ret": "gold label, wrong units",
-    "wrong_both": "wrong label and wrong units", "no_trace": "an empty trace", "cls_only": "gold label, no IR step",
-}
 
 
 def _scalar(value: object) -> str:
@@ -107,7 +104,7 @@ def group_yaml(name: str, tasks: list[str], aggregate: tuple[str, ...] = ()) -> 
 
 def family_tasks(family: TaskFamily) -> str:
     """The README task list of one family."""
-    lines = ["#### Groups", "", f"* `{family.prefix}_intervene`: the {len(CONDITIONS)} intervention tasks below", "",
+    lines = ["#### Groups", "", f"* `{family.intervention_group}`: the {len(CONDITIONS)} intervention tasks below", "",
              "#### Tasks", ""]
     lines += [f"* `{family.prefix}_{kind}`: {KIND_TEXT[kind]}, greedy, `max_gen_toks` "
               f"{family.max_gen_toks[kind]}" for kind in family.max_gen_toks]
@@ -123,8 +120,8 @@ def benchmark_tasks() -> str:
     """The README task list of the whole benchmark folder."""
     groups = [f"* `{group}`: {', '.join(f'`{t}`' for t in GROUPS[group])} (answer_acc and trace_acc "
               "averaged, weighted by size)" for group in ("trace_qa", "trace_qa_free")]
-    groups.append("* `trace_interventions`: " + ", ".join(f"`{f.prefix}_intervene`" for f in FAMILIES if f.in_groups))
-    groups += [f"* `{f.prefix}_intervene` (folder `{f.folder}/`)" for f in FAMILIES]
+    groups.append("* `trace_interventions`: " + ", ".join(f"`{f.intervention_group}`" for f in FAMILIES if f.in_groups))
+    groups += [f"* `{f.intervention_group}` (folder `{f.folder}/`)" for f in FAMILIES]
     tasks = [f"* `{f.prefix}_{kind}` (folder `{f.folder}/`)" for f in FAMILIES for kind in f.max_gen_toks]
     return "\n".join(["#### Groups", "", *groups, "", "#### Tasks", "", *tasks]) + "\n"
 
@@ -147,13 +144,13 @@ def expected_files() -> dict[Path, str]:
             files[folder / f"{family.prefix}_{kind}.yaml"] = task_yaml(family, kind)
         for condition in CONDITIONS:
             files[folder / f"{family.prefix}_intervene_{condition}.yaml"] = intervene_yaml(family, condition)
-        files[folder / f"_{family.prefix}_intervene.yaml"] = group_yaml(
-            f"{family.prefix}_intervene", [f"{family.prefix}_intervene_{c}" for c in CONDITIONS])
+        files[folder / f"_{family.intervention_group}.yaml"] = group_yaml(
+            family.intervention_group, [f"{family.prefix}_intervene_{c}" for c in CONDITIONS])
         files[folder / "README.md"] = readme_text(folder / "README.md", family_tasks(family))
     for group in ("trace_qa", "trace_qa_free"):
         files[HERE / f"_{group}.yaml"] = group_yaml(group, list(GROUPS[group]), ("answer_acc", "trace_acc"))
     files[HERE / "_trace_interventions.yaml"] = group_yaml(
-        "trace_interventions", [f"{f.prefix}_intervene" for f in FAMILIES if f.in_groups])
+        "trace_interventions", [f.intervention_group for f in FAMILIES if f.in_groups])
     files[HERE / "README.md"] = readme_text(HERE / "README.md", benchmark_tasks())
     return files
 

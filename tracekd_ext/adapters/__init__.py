@@ -24,7 +24,7 @@ def get_spec(name: str) -> DatasetSpec:
     if name in _REGISTERED:
         return _REGISTERED[name]
     if name not in _MODULES:
-        raise TracekdError(f"unknown dataset '{name}'; choose from {', '.join([*_MODULES, *_REGISTERED])}")
+        raise TracekdError(f"unknown dataset '{name}'; choose from {', '.join(dataset_names())}")
     return importlib.import_module(_MODULES[name]).SPEC
 
 
@@ -43,7 +43,12 @@ def unregister(name: str) -> None:
     all_specs.cache_clear()
 
 
+def dataset_names() -> tuple[str, ...]:
+    """Every known dataset's short name, built in and registered."""
+    return (*_MODULES, *_REGISTERED)
+
+
 @lru_cache(maxsize=1)
 def all_specs() -> tuple[DatasetSpec, ...]:
     """The spec of every known dataset, built in and registered (cached until the registry changes)."""
-    return tuple(get_spec(name) for name in [*_MODULES, *_REGISTERED])
+    return tuple(get_spec(name) for name in dataset_names())

@@ -364,4 +364,5 @@ SPEC = DatasetSpec(
     from_raw=problem_from_raw,
     labels_of=_labels_of,
     lookup_options={"tasks": "all", "all_questions": True},
+    paper_answer_span=True,
 )

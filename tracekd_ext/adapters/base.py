@@ -41,6 +41,8 @@ class DatasetSpec:
             classification step from them); empty: the labels cannot be said in words, the step is not scored.
         label_cue: words one of which a sentence must hold for a label phrase in it to name a label
             (``relation`` for CoTemp, so "during his time as ..." names no label).
+        paper_answer_span: whether the dataset's published evaluator reads the answer with the published
+            extraction cascade (``answer_rules.paper_answer_span``) in paper mode; false: the ``<answer>`` text.
     """
 
     name: str
@@ -61,6 +63,7 @@ class DatasetSpec:
     lookup_options: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
     label_phrases: Mapping[str, tuple[str, ...]] = field(default_factory=dict, hash=False, compare=False)
     label_cue: tuple[str, ...] = ()
+    paper_answer_span: bool = False
 
     def __post_init__(self) -> None:
         if self.cls_sentence.count("{label}") != 1 or not self.cls_sentence.split("{label}")[0].strip():

@@ -167,4 +167,5 @@ SPEC = DatasetSpec(
                    "during": ("during", "within", "contained", "inside", "falls in", "falls within"),
                    "mix": ("mix", "mixed", "mixture", "combination", "several relations")},
     label_cue=("relation", "relationship", "relations", "event in question", "event in context"),
+    paper_answer_span=True,
 )

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tracekd_ext.generation import MODEL_NAME
+from tracekd_ext.task_registry import family_of
 
 SYNTH_TASK, REAL_TASK = "cotemp_synth_trace", "cotemp_trace"
 INTERVENTION_CONDITIONS = ("gold", "wrong_ret", "no_trace")
@@ -76,7 +77,7 @@ class DemoPlan:
         metadata: dict[str, Any] = {"distractors": self.distractors}
         if self.seed is not None:
             metadata["seed"] = self.seed
-        if self.limit > 200:  # the synthetic task's default size
+        if self.limit > family_of(SYNTH_TASK).metadata["size"]:  # more problems than the task generates
             metadata["size"] = self.limit
         if self.data_dir:
             metadata["data_dir"] = self.data_dir

@@ -188,7 +188,7 @@ def _condition_summary(its: list[InterventionItem], gold: dict[str, Intervention
         diff, d_low, d_high = paired_difference(counts)
         changed = sum(1 for it in its if it.answer != gold[it.item].answer)
         out.update(diff_vs_gold=diff, diff_ci=[d_low, d_high], mcnemar_p=mcnemar_exact_p(counts),
-                   discordant={"gold_only": counts.reference_only, "condition_only": counts.other_only},
+                   discordant={"gold_only": counts.tf, "condition_only": counts.ft},
                    answer_changed=changed / len(its), answer_changed_ci=list(wilson_interval(changed, len(its))))
     return out
 

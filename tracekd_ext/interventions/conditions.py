@@ -37,7 +37,7 @@ CONDITION_TEXT = {
     "wrong_ret": "gold label, wrong units",
     "wrong_both": "wrong label and wrong units",
     "no_trace": "an empty trace",
-    "cls_only": "the gold label and no retrieval step",
+    "cls_only": "gold label, no retrieval step",
 }
 CORRUPTIONS = ("wrong_cls", "wrong_ret", "wrong_both")
 KIND = "intervene"  # the task kind of intervention docs (``doc["kind"]``)
