@@ -117,6 +117,7 @@ RECIPE_DEFAULTS: dict[str, Any] = {
     "use_peft": True,
     "lora_target_modules": list(LLAMA_PROJECTIONS),
     "use_bnb_nested_quant": True,
+    "dtype": None,  # the trainer decides: bfloat16 for LoRA where bf16 runs, else float32 (TRL's is float32)
     "learning_rate": 2e-4,
     "lr_scheduler_type": "cosine",
     "warmup_steps": 0.03,
