@@ -15,7 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
+from tracekd_ext.trace_format import THINK_CLOSE, THINK_OPEN
+
 # "Answer: X" at the start of a line (after Markdown bullets or emphasis); the value may follow on the next line
 _ANSWER_LINE = re.compile(r"^[ \t>*_#-]*(?:final[ \t]+)?answer[ \t*_]*[:：][ \t*_]*(?P<value>[^\n]*)",
                           re.IGNORECASE | re.MULTILINE)

@@ -21,6 +21,7 @@ from tracekd_ext.errors import TracekdError
 from tracekd_ext.frozen_build import builder
 from tracekd_ext.record import Problem
 from tracekd_ext.text import literal_strings, normalize_answer, precision_recall_f1, squash_spaces
+from tracekd_ext.trace_format import THINK_CLOSE, THINK_OPEN
 from tracekd_ext.trace_parse import ParsedTrace
 
 MODES = ("strict", "paper")
@@ -158,8 +159,8 @@ def _strict(problem: Problem, parsed: ParsedTrace, spec: DatasetSpec, kind: str)
 def _paper(problem: Problem, parsed: ParsedTrace, spec: DatasetSpec, kind: str) -> SampleScore:
     text = paper_answer_span(parsed.raw) if spec.paper_answer_span else parsed.answer
     answer = spec.score_answer(problem, text, "paper")
-    close = parsed.raw.find("</think>")
-    trace = parsed.raw[:close].replace("<think>", "").strip() if close >= 0 else ""
+    close = parsed.raw.find(THINK_CLOSE)
+    trace = parsed.raw[:close].replace(THINK_OPEN, "").strip() if close >= 0 else ""
     if kind == "direct" or not trace:
         return _answer_only(parsed.trace_format_ok if kind == "trace" else bool(parsed.direct_answer),
                             parsed.cls_label, answer)

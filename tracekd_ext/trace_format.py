@@ -15,6 +15,10 @@ VARIANTS = ("answer", "cls", "correct", "incorrect")
 PERTURBABLE_STEPS = ("cls", "ret")
 PERTURB_SEED = 42  # default seed of incorrect traces' perturbations (SFT data, export, interventions)
 
+# The trace's tags: written here, read by the parser (trace_parse), checked in chat templates (train.chat_check)
+THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
+ANSWER_OPEN, ANSWER_CLOSE = "<answer>", "</answer>"
+
 PROMPT = "Answer the question based on the context:\n{context}\nQuestion: {question} Only return the answer.\n"
 
 
@@ -31,10 +35,11 @@ def trace_instruction(spec: DatasetSpec, labels: Iterable[str] | None = None) ->
     example_cls = spec.cls_sentence.format(label="<label>").strip()
     label_list = ", ".join(spec.labels if labels is None else labels)
     return (
-        "Reply in exactly this format: <think>{classification}{retrieval}</think> <answer>{answer}</answer>.\n"
-        f"In <think>, first classify the question with the sentence \"{example_cls}\" where <label> is one of: "
+        f"Reply in exactly this format: {THINK_OPEN}{{classification}}{{retrieval}}{THINK_CLOSE} "
+        f"{ANSWER_OPEN}{{answer}}{ANSWER_CLOSE}.\n"
+        f"In {THINK_OPEN}, first classify the question with the sentence \"{example_cls}\" where <label> is one of: "
         f"{label_list}. Then write \"{spec.ir_intro}\" followed by a Python list of the {spec.unit_noun} "
-        f"you need, each copied exactly from the context. In <answer>, give {spec.answer_format}.\n"
+        f"you need, each copied exactly from the context. In {ANSWER_OPEN}, give {spec.answer_format}.\n"
     )
 
 
@@ -46,7 +51,7 @@ def render_prompt(problem: Problem, spec: DatasetSpec, *, instruction: bool = Fa
 
 def wrap_trace(think: str, answer: str) -> str:
     """``<think>{think}</think> <answer>{answer}</answer>``: the trace skeleton every trace target uses."""
-    return f"<think>{think}</think> <answer>{answer}</answer>"
+    return f"{THINK_OPEN}{think}{THINK_CLOSE} {ANSWER_OPEN}{answer}{ANSWER_CLOSE}"
 
 
 def render_trace(spec: DatasetSpec, label: str | None, units: Iterable[str] | None, answer: str) -> str:

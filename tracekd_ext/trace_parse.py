@@ -17,10 +17,9 @@ from functools import lru_cache
 from tracekd_ext.adapters import all_specs
 from tracekd_ext.adapters.base import DatasetSpec
 from tracekd_ext.frozen_build import builder
+from tracekd_ext.trace_format import ANSWER_CLOSE, ANSWER_OPEN, THINK_CLOSE, THINK_OPEN
 
-THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
-ANSWER_OPEN, ANSWER_CLOSE = "<answer>", "</answer>"
-_TAGS = re.compile(r"</?(?:think|answer)>")
+_TAGS = re.compile("|".join(map(re.escape, (THINK_OPEN, THINK_CLOSE, ANSWER_OPEN, ANSWER_CLOSE))))
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _ARTICLES = ("a", "an", "the")
 # A chat-role header line left at the start by decoding with special tokens skipped: decoding residue.

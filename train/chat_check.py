@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.files.read import read_text
-from tracekd_ext.trace_parse import ANSWER_OPEN, THINK_CLOSE, THINK_OPEN
+from tracekd_ext.trace_format import ANSWER_OPEN, THINK_CLOSE, THINK_OPEN
 from tracekd_train.config import DataArguments
 
 TRACE_DELIMITERS = (THINK_OPEN, THINK_CLOSE, ANSWER_OPEN)
