@@ -109,12 +109,14 @@ def test_flags_beat_the_yaml_file_read_once(tmp_path, monkeypatch):
     config = parse_config(["--config", str(path), "--model_name_or_path", "from/flag", "--warmup_steps", "0.05"])
     assert config.model.model_name_or_path == "from/flag" and config.train.warmup_steps == 0.05
     assert config.model.lora_r == 8 and opened.count(str(path)) == 1
+    assert parse_config([f"--config={path}"]).model.model_name_or_path == "from/yaml"
 
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["--config"], "--config: expected one YAML file"),
     (["--config", "a.yaml", "b.yaml"], r"unexpected argument '.*b\.yaml'"),
-], ids=["no-file", "two-files"])
+    (["--config", "a.yaml", "--config", "b.yaml"], "--config: expected one YAML file"),
+], ids=["no-file", "two-files", "two-configs"])
 def test_config_takes_one_file(tmp_path, argv, message):
     (tmp_path / "a.yaml").write_text("model_name_or_path: m\noutput_dir: o\n")
     argv = [str(tmp_path / a) if a.endswith(".yaml") else a for a in argv]

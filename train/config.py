@@ -237,8 +237,8 @@ def _config_path(argv: list[str]) -> str | None:
     if "--config" not in argv:
         return None
     at = argv.index("--config") + 1
-    if at == len(argv) or argv[at].startswith("-"):
-        raise TracekdError("--config: expected one YAML file")
+    if at == len(argv) or argv[at].startswith("-") or argv.count("--config") > 1:
+        raise TracekdError("--config: expected one YAML file (TRL reads one; flags override it)")
     return argv[at]
 
 
@@ -250,11 +250,12 @@ def parse_config(argv: list[str], prog: str = "tracekd train", values: dict[str,
     parser = build_parser(prog)
     if values:
         parser.set_defaults_with_config(**values)
+    argv = [word for token in argv for word in (token.split("=", 1) if token.startswith("--config=") else [token])]
     parser.config_path = path = _config_path(argv)
     try:
         with warnings.catch_warnings():  # TRL's spelling is gradient_checkpointing; transformers 5 renamed it
             warnings.filterwarnings("ignore", message="`gradient_checkpointing", category=FutureWarning)
-            data, run, train, model, unknown = parser.parse_args_and_config(argv, return_remaining_strings=True)
+            parsed = parser.parse_args_and_config(argv, return_remaining_strings=True)
     except FileNotFoundError:
         raise DataError("config file not found", path=path) from None
     except OSError as err:
@@ -266,6 +267,7 @@ def parse_config(argv: list[str], prog: str = "tracekd train", values: dict[str,
         raise DataError(f"malformed YAML ({str(err).splitlines()[0]})", path=path) from None
     except ValueError as err:  # TRL's and transformers' own checks of the option values
         raise TracekdError(f"invalid training options: {str(err).splitlines()[0]}") from None
+    data, run, train, model, unknown = parsed
     refuse_unknown(parser, unknown)
     config = RunConfig(data=data, run=run, model=model, train=train)
     _fill_derived(config)
