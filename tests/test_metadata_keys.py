@@ -4,6 +4,8 @@ the same hook, still work (issue 9, section 5)."""
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 
 import pytest
 
@@ -19,10 +21,21 @@ def test_a_misspelled_key_lists_the_valid_keys():
 
 
 def test_model_args_and_lm_eval_keys_pass():
+    import lm_eval.models.huggingface  # noqa: F401  (lm-eval builds the run's model before it loads the tasks)
+
     assert {"pretrained", "peft", "dtype", "max_length", "trust_remote_code"} <= model_arg_names()
     check_metadata_keys("marco_trace", ("keep_no_answer", "support"),
                         {"version": 1.0, "config_source": "x", "pretrained": "m", "peft": "a", "dtype": "float32",
                          "keep_no_answer": True, "scoring": "paper"})
+
+
+def test_model_arg_names_imports_no_backend():
+    """Only the model classes already imported are read: lm-eval's other backends (vllm, openai, ...) stay
+    unimported."""
+    code = ("import sys\nfrom tracekd_ext.harness.task_hooks import model_arg_names\nmodel_arg_names()\n"
+            "print(sorted(m for m in sys.modules if m.startswith('lm_eval.models')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
 
 
 def test_an_unrelated_unknown_key_is_logged_not_refused(caplog):

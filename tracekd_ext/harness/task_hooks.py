@@ -7,7 +7,6 @@ the task kind, so ``process_results`` (and ``tracekd rescore`` on a samples file
 from __future__ import annotations
 
 import difflib
-import functools
 import inspect
 import json
 import logging
@@ -55,22 +54,24 @@ def make_doc(problem: Problem, kind: str, scoring: str, instruction: bool) -> di
     return doc
 
 
-@functools.cache
 def model_arg_names() -> frozenset[str]:
-    """Every ``__init__`` parameter of lm-eval's registered model backends (and their base classes): the
-    ``--model_args`` keys that lm-eval also passes to ``custom_dataset``."""
-    import lm_eval.models  # noqa: F401  (registers the backends)
-    from lm_eval.api.registry import MODEL_REGISTRY
+    """Every ``__init__`` parameter of the lm-eval model classes imported so far (subclasses of lm-eval's ``LM``
+    and their base classes): the ``--model_args`` keys that lm-eval also passes to ``custom_dataset``. lm-eval
+    builds the model before it loads the tasks, so the model of the run is among them; no backend is imported
+    here."""
+    from lm_eval.api.model import LM
 
     names: set[str] = set()
-    for alias in list(MODEL_REGISTRY):
-        try:
-            backend = MODEL_REGISTRY.get(alias)
-        except Exception:  # a backend whose optional dependency is missing (vllm, ...)
+    classes, seen = [LM], set()
+    while classes:
+        cls = classes.pop()
+        if cls in seen:
             continue
-        for cls in getattr(backend, "__mro__", ()):
+        seen.add(cls)
+        classes.extend(cls.__subclasses__())
+        for base in cls.__mro__:
             try:
-                parameters = inspect.signature(cls.__init__).parameters.values()
+                parameters = inspect.signature(base.__init__).parameters.values()
             except (TypeError, ValueError):
                 continue
             names |= {p.name for p in parameters if p.kind is p.KEYWORD_ONLY or p.kind is p.POSITIONAL_OR_KEYWORD}
