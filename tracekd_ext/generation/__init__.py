@@ -3,4 +3,4 @@
 longest token prefix already prefilled (``prefix_store.py``), and decoded together in a key/value cache that
 grows in place (``kv_cache.py``)."""
 
-MODEL_NAME = "tracekd-hf"  # the lm-eval model name, registered when ``backend`` is imported
+MODEL_NAME = "tracekd-hf"  # the lm-eval model name (tracekd_ext.harness.model.register_tracekd_hf)

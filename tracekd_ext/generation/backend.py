@@ -10,7 +10,8 @@ which needs one new token to start. Everything else (requests, batching, chat te
 
     tracekd eval --model tracekd-hf --model_args pretrained=MODEL[,prefix_cache_mib=1024] ...
 
-Importing this module registers the model with lm-eval (``tracekd eval`` and ``tracekd demo`` do).
+``tracekd_ext.harness.model.register_tracekd_hf`` registers the model with lm-eval (``tracekd eval`` and
+``tracekd demo`` call it).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import inspect
 from functools import cached_property
 
 import torch
-from lm_eval.api.registry import register_model
 from lm_eval.models.huggingface import HFLM
 from tqdm.auto import tqdm
 from transformers import DynamicCache
@@ -43,7 +43,6 @@ def unpadded_rows(context: torch.Tensor, attention_mask: torch.Tensor) -> list[t
     return rows
 
 
-@register_model(MODEL_NAME)
 class PrefixReuseHFLM(HFLM):
     """``hf`` with per-prompt prefill, prefix reuse and an in-place cache; ``prefix_cache_mib``: memory for
     the keys and values kept for reuse (0: no reuse)."""
