@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from tracekd_ext.errors import TracekdError
-from tracekd_ext.generation import MODEL_NAME
 from tracekd_ext.metrics import PAIR_METRICS, STEP_METRICS
 from tracekd_ext.task_registry import tasks_dir
 
@@ -51,11 +50,9 @@ class EvalRun:
 
 def load_model(request: EvalRequest) -> Any:
     """The lm-eval model (``tracekd-hf``) that ``tracekd eval --model tracekd-hf`` builds for the same request."""
-    from lm_eval.api.registry import get_model
+    from tracekd_ext.harness.model import register_tracekd_hf
 
-    import tracekd_ext.generation.backend  # noqa: F401  (registers MODEL_NAME with lm-eval)
-
-    return get_model(MODEL_NAME).create_from_arg_obj(
+    return register_tracekd_hf().create_from_arg_obj(
         dict(request.model_args), {"batch_size": request.batch_size, "device": request.device})
 
 
@@ -66,6 +63,7 @@ def evaluate(request: EvalRequest, model: Any = None, keep_model: bool = False) 
     from lm_eval import simple_evaluate
     from lm_eval.loggers import EvaluationTracker
     from lm_eval.tasks import TaskManager
+    from lm_eval.utils import get_file_task_name, get_results_filenames, get_sample_results_filenames
 
     logging.getLogger("lm_eval").setLevel(logging.ERROR)
     model = load_model(request) if model is None else model
@@ -79,14 +77,26 @@ def evaluate(request: EvalRequest, model: Any = None, keep_model: bool = False) 
         task_manager=TaskManager(include_path=tasks_dir(), include_defaults=False, metadata=request.metadata),
     )
     samples = results.pop("samples")
+    written = saved_files(request.output_path, lambda: save(tracker, results, samples))
+    (results_file,) = map(Path, get_results_filenames(written))
+    return EvalRun(results["results"], results_file.parent,
+                   {get_file_task_name(Path(f).name): Path(f) for f in get_sample_results_filenames(written)},
+                   results_file, model if keep_model else None)
+
+
+def save(tracker: Any, results: dict[str, Any], samples: dict[str, list]) -> None:
+    """Save results and samples as lm-eval's CLI does."""
     tracker.save_results_aggregated(results=results, samples=samples)
     for task in results["configs"]:
         tracker.save_results_samples(task_name=task, samples=samples[task])
-    run_dir = request.output_path / tracker.general_config_tracker.model_name_sanitized
-    return EvalRun(results["results"], run_dir,
-                   {task: run_dir / f"samples_{task}_{tracker.date_id}.jsonl" for task in request.tasks},
-                   run_dir / f"results_{tracker.date_id}.json",
-                   model if keep_model else None)
+
+
+def saved_files(folder: Path, save_them: Any) -> list[str]:
+    """The files ``save_them()`` writes under ``folder`` (lm-eval 0.4.13's save methods return nothing: the files
+    are the ones that appear), as paths for lm-eval's own readers of its file names."""
+    before = set(folder.rglob("*")) if folder.is_dir() else set()
+    save_them()
+    return sorted(str(p) for p in folder.rglob("*") if p.is_file() and p not in before)
 
 
 def _same(a: object, b: object) -> bool:

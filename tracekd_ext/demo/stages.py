@@ -1,7 +1,7 @@
 """The demo's stages, one function each: every stage says what it does and the command that does the same
-without the demo, runs real components (lm-eval, ``tracekd train``, ``tracekd report``), and returns where its
-results are. The printed numbers are ``tracekd rescore``'s numbers of the saved samples, checked against
-lm-eval's own aggregates before they are shown."""
+without the demo, runs real components (lm-eval, the training module, the report) through their library
+functions, and returns where its results are. The printed numbers are ``tracekd rescore``'s numbers of the saved
+samples, checked against lm-eval's own aggregates before they are shown."""
 
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ from tracekd_ext.errors import TracekdError
 from tracekd_ext.files.outputs import write_json
 from tracekd_ext.formatting import summary_tables
 from tracekd_ext.json_safe import json_safe
-from tracekd_ext.report.headline import HEADLINE_HEADING
 from tracekd_ext.rescore import load_scored, summarize_files
 
 STAGES = 5
@@ -85,15 +84,16 @@ def baseline_stage(plan: DemoPlan) -> EvalStageResult:
 
 
 def train_stage(plan: DemoPlan) -> Path:
-    """Stage 2: LoRA fine-tuning with ``tracekd train`` on correct traces; returns the adapter folder."""
-    from tracekd_ext.cli import main
+    """Stage 2: LoRA fine-tuning on correct traces with the training module (the options ``tracekd train`` is
+    given in the printed command, read by its parser); returns the adapter folder."""
+    from tracekd_train.config import parse_config
+    from tracekd_train.trainer import run
 
     announce(2, "fine-tune", f"LoRA on the 'correct' traces of {plan.train_examples} synthetic training problems, "
              f"{plan.train_steps} steps of {plan.train_batch} at learning rate {plan.learning_rate:g}",
              train_command(plan))
     started = time.perf_counter()
-    if main(["train", *plan.train_args()]) != 0:
-        raise TracekdError(f"tracekd train failed (see above); its output folder: {plan.adapter_dir}")
+    run(parse_config(plan.train_args()))
     if not (plan.adapter_dir / "adapter_config.json").is_file():
         raise TracekdError(f"tracekd train wrote no adapter to {plan.adapter_dir}")
     print(f"fine-tune: adapter written to {plan.adapter_dir} in {time.perf_counter() - started:.0f} s", end="\n\n",
@@ -138,18 +138,11 @@ def run_interventions_stage(plan: DemoPlan, tuned: EvalStageResult, adapter: Pat
     return result
 
 
-def headline_of(report_markdown: Path) -> str:
-    """The headline section of a report.md, as it stands there."""
-    text = report_markdown.read_text(encoding="utf-8")
-    start = text.index(HEADLINE_HEADING)
-    end = text.find("\n## ", start + len(HEADLINE_HEADING))
-    return text[start:end if end >= 0 else len(text)].strip()
-
-
 def report_stage(plan: DemoPlan, evaluations: list[EvalStageResult]) -> Path:
     """Stage 5: one ``tracekd report`` of every evaluation (the tuned run's folder holds the intervention
     samples too), side by side; prints its headline."""
     from tracekd_ext.report.build import build_report
+    from tracekd_ext.report.markdown import headline_markdown
 
     out = plan.out / "report"
     runs = [str(e.run.run_dir) for e in evaluations]
@@ -158,6 +151,6 @@ def report_stage(plan: DemoPlan, evaluations: list[EvalStageResult]) -> Path:
              "tracekd report " + " ".join(runs) + f" --out {out} "
              + " ".join(f"--name {run}={label}" for run, label in names.items()))
     files = build_report(runs, out, names=names, title="tracekd demo", progress=False)
-    print(headline_of(files.markdown), end="\n\n")
+    print(headline_markdown(files.headline), end="\n\n")  # as report.md has it
     print(f"report: {files.html} (also {files.markdown.name}, {files.json.name} and {len(files.figures)} figures)")
     return out

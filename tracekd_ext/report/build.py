@@ -52,6 +52,7 @@ class ReportFiles:
     runs: int
     samples: int
     seconds: float
+    headline: tuple[str, ...] = ()
 
 
 def report_json(runs: Sequence[Run], scoring: str, interventions: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -107,7 +108,7 @@ def write_report(runs: Sequence[Run], out_dir: str | Path, *, title: str = DEFAU
                        sections=task_sections, figures=figures, payload_json=browser, extra_sections=extra_html)
     outputs.write(html, page)
     return ReportFiles(markdown, html, summary_json, tuple(figure_paths), len(runs), n_samples,
-                       time.perf_counter() - started)
+                       time.perf_counter() - started, tuple(headline))
 
 
 def build_report(arguments: Sequence[str], out_dir: str | Path, *, scoring: str | None = None,

@@ -21,13 +21,18 @@ def _text(value: str) -> str:
     return _TAG_OPENING.sub("&lt;", value)
 
 
+def headline_markdown(headline: Sequence[str]) -> str:
+    """The headline section as report.md has it."""
+    return HEADLINE_HEADING + "\n\n" + "\n".join(f"- {_text(line)}" for line in headline)
+
+
 def report_markdown(*, title: str, subtitle: str, headline: Sequence[str], runs_table: Table,
                     sections: Sequence[Section], figures: dict[str, str], extra_sections: Sequence[str] = ()) -> str:
     """The whole document; ``figures`` maps PNG file names (next to report.md) to captions;
     ``extra_sections`` (ready Markdown, e.g. the Interventions section) follow the task sections."""
     parts = [f"# {_text(title)}", _text(subtitle)]
     if headline:
-        parts += [HEADLINE_HEADING, "\n".join(f"- {_text(line)}" for line in headline)]
+        parts.append(headline_markdown(headline))
     parts += ["## Runs", _text(runs_table.markdown())]
     for section in sections:
         parts.append(f"## {_text(section.title)}")
