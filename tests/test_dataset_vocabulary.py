@@ -4,6 +4,7 @@ built-in dataset uses, is rendered and parsed from its own declaration and score
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 
@@ -102,3 +103,15 @@ def test_built_in_sentences_still_parse():
 def test_cls_sentence_without_label_is_refused():
     with pytest.raises(TracekdError, match="cls_sentence"):
         dataclasses.replace(SPEC, cls_sentence="No label here.\n")
+
+
+def test_rescore_reads_a_registered_dataset(registered, tmp_path):
+    """``tracekd rescore`` takes a registered dataset's records as it takes a built-in one's (the registry, not a
+    fixed list of names, says which datasets exist)."""
+    from tracekd_ext.rescore import load_scored
+
+    predictions = tmp_path / "recipes.jsonl"
+    row = {**PROBLEM.to_dict(), "prediction": render_target(PROBLEM, registered, "correct")}
+    predictions.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    (item,) = load_scored(predictions).items
+    assert item.problem.dataset == "recipes" and item.score.trace_correct and item.score.answer_correct
