@@ -1,5 +1,6 @@
-"""The reasons the sample browser shows are written in Python next to the rules (scoring.explain,
-interventions.explain_intervention) and say what the rules decided; report.js only displays them."""
+"""The reasons the sample browser shows are written in Python beside the report (report.explain,
+interventions.browser_rows.explain_intervention), from the rules, and say what the rules decided; report.js only
+displays them."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from pathlib import Path
 
 from test_scoring import PROBLEM, SPEC, trace
 
-from tracekd_ext.interventions.conditions import explain_intervention
-from tracekd_ext.scoring import explain, score
+from tracekd_ext.interventions.browser_rows import explain_intervention
+from tracekd_ext.report.explain import explain
+from tracekd_ext.scoring import score
 from tracekd_ext.trace_parse import parse
 
 

@@ -22,8 +22,9 @@ from tracekd_ext.adapters.base import DatasetSpec
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.free_match import StepJudgement, judge_label, judge_steps, sentence_text, unit_index
 from tracekd_ext.free_parse import FreeParse, parse_free
+from tracekd_ext.reasons import ARROW, answer_reason, quoted, support_difference
 from tracekd_ext.record import Problem
-from tracekd_ext.scoring import ARROW, SampleScore, answer_reason, gold_answer_in_units, quoted, support_difference
+from tracekd_ext.scoring import SampleScore, gold_answer_in_units
 from tracekd_ext.text import normalize_answer, precision_recall_f1
 
 FREE_MODES = ("strict",)

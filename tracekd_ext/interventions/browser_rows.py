@@ -18,7 +18,9 @@ from typing import Any
 
 from tracekd_ext.harness.samples import task_from_filename
 from tracekd_ext.interventions.analysis import InterventionItem
-from tracekd_ext.interventions.conditions import explain_intervention
+from tracekd_ext.interventions.conditions import CONDITION_TEXT, CONDITIONS
+from tracekd_ext.reasons import answer_reason
+from tracekd_ext.record import Problem
 from tracekd_ext.report.browser_data import (
     DEFAULT_BROWSER_SAMPLES,
     MAX_GENERATION_CHARS,
@@ -41,6 +43,28 @@ class InterventionFile:
 
 def _flag(value: bool | None) -> int | None:
     return None if value is None else int(value)
+
+
+def _follows_reason(condition: str, support: tuple[int, ...] | None, follows: bool | None) -> str:
+    if follows is None:
+        return ("n/a: no units were forced" if support is None
+                else "n/a: the forced units do not determine an answer (see docs/interventions.md)")
+    wrong_units = CONDITIONS[condition][1] == "wrong"
+    where = "the forced (wrong) units and in none of the gold units" if wrong_units else "the forced units"
+    return (f"yes: every answer item occurs in {where}" if follows
+            else f"no: the answer is empty, or an item does not occur in {where}")
+
+
+def explain_intervention(problem: Problem, condition: str, support: tuple[int, ...] | None,
+                         perturbed: bool | None, answer_items: tuple[str, ...], correct: bool, f1: float,
+                         follows: bool | None) -> list[tuple[str, str]]:
+    """Why an answer after a forced trace was judged so (the rules of :func:`score_intervention` and
+    :func:`follows_trace`): ``(judgement, reason)`` rows, read by the report's sample browser."""
+    forced = f"{condition}: {CONDITION_TEXT[condition]}"
+    if perturbed is False:
+        forced += " (the corruption could not be applied to this item: not perturbed)"
+    return [("forced trace", forced), ("answer", answer_reason(answer_items, problem.answers, correct, f1)),
+            ("follows trace", _follows_reason(condition, support, follows))]
 
 
 def sample_entry(item: InterventionItem, problem: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from tracekd_ext.adapters import get_spec
 from tracekd_ext.adapters.base import DatasetSpec
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.record import Problem
-from tracekd_ext.scoring import answer_reason, score
+from tracekd_ext.scoring import score
 from tracekd_ext.text import normalize_answer
 from tracekd_ext.trace_format import PERTURB_SEED, render_trace
 from tracekd_ext.trace_format import perturb as perturb_steps
@@ -161,25 +161,3 @@ def score_doc(doc: dict[str, Any], generation: object, *, problem: Problem | Non
     return score_intervention(problem, get_spec(problem.dataset), doc["condition"],
                               None if support is None else tuple(int(i) for i in support), doc["gen_prefix"],
                               generation)
-
-
-def _follows_reason(condition: str, support: tuple[int, ...] | None, follows: bool | None) -> str:
-    if follows is None:
-        return ("n/a: no units were forced" if support is None
-                else "n/a: the forced units do not determine an answer (see docs/interventions.md)")
-    wrong_units = CONDITIONS[condition][1] == "wrong"
-    where = "the forced (wrong) units and in none of the gold units" if wrong_units else "the forced units"
-    return (f"yes: every answer item occurs in {where}" if follows
-            else f"no: the answer is empty, or an item does not occur in {where}")
-
-
-def explain_intervention(problem: Problem, condition: str, support: tuple[int, ...] | None,
-                         perturbed: bool | None, answer_items: tuple[str, ...], correct: bool, f1: float,
-                         follows: bool | None) -> list[tuple[str, str]]:
-    """Why an answer after a forced trace was judged so (the rules of :func:`score_intervention` and
-    :func:`follows_trace`): ``(judgement, reason)`` rows, read by the report's sample browser."""
-    forced = f"{condition}: {CONDITION_TEXT[condition]}"
-    if perturbed is False:
-        forced += " (the corruption could not be applied to this item: not perturbed)"
-    return [("forced trace", forced), ("answer", answer_reason(answer_items, problem.answers, correct, f1)),
-            ("follows trace", _follows_reason(condition, support, follows))]

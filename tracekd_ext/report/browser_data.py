@@ -10,13 +10,14 @@ by every run that answered them, generations cut at ``MAX_GENERATION_CHARS``.
 
 Payload: ``scoring``, ``runs`` and ``tasks`` (names), ``problems`` (key -> ``d`` dataset, ``id``, ``l``
 label, ``q`` question, ``u`` units, ``s`` support, ``a`` answers), ``groups`` (``r`` run and ``t`` task
-index with their ``samples`` and ``total``, the file's number of samples); ``perCell`` the bound (null: none). Keys of a sample (read by report.js): ``p`` problem key, ``n`` line in the
-samples file, ``g`` generation, ``gl`` its full length when cut, ``ok`` parse_ok, ``c`` CLS, ``i`` IR,
-``tr`` trace, ``a`` answer, ``gd`` grounded (1/0/null), ``pl`` predicted label, ``ci`` cited unit indices,
-``ai`` answer items, ``w`` why each step was judged so (``[step, reason]`` rows from
-:func:`tracekd_ext.task_scoring.explain_generation`, shown as written).
+index with their ``samples`` and ``total``, the file's number of samples); ``perCell`` the bound (null: none).
+Keys of a sample (read by report.js): ``p`` problem key, ``n`` line in the samples file, ``g`` generation,
+``gl`` its full length when cut, ``ok`` parse_ok, ``c`` CLS, ``i`` IR, ``tr`` trace, ``a`` answer, ``gd``
+grounded (1/0/null), ``pl`` predicted label, ``ci`` cited unit indices, ``ai`` answer items, ``w`` why each step
+was judged so (``[step, reason]`` rows from :func:`tracekd_ext.report.explain.explain_generation`, shown as
+written).
 Intervention samples (``interventions.browser_rows``) join the groups under their task; ``conditions``
-lists the intervention conditions present, in the order of ``interventions.CONDITIONS``.
+lists the intervention conditions present, in the order of ``interventions.conditions.CONDITIONS``.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ from typing import Any
 from tracekd_ext.adapters import get_spec
 from tracekd_ext.interventions.conditions import CONDITIONS
 from tracekd_ext.record import Problem
+from tracekd_ext.report.explain import explain_generation
 from tracekd_ext.rescore import Scored, ScoredFile
-from tracekd_ext.task_scoring import explain_generation
 
 MAX_GENERATION_CHARS = 4000
 PAGE_SIZE = 50  # samples rendered at a time
