@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from tracekd_ext.stats import CI_LABEL
+
 
 def fmt(value: Any, digits: int = 3) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -28,7 +30,7 @@ def summary_tables(summary: dict[str, Any], title: str = "") -> str:
     if title:
         out.append(title)
     out.append(f"n = {summary['n']}, trace evaluated = {summary['evaluated']}")
-    out.append(table(["metric", "mean", "95% CI", "n"],
+    out.append(table(["metric", "mean", f"{CI_LABEL} CI", "n"],
                      [[name, m["mean"], f"[{fmt(m['ci'][0])}, {fmt(m['ci'][1])}]", m["n"]]
                       for name, m in summary["metrics"].items()]))
     if "pairs" in summary:
@@ -38,7 +40,7 @@ def summary_tables(summary: dict[str, Any], title: str = "") -> str:
                          s["p_answer_given_step"], s["p_answer_given_not_step"], s["phi"],
                          f"[{fmt(s['phi_ci'][0])}, {fmt(s['phi_ci'][1])}]" + ("" if s["phi_ci_reliable"] else "*"),
                          s["chi2"], s["chi2_p"], s["fisher_p"]])
-        out.append(table(["pair", "TT", "TF", "FT", "FF", "TT/N", "P(a|s)", "P(a|~s)", "phi", "phi 95% CI",
+        out.append(table(["pair", "TT", "TF", "FT", "FF", "TT/N", "P(a|s)", "P(a|~s)", "phi", f"phi {CI_LABEL} CI",
                           "chi2", "p", "Fisher p"], rows))
         if not all(s["phi_ci_reliable"] for s in summary["pairs"].values()):
             out.append("* an expected cell count is below 5: a small table; the exact interval and Fisher's p "

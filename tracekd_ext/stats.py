@@ -22,6 +22,7 @@ from scipy.stats.contingency import expected_freq
 CHI2_CRITICAL_5PCT = 3.841458820694124
 BOOTSTRAP_REPLICATES = 10_000
 CONFIDENCE_LEVEL = 0.95  # of every interval tracekd reports
+CI_LABEL = f"{CONFIDENCE_LEVEL:.0%}"  # the level as the tables and figures name it
 MAX_BOOTSTRAP_LEVELS = 2_000
 MIN_EXPECTED_COUNT = 5  # below it, large-sample intervals and chi-square are unreliable (Cochran)
 

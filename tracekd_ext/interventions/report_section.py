@@ -14,6 +14,7 @@ from tracekd_ext.interventions.analysis import analyze_items, correlational_numb
 from tracekd_ext.interventions.conditions import CONDITIONS
 from tracekd_ext.interventions.tables import COLUMNS, correlational_line, markdown, run_rows, run_title
 from tracekd_ext.report.runs import Run, TaskResult
+from tracekd_ext.stats import CI_LABEL
 from tracekd_ext.task_registry import TASKS
 
 if TYPE_CHECKING:
@@ -22,12 +23,12 @@ if TYPE_CHECKING:
 ANCHOR = "interventions"
 TITLE = "Interventions"
 FIGURE = "interventions_accuracy.png"
-CAPTION = "answer accuracy per forced-trace condition and run (model / dataset) with 95% Wilson intervals"
+CAPTION = f"answer accuracy per forced-trace condition and run (model / dataset) with {CI_LABEL} Wilson intervals"
 INTRO = (
     "Answers written after a forced trace (docs/interventions.md), paired by item within each run and dataset: "
-    "answer_acc per condition with a 95% Wilson interval; diff vs gold: P(right under the condition) - P(right "
-    "under gold) with Newcombe's paired 95% interval and the exact McNemar p; answer_changed: share of answers "
-    "that differ from the one under gold; follow_rate: share of answers that are what the forced units support "
+    f"answer_acc per condition with a {CI_LABEL} Wilson interval; diff vs gold: P(right under the condition) - "
+    f"P(right under gold) with Newcombe's paired {CI_LABEL} interval and the exact McNemar p; answer_changed: share "
+    "of answers that differ from the one under gold; follow_rate: share of answers that are what the forced units support "
     "(n: items where that is defined); not perturbed: items the corruption could not be applied to. "
     "Correlational: the same run's free-generation trace task on the dataset (phi, P(answer | trace right) and "
     "P(answer | trace wrong)), when the run has one."

@@ -7,8 +7,10 @@ import math
 from typing import Any
 
 from tracekd_ext.interventions.conditions import CORRUPTIONS
+from tracekd_ext.stats import CI_LABEL
 
-COLUMNS = ("condition", "n", "answer_acc [95% CI]", "diff vs gold [95% CI]", "McNemar p", "answer_changed",
+COLUMNS = ("condition", "n", f"answer_acc [{CI_LABEL} CI]", f"diff vs gold [{CI_LABEL} CI]", "McNemar p",
+           "answer_changed",
            "follow_rate (n)", "not perturbed")
 
 

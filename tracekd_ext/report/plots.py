@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 
 from tracekd_ext.report.runs import Run
 from tracekd_ext.report.tables import task_order
+from tracekd_ext.stats import CI_LABEL
 
 OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000")
 HATCHES = ("", "//", "..", "xx")
@@ -186,7 +187,7 @@ def grouped_accuracy_bars(labels: Sequence[str], groups: Sequence[str],
         ax.bar_label(bars, labels=[f"{m:.2f}" for m in means], padding=2, fontsize=7)
     ax.set_xticks(range(len(groups)), groups)
     ax.set_ylim(0, 1.1)
-    ax.set_ylabel("answer accuracy (95% CI)")
+    ax.set_ylabel(f"answer accuracy ({CI_LABEL} CI)")
     ax.set_title(title)
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)
@@ -220,6 +221,6 @@ def _report_figures(runs: Sequence[Run]) -> dict[str, tuple[str, bytes]]:
             caption = (f"{STEP_TITLES[step]} correctness (rows) vs answer correctness (columns): counts and row "
                        "shares P(answer | step row); one panel per run x task")
             figures[f"confusion_{step}.png"] = (caption, png_bytes(confusion_figure(runs, step)))
-    figures["answer_accuracy.png"] = ("answer accuracy per run x task with 95% Wilson intervals",
+    figures["answer_accuracy.png"] = (f"answer accuracy per run x task with {CI_LABEL} Wilson intervals",
                                       png_bytes(accuracy_figure(runs)))
     return figures

@@ -14,25 +14,25 @@ from typing import Any
 from tracekd_ext.formatting import fmt
 from tracekd_ext.metric_table import report_columns
 from tracekd_ext.report.runs import Run
-from tracekd_ext.stats import CHI2_CRITICAL_5PCT
+from tracekd_ext.stats import CHI2_CRITICAL_5PCT, CI_LABEL
 
 # metric columns of the task tables: the metric table's report columns (summary metric names)
 TRACE_METRICS = tuple(m.name for m in report_columns("trace"))
 DIRECT_METRICS = tuple(m.name for m in report_columns("direct"))
 TRACE_HEADER = ("run", "n", *(m.column for m in report_columns("trace")), "TT/N", "P(answer | trace)",
-                "P(answer | not trace)", "phi [95% CI]", "chi-square", "p", "Fisher p")
+                "P(answer | not trace)", f"phi [{CI_LABEL} CI]", "chi-square", "p", "Fisher p")
 DIRECT_HEADER = ("run", "n", *(m.column for m in report_columns("direct")))
 PAIR_HEADER = ("run", "step", "TT", "TF", "FT", "FF", "N", "TT/N", "P(answer | step)", "P(answer | not step)",
-               "phi [95% CI]", "chi-square", "p", "Yates chi-square", "Yates p", "Fisher p")
+               f"phi [{CI_LABEL} CI]", "chi-square", "p", "Yates chi-square", "Yates p", "Fisher p")
 
 COLUMN_GUIDE = (
     "n: items; parse_ok: share with a complete trace format; cls, ret, trace, answer: accuracy of the "
-    "classification step, the retrieval step, both steps, and the answer, with 95% Wilson intervals; grounded: "
+    f"classification step, the retrieval step, both steps, and the answer, with {CI_LABEL} Wilson intervals; grounded: "
     "share of answers found in the units the model itself cited (items whose gold answer is in the gold units); "
     "TT/N: share of items with a correct step and a correct answer; P(answer | step) and P(answer | not step): "
     "answer accuracy when the step is right or wrong; phi: association of step and answer correctness with a "
-    "95% interval from the exact conditional (Fisher) test, marked * when an expected cell count is below 5; "
-    "F1 means: 95% percentile bootstrap; chi-square: Pearson's test of independence (df 1, no continuity "
+    f"{CI_LABEL} interval from the exact conditional (Fisher) test, marked * when an expected cell count is below "
+    f"5; F1 means: {CI_LABEL} percentile bootstrap; chi-square: Pearson's test of independence (df 1, no continuity "
     "correction), p its p-value; Yates: with continuity correction; Fisher p: two-sided exact test. n/a: "
     "undefined (no items, or a 2x2 table with an empty row or column)."
 )
@@ -140,7 +140,7 @@ class Section:
 def task_section(runs: Sequence[Run], task: str, kind: str) -> Section:
     with_task = [(run.label, run.tasks[task].summary) for run in runs if task in run.tasks]
     header = DIRECT_HEADER if kind == "direct" else TRACE_HEADER
-    main = Table(f"{task}: accuracy (95% CI) and trace vs answer", header,
+    main = Table(f"{task}: accuracy ({CI_LABEL} CI) and trace vs answer", header,
                  [summary_row(label, s, kind) for label, s in with_task])
     if kind == "direct":
         return Section(task, [main], [])
@@ -154,7 +154,7 @@ def pooled_section(runs: Sequence[Run]) -> Section | None:
     pooled = [(run.label, run.pooled) for run in runs if run.pooled is not None]
     if not pooled:
         return None
-    main = Table("all trace tasks pooled: accuracy (95% CI) and trace vs answer", TRACE_HEADER,
+    main = Table(f"all trace tasks pooled: accuracy ({CI_LABEL} CI) and trace vs answer", TRACE_HEADER,
                  [summary_row(label, s, "trace") for label, s in pooled])
     pairs = Table("all trace tasks pooled: each step vs answer", PAIR_HEADER,
                   [row for label, s in pooled for row in pair_rows(label, s)])
