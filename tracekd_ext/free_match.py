@@ -32,10 +32,12 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import compress, count, repeat
+from itertools import chain, compress, count, repeat
+from operator import add
 
 from tracekd_ext.adapters.base import DatasetSpec
 
@@ -68,8 +70,6 @@ SENTENCE_END, CONJUNCTION, NAME_WORDS = -2, -1, 10_000  # every event is truthy 
 _EVENTS: dict[str, int] = {**{str(year): year for year in range(1000, 2200)}, **MONTHS,
                            **dict.fromkeys((".", "!", "?", ";", "\n"), SENTENCE_END),
                            **dict.fromkeys(("and", "but", "while", "whilst", "whereas"), CONJUNCTION)}
-# the months a date read from prose may carry (0: its month went to a year before)
-_TEXT_MONTHS = (None, *range(13))
 MONTH_REACH = 2  # a month names the year that follows it within this many tokens ("March 3, 2001")
 _YEARS = frozenset(range(1000, 2200))
 Date = tuple[int, int | None]
@@ -80,6 +80,7 @@ _EVENTS[SEPARATOR] = SENTENCE_END
 _SPACES = str.maketrans(dict.fromkeys("\t\r\x0b\x0c\x1c\x1d\x1e\x1f", " "))  # ASCII whitespace of \s, but \n
 _NON_TOKEN = str.maketrans({chr(c): " " for c in range(128)
                             if not chr(c).isalnum() and chr(c) not in (SEPARATOR, POSSESSIVE)})
+_NOT_NAMES = FUNCTION_WORDS.union(_EVENTS)  # tokens that are never a unit's name word
 _LOOSE_POSSESSIVE = re.compile(r"(?<![a-z0-9])\x01|\x01(?=[a-z0-9])")  # "'s" that _TOKEN does not attach
 
 
@@ -156,20 +157,26 @@ def dates_of(text: str) -> list[Date]:
 @dataclass(frozen=True, slots=True)
 class UnitIndex:
     """Per problem: the distinct unit texts, their name words (as ids), idf weights and dates, and the token events
-    of the reasoning's words (name words, years, months, separators)."""
+    of the reasoning's words (name words, years, months, separators). What few texts need (which keys a date
+    meets, the keys of each name word) is filled in when first asked for."""
 
     keys: tuple[str, ...]                         # distinct unit texts (whitespace-normalised), in order
     indices: tuple[tuple[int, ...], ...]          # the unit indices of each key
     words: tuple[frozenset[int], ...]             # each key's name word ids
     halves: tuple[float, ...]                     # each key's total name weight times NAME_SHARE
     weights: tuple[float, ...]                    # name word id - NAME_WORDS -> idf weight
-    postings: tuple[tuple[int, ...], ...]         # name word id - NAME_WORDS -> the keys holding it
+    single: tuple[bool, ...]                      # name word id - NAME_WORDS -> held by one key only
     events: dict[str, int]                        # token -> event (see SENTENCE_END ...); name words >= NAME_WORDS
+    dates: tuple[frozenset[Date], ...]            # each key's (year, month or None) dates
+    years: tuple[frozenset[int], ...]             # each key's years
     dated: bool                                   # some unit carries a date
-    compatible: tuple[frozenset[Date], ...]       # each key: every date a text may give that meets one of its dates
-    known: frozenset[Date]                        # every date a text may give that meets some unit's date
-    date_keys: dict[Date, tuple[int, ...]]        # date -> the keys it meets (``compatible`` inverted)
-    own: tuple[frozenset[int], ...]               # each key's name word ids that no other key holds
+    date_keys: dict[Date, tuple[int, ...]]        # a date a text gives -> the keys it meets (:func:`date_keys`)
+    postings: list[tuple[int, ...]]               # name word id - NAME_WORDS -> the keys holding it (:func:`_named`)
+
+
+# a name word's forms in a text, in the order that decides a form two words share (the word with the shorter
+# suffix, the later in sorted order, holds it)
+_FORMS = ("es", "'s", POSSESSIVE, "s", "")
 
 
 @lru_cache(maxsize=65536)
@@ -180,58 +187,54 @@ def unit_index(units: tuple[str, ...], question: str) -> UnitIndex:
     for i, unit in enumerate(units):
         by_key.setdefault(" ".join(unit.split()), []).append(i)
     keys = tuple(by_key)
-    contents = [unit_content(key) for key in keys]
-    names = [content[0] for content in contents]
-    df: dict[str, int] = {}
-    for ws in names:
-        for w in ws:
-            df[w] = df.get(w, 0) + 1
+    names, dates = zip(*map(unit_content, keys), strict=True)
+    df = Counter(chain.from_iterable(names))
     n = len(keys)
     informative = sorted(w for w, count in df.items() if count < n)  # a word every unit holds tells nothing
-    ids = {w: NAME_WORDS + i for i, w in enumerate(informative)}
-    postings: list[list[int]] = [[] for _ in informative]
-    for k, ws in enumerate(names):
-        for w in ws:
-            if w in ids:
-                postings[ids[w] - NAME_WORDS].append(k)
-    weights = tuple(math.log(n / df[w]) for w in informative)
+    ids = dict(zip(informative, count(NAME_WORDS)))
+    key_words = tuple(frozenset(map(ids.get, ws)).difference((None,)) for ws in names)
+    counts = list(map(df.__getitem__, informative))
+    weights = tuple(math.log(n / c) for c in counts)
     events = _EVENTS.copy()
-    for w, i in ids.items():
-        events[w + "es"] = events[w + "'s"] = events[w + POSSESSIVE] = events[w + "s"] = events[w] = i
-    key_words = tuple(frozenset(ids[w] for w in ws if w in ids) for ws in names)
-    compatible = tuple(content[1] for content in contents)
-    date_keys: dict[Date, list[int]] = {}
-    for k, dates in enumerate(compatible):
-        for date in dates:
-            date_keys.setdefault(date, []).append(k)
-    own = tuple(frozenset(w for w in ws if len(postings[w - NAME_WORDS]) == 1) for ws in key_words)
-    return UnitIndex(keys, tuple(tuple(v) for v in by_key.values()), key_words,
-                     tuple(NAME_SHARE * sum(weights[w - NAME_WORDS] for w in ws) for ws in key_words), weights,
-                     tuple(map(tuple, postings)), events, any(compatible), compatible, frozenset().union(*compatible),
-                     {date: tuple(ks) for date, ks in date_keys.items()}, own)
+    for form in _FORMS:
+        events.update(zip(map(add, informative, repeat(form)), ids.values(), strict=True))
+    halves = tuple(NAME_SHARE * sum(weights[w - NAME_WORDS] for w in ws) for ws in key_words)
+    return UnitIndex(keys, tuple(map(tuple, by_key.values())), key_words, halves, weights,
+                     tuple(c == 1 for c in counts), events, dates,
+                     tuple(frozenset(year for year, _ in ds) for ds in dates), any(dates), {}, [])
+
+
+def date_keys(index: UnitIndex, date: Date) -> tuple[int, ...]:
+    """The keys whose dates ``date`` meets: the same year, and the same month where both give one (a month 0, taken
+    by a year before, meets only a date without one). Kept in ``index.date_keys``: a problem's texts give few."""
+    found = index.date_keys.get(date)
+    if found is None:
+        year, month = date
+        if month is None:
+            found = tuple(k for k, years in enumerate(index.years) if year in years)
+        else:
+            found = tuple(k for k, ds in enumerate(index.dates) if (year, None) in ds or date in ds)
+        index.date_keys[date] = found
+    return found
 
 
 @lru_cache(maxsize=262144)
 def unit_content(key: str) -> tuple[frozenset[str], frozenset[Date]]:
-    """A unit text's name words (stemmed, before idf) and every date a text may give that meets one of its dates
-    (cached per unit text: problems that share units, as CoTemp's questions about one subject do, read each once)."""
+    """A unit text's name words (stemmed, before idf) and its (year, month or None) dates (cached per unit text:
+    problems that share units, as CoTemp's questions about one subject do, read each once)."""
     tokens = _TOKEN.findall(fold(key))
+    names = frozenset(stem(token) for token in set(tokens).difference(_NOT_NAMES) if not token.isdigit())
+    dates = set()
     found = list(map(_EVENTS.get, tokens))
-    names = frozenset(stem(token) for token, event in zip(tokens, found)
-                      if event is None and token not in FUNCTION_WORDS and not token.isdigit())
-    given: set[Date] = set()
     month, month_at = None, -MONTH_REACH - 1
     for i in compress(count(), found):  # the events (every one is truthy)
         event = found[i]
         if 1 <= event <= 12:
             month, month_at = event, i
-        elif event >= 1000:  # the dates that meet it: the same year, the same month where both give one
-            if i - month_at <= MONTH_REACH and month is not None:
-                given.update(((event, None), (event, month)))
-            else:
-                given.update(zip(repeat(event), _TEXT_MONTHS))
+        elif event >= 1000:
+            dates.add((event, month if i - month_at <= MONTH_REACH else None))
             month = None
-    return names, frozenset(given)
+    return names, frozenset(dates)
 
 
 @lru_cache(maxsize=1024)
@@ -265,6 +268,12 @@ def _named(index: UnitIndex, words: set[int]) -> set[int]:
     other unit) they hold; for units without dates, more than ``NAME_SHARE`` of it."""
     weight: dict[int, float] = {}
     named = set()
+    if not index.postings:
+        postings: list[list[int]] = [[] for _ in index.weights]
+        for k, ws in enumerate(index.words):
+            for w in ws:
+                postings[w - NAME_WORDS].append(k)
+        index.postings.extend(map(tuple, postings))
     postings, weights, get = index.postings, index.weights, weight.get
     own_words = index.dated and len(index.keys) > 2
     for w in words:
@@ -300,21 +309,23 @@ def _judge_undated(index: UnitIndex, clauses: list[tuple[set[int], list[Date]]],
 
 
 def _stated(index: UnitIndex, words: set[int], given: frozenset[Date]) -> set[int]:
-    """The keys that ``words`` name (:func:`_named`) among those meeting a date of ``given``: the same sums in the
+    """The keys that ``words`` name (:func:`_named`) among those a date of ``given`` meets: the same sums in the
     same order, for the few keys the dates leave."""
     candidates = set()
     for date in given:
-        candidates.update(index.date_keys.get(date, ()))
+        candidates.update(index.date_keys[date])
     stated = set()
     own_words = len(index.keys) > 2
-    weights, halves = index.weights, index.halves
+    weights, single, halves = index.weights, index.single, index.halves
     for k in candidates:
-        if own_words and not index.own[k].isdisjoint(words):
-            stated.add(k)
-            continue
         key_words, total, held = index.words[k], 0.0, False
+        if key_words.isdisjoint(words):
+            continue
         for w in words:
             if w in key_words:
+                if own_words and single[w - NAME_WORDS]:  # a word of its own names it
+                    held, total = True, halves[k]
+                    break
                 total += weights[w - NAME_WORDS]
                 held = True
         if held and total >= halves[k]:
@@ -331,12 +342,12 @@ def _judge_dated(index: UnitIndex, clauses: list[tuple[set[int], list[Date]]], a
     borrowed = frozenset(d for _, dates in clauses for d in dates)
     if not borrowed:
         return
-    known = index.known
-    borrowed_invented = not known.issuperset(borrowed)
+    keys_of = index.date_keys.__getitem__  # judge_steps entered every date read
+    borrowed_invented = not all(map(keys_of, borrowed))  # a date that meets no unit's
     for words, own in clauses:
         if own:
             given = frozenset(own)
-            invented = not known.issuperset(given)
+            invented = not all(map(keys_of, given))
         elif borrowed_invented or not words:
             continue  # a clause without dates of its own that states nothing
         else:
@@ -383,23 +394,27 @@ def judge_steps(units: tuple[str, ...], question: str, reasoning: str) -> StepJu
     found.append(SENTENCE_END)
     cited: dict[int, int] = {}
     suspect: dict[int, bool] = {}
-    dated = index.dated
+    dated, known = index.dated, index.date_keys  # every date read is entered in date_keys
     start, sentence, end_of_text = 0, 0, len(found)
     while start < end_of_text:
         end = found.index(SENTENCE_END, start)
         # where units carry dates, a sentence without one states nothing (a year is a date)
-        if end > start and (_YEARS.isdisjoint(found[start:end]) if dated else not any(found[start:end])):
+        segment = found[start:end]
+        if _YEARS.isdisjoint(segment) if dated else not any(segment):
             start, sentence = end + 1, sentence + 1
             continue
         clauses: list[tuple[set[int], list[Date]]] = []
         words: set[int] = set()
         dates: list[Date] = []
-        for i in compress(count(start), found[start:end]):
+        for i in compress(count(start), segment):
             event = found[i]
             if event >= NAME_WORDS:
                 words.add(event)
             elif event >= 1000:
-                dates.append((event, _month_before(found, i)))
+                date = (event, _month_before(found, i))
+                if date not in known:
+                    date_keys(index, date)
+                dates.append(date)
             elif event == CONJUNCTION:
                 if 0 < i < last and tokens[i - 1].isdigit() and tokens[i + 1].isdigit():
                     continue  # "1990 and 1999": one clause
