@@ -32,6 +32,21 @@ def test_left_padded_cache_right_aligns_rows_after_zeros():
     assert keys[0, 0, :, 0].tolist() == [0.0, 0.0, 1.0, 1.0] and keys[1, 0, :, 0].tolist() == [3.0] * 4
 
 
+def test_fill_stopped_rows_moves_only_live_rows_from_the_tail_and_allocates_nothing():
+    from tracekd_ext.generation.kv_cache import fill_stopped_rows
+
+    rows = [[(_states(1, 2, float(i)), _states(1, 2, 10.0 + i))] for i in range(5)]
+    cache = left_padded_cache(rows, length=2, capacity=6)
+    buffer = cache.layers[0].buffers[0].data_ptr()
+    order = fill_stopped_rows(cache, [True, False, True, False, True])
+    assert order == [0, 4, 2]  # the stopped row 1 takes live row 4; row 3, stopped, is cut off
+    layer = cache.layers[0]
+    assert layer.keys.shape[0] == 3 and layer.buffers[0].data_ptr() == buffer  # a view of the same memory
+    assert [layer.keys[i, 0, -1, 0].item() for i in range(3)] == [0.0, 4.0, 2.0]
+    assert [layer.values[i, 0, -1, 0].item() for i in range(3)] == [10.0, 14.0, 12.0]
+    assert fill_stopped_rows(cache, [True, True, True]) == [0, 1, 2]
+
+
 def test_prefix_store_finds_the_longest_shared_prefix_and_keeps_to_its_budget():
     def entry(tokens):
         tokens = torch.tensor(tokens)
@@ -95,7 +110,9 @@ def test_tracekd_hf_is_registered_with_lm_eval():
 
     from tracekd_ext.generation import MODEL_NAME
     from tracekd_ext.generation.backend import PrefixReuseHFLM
+    from tracekd_ext.harness.model import register_tracekd_hf
 
+    assert register_tracekd_hf() is PrefixReuseHFLM and register_tracekd_hf() is PrefixReuseHFLM  # once
     assert get_model(MODEL_NAME) is PrefixReuseHFLM
 
 
@@ -118,9 +135,9 @@ def test_tracekd_hf_drops_stopped_rows_and_still_generates_what_hf_generates(tin
     from tracekd_ext.generation.backend import PrefixReuseHFLM
 
     compactions = []
-    keep_rows = greedy.keep_rows
-    monkeypatch.setattr(greedy, "keep_rows", lambda cache, rows: (compactions.append(len(rows)),
-                                                                  keep_rows(cache, rows)))
+    fill_stopped_rows = greedy.fill_stopped_rows
+    monkeypatch.setattr(greedy, "fill_stopped_rows", lambda cache, live: (compactions.append(sum(live)),
+                                                                          fill_stopped_rows(cache, live))[1])
     until = ["</answer>", "e", "t"]
     expected, _ = _generate(HFLM, tiny_model_dir, prompts, 6, until=until, max_gen_toks=24)
     generated, lm = _generate(PrefixReuseHFLM, tiny_model_dir, prompts, 6, until=until, max_gen_toks=24)

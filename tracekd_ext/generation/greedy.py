@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import torch
 from tqdm.auto import tqdm
 
-from tracekd_ext.generation.kv_cache import keep_rows
+from tracekd_ext.generation.kv_cache import fill_stopped_rows
 
 # generation settings whose neutral value leaves greedy decoding plain argmax (None: unset)
 NEUTRAL_SETTINGS = {"repetition_penalty": 1.0, "encoder_repetition_penalty": 1.0, "no_repeat_ngram_size": 0,
@@ -28,7 +28,6 @@ NEUTRAL_SETTINGS = {"repetition_penalty": 1.0, "encoder_repetition_penalty": 1.0
                     "watermarking_config": None, "stop_strings": None, "penalty_alpha": None, "dola_layers": None,
                     "prompt_lookup_num_tokens": None, "max_time": None}
 GREEDY_KWARGS = {"do_sample": False, "temperature": 0.0}  # what lm-eval passes for greedy decoding
-COMPACT_AFTER_STEPS = 2.0  # drop stopped rows once keeping them would cost this many full-batch steps
 
 
 def plain_greedy(generation_config, generation_kwargs: dict) -> bool:
@@ -74,7 +73,7 @@ def greedy_decode(model, cache, context: torch.Tensor, attention_mask: torch.Ten
     decoded (the rows in the batch, summed over steps)."""
     batch, length = context.shape
     rows = list(range(batch))  # the original row of each batch position still in the cache
-    live = [True] * batch  # per batch position: not stopped yet (stopped rows wait for the next compaction)
+    live = [True] * batch  # per batch position: not stopped yet
     new_tokens: list[list[int]] = [[] for _ in range(batch)]
     mask = attention_mask
     positions = attention_mask.sum(-1, keepdim=True) - 1
@@ -96,12 +95,11 @@ def greedy_decode(model, cache, context: torch.Tensor, attention_mask: torch.Ten
             break
         tokens, positions = chosen[:, None], positions + 1
         mask = torch.cat([mask, mask.new_ones(len(rows), 1)], dim=1)
-        stopped = live.count(False)
-        if stopped and stopped / len(rows) * (max_new_tokens - step - 1) >= COMPACT_AFTER_STEPS:
-            keep = torch.tensor([p for p, alive in enumerate(live) if alive])
-            keep_rows(cache, keep)
-            tokens, positions, mask = tokens[keep], positions[keep], mask[keep]
-            rows = [rows[p] for p in keep.tolist()]
+        if not all(live) and step + 1 < max_new_tokens:  # moving a few rows' keys and values costs less than
+            # one row's next step
+            order = fill_stopped_rows(cache, live)
+            tokens, positions, mask = tokens[order], positions[order], mask[order]
+            rows = [rows[p] for p in order]
             live = [True] * len(rows)
     bar.close()
     steps = max(len(t) for t in new_tokens)

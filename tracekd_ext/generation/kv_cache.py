@@ -71,9 +71,21 @@ def left_padded_cache(rows: list[KeyValues], length: int, capacity: int) -> Dyna
     return cache
 
 
-def keep_rows(cache: DynamicCache, rows: torch.Tensor) -> None:
-    """Keep only batch rows ``rows`` of a cache of ``GrowingLayer``s (the others have stopped decoding): their keys
-    and values are copied into new buffers of the same capacity, so later steps read nothing of the dropped rows."""
+def fill_stopped_rows(cache: DynamicCache, live: list[bool]) -> list[int]:
+    """Drop the batch rows of a cache of ``GrowingLayer``s that have stopped decoding (``live[i]`` False), in
+    place: each stopped row among the first ``sum(live)`` takes the keys and values of a live row beyond them, and
+    the batch is cut to ``sum(live)`` rows (a view: nothing is allocated, and only the moved rows' used positions
+    are copied, not the whole cache). Returns, per new row, the old row it holds."""
+    kept = sum(live)
+    holes = [row for row in range(kept) if not live[row]]
+    movers = [row for row in range(kept, len(live)) if live[row]]
+    order = list(range(kept))
+    for hole, mover in zip(holes, movers, strict=True):
+        order[hole] = mover
     for layer in cache.layers:
-        layer.buffers = tuple(buffer.index_select(0, rows) for buffer in layer.buffers)
+        for buffer in layer.buffers:
+            for hole, mover in zip(holes, movers, strict=True):
+                buffer[hole, :, :layer.length] = buffer[mover, :, :layer.length]
+        layer.buffers = tuple(buffer[:kept] for buffer in layer.buffers)
         layer._set_length(layer.length)
+    return order
