@@ -8,7 +8,7 @@ which needs one new token to start. Everything else (requests, batching, chat te
 ``HFLM``'s; generation that this path does not cover (beam search, right padding, sliding-window caches) is
 ``HFLM``'s too.
 
-    tracekd eval --model tracekd-hf --model_args pretrained=MODEL[,prefix_cache_mib=1024] ...
+    tracekd eval --model tracekd-hf --model_args pretrained=MODEL[,prefix_cache_mib=2048] ...
 
 ``tracekd_ext.harness.model.register_tracekd_hf`` registers the model with lm-eval (``tracekd eval`` and
 ``tracekd demo`` call it).
@@ -28,7 +28,7 @@ from tracekd_ext.data_parallel import use_accelerate_ranks
 from tracekd_ext.generation import MODEL_NAME
 from tracekd_ext.generation.greedy import StopRule, eos_token_ids, greedy_decode, plain_greedy
 from tracekd_ext.generation.kv_cache import KeyValues, left_padded_cache, supports_growing_cache
-from tracekd_ext.generation.prefix_store import Prefilled, PrefixStore
+from tracekd_ext.generation.prefix_store import DEFAULT_BUDGET_BYTES, Prefilled, PrefixStore
 from tracekd_ext.options import check, nonnegative_int
 
 
@@ -47,7 +47,7 @@ class PrefixReuseHFLM(HFLM):
     """``hf`` with per-prompt prefill, prefix reuse and an in-place cache; ``prefix_cache_mib``: memory for
     the keys and values kept for reuse (0: no reuse)."""
 
-    def __init__(self, *args, prefix_cache_mib: int = 1024, **kwargs):
+    def __init__(self, *args, prefix_cache_mib: int = DEFAULT_BUDGET_BYTES >> 20, **kwargs):
         cache_bytes = check("--model_args prefix_cache_mib", prefix_cache_mib, nonnegative_int) << 20  # before loading
         super().__init__(*args, **kwargs)
         use_accelerate_ranks(self)  # data-parallel on CPU processes too (tracekd_ext.data_parallel)
