@@ -292,12 +292,32 @@ def train_dataset(prepared: PreparedRun) -> Any:
     return datasets.Dataset.from_list(rows)
 
 
+def score_labelled_positions_only() -> None:
+    """Make TRL's fused LM head project only the positions that have a label on every device. TRL 1.16 scores
+    only those on CUDA and XPU, but every position elsewhere (so that compilers such as Neuron's see fixed tile
+    shapes) and masks the prompt's afterwards: on a CPU the full-vocabulary head then costs about a third of a
+    training step, most of it for prompt tokens whose loss is zero (BENCHMARKS.md, "Issue 20"). Nothing
+    recompiles on a CPU, and the loss and gradients are the same sums over the labelled positions."""
+    from trl.trainer import utils
+
+    scores_only_labelled = getattr(utils, "_use_triton", None)  # the device test TRL's fused head reads
+    if scores_only_labelled is None or getattr(scores_only_labelled, "tracekd_cpu", False):
+        return
+
+    def labelled_only(device) -> bool:
+        return device.type == "cpu" or scores_only_labelled(device)
+
+    labelled_only.tracekd_cpu = True
+    utils._use_triton = labelled_only
+
+
 def build_trainer(prepared: PreparedRun, callbacks: Sequence[Any] = ()) -> Any:
     """TRL's SFTTrainer for a prepared run (the model is loaded here)."""
     require_training_stack()
     from trl import SFTTrainer
 
     config = prepared.config
+    score_labelled_positions_only()
     try:
         return SFTTrainer(model=config.model.model_name_or_path, args=sft_config(config),
                           train_dataset=train_dataset(prepared),
