@@ -190,3 +190,22 @@ def test_tracekd_hf_shows_progress_within_a_batch_on_standard_error(tiny_model_d
     assert "decoding" not in captured.out
     lm.generate_until([Instance("generate_until", {}, (p, kwargs), idx=0) for p in prompts], disable_tqdm=True)
     assert "decoding" not in capsys.readouterr().err
+
+
+def test_a_lora_adapter_is_merged_into_the_weights_and_generates_what_hf_generates(tiny_model_dir, prompts, tmp_path):
+    """lm-eval's ``peft=`` keeps a PeftModel (the adapter's extra products at every layer and step); tracekd-hf
+    folds the adapter into the weights, and the texts stay ``hf``'s with the unmerged adapter."""
+    from lm_eval.models.huggingface import HFLM
+    from peft import LoraConfig, PeftModel, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    from tracekd_ext.generation.backend import PrefixReuseHFLM
+
+    base = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    lora = LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False)  # random: changes outputs
+    get_peft_model(base, lora).save_pretrained(tmp_path / "adapter")
+    expected, hf = _generate(HFLM, tiny_model_dir, prompts, 3, peft=str(tmp_path / "adapter"))
+    generated, lm = _generate(PrefixReuseHFLM, tiny_model_dir, prompts, 3, peft=str(tmp_path / "adapter"))
+    assert isinstance(hf.model, PeftModel) and not isinstance(lm.model, PeftModel)
+    assert generated == expected
+    assert generated != _generate(HFLM, tiny_model_dir, prompts, 3)[0]  # the adapter does change the texts
