@@ -116,7 +116,7 @@ def test_demo_stages_end_to_end(synth_tiny_model, tmp_path, capsys):
     result = json.loads(analysis.read_text())
     assert [r["reading"] for r in report_json["interventions"]["runs"]] == [r["reading"] for r in result["runs"]]
 
-    # the training stage wrote an adapter, and the tuned stage's model had exactly its parameters on top
+    # the training stage wrote an adapter, and the tuned stage's model merged exactly its parameters
     adapter = out / "adapter"
     assert (adapter / "adapter_config.json").is_file()
     from safetensors import safe_open
@@ -125,7 +125,8 @@ def test_demo_stages_end_to_end(synth_tiny_model, tmp_path, capsys):
         lora_parameters = sum(weights.get_tensor(name).numel() for name in weights.keys())
     config = {label: json.loads(next(run.glob("results_*.json")).read_text())["config"] for label, run in runs.items()}
     assert config["tuned"]["model_args"]["peft"] == str(adapter) and "peft" not in config["baseline"]["model_args"]
-    assert config["tuned"]["model_num_parameters"] - config["baseline"]["model_num_parameters"] == lora_parameters
+    assert config["tuned"]["merged_adapter_parameters"] == lora_parameters  # folded into the weights for generation
+    assert config["tuned"]["model_num_parameters"] == config["baseline"]["model_num_parameters"]
     run_card = json.loads((adapter / "run.json").read_text())
     assert run_card["config"]["data"]["variant"] == "correct" and run_card["config"]["data"]["dataset"] == "synth"
 

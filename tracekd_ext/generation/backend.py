@@ -50,16 +50,21 @@ class PrefixReuseHFLM(HFLM):
     def __init__(self, *args, prefix_cache_mib: int = DEFAULT_BUDGET_BYTES >> 20, **kwargs):
         cache_bytes = check("--model_args prefix_cache_mib", prefix_cache_mib, nonnegative_int) << 20  # before loading
         super().__init__(*args, **kwargs)
+        self.merged_adapter_parameters = 0
         if getattr(self, "peft", None) and hasattr(self._model, "merge_and_unload"):  # lm-eval keeps peft= as a
-            self._model = self._model.merge_and_unload()  # PeftModel: folded in, a step is 1.1x faster (BENCHMARKS.md)
+            with_adapter = self._model.num_parameters()  # PeftModel: folded in, a step is 1.1x faster (BENCHMARKS.md)
+            self._model = self._model.merge_and_unload()
+            self.merged_adapter_parameters = with_adapter - self._model.num_parameters()
         use_accelerate_ranks(self)  # data-parallel on CPU processes too (tracekd_ext.data_parallel)
         self.prefix_store = PrefixStore(cache_bytes)
         self.work = {"prefilled_tokens": 0, "decoded_row_steps": 0}  # what generation computed, for benchmarks
 
     def get_model_info(self) -> dict:
-        """lm-eval's model info (in the results' ``config``), with this backend, the prompt tokens it reused and
-        the work its generation did (prompt tokens prefilled, row-steps decoded)."""
+        """lm-eval's model info (in the results' ``config``), with this backend, the parameters of the adapter it
+        merged into the weights, the prompt tokens it reused and the work its generation did (prompt tokens
+        prefilled, row-steps decoded)."""
         return {**super().get_model_info(), "generation_backend": MODEL_NAME,
+                "merged_adapter_parameters": self.merged_adapter_parameters,
                 "prefix_tokens_reused": self.prefix_store.reused_tokens, **self.work}
 
     @cached_property
