@@ -5,7 +5,9 @@
 Prints items/s of free-form judging (final answer, reasoning, units stated, label named, hallucination, the strict
 answer rule, grounding) on one core, cold caches (per-problem unit indexes built inside the measurement), next to
 strict scoring of the trace tasks on the same number of gold-format traces (bench_scoring's baseline) in the same
-run. Target (issue 21): >= 5,000 items/s.
+run. Target (issue 21): >= 5,000 items/s. The items cycle through the problems (the local CoTemp copy has 2,385:
+about 4.2 generations each, as when several runs or conditions of the same problems are re-scored in one process);
+a single lm-eval run has one generation per problem and builds an index for every item.
 
 Then adversarial prose at doubling sizes (one sentence of 10,000 dates, unclosed \\boxed{ repeated, every line an
 "Answer:", clauses chained by "and", capitalised unknown words, label phrases without end): seconds per item at each
