@@ -17,11 +17,16 @@ generation against raw ``model.generate`` on the same prompts and batches.
      sampler) vs shots drawn per problem; stopped rows dropped from the batch (``greedy_decode``) vs ``generate``
      decoding the whole batch to its end (the same texts are checked); int8 dynamic quantisation of the linear
      layers vs float32 (texts compared).
+  5. ``--store-replay ADAPTER MIB...``: the prompt tokens ``tracekd-hf`` prefills in the tuned and interventions
+     stages (stage 4 on stage 3's model and store) for each prefix-store budget: lm-eval's own requests, order,
+     batches and tokenisation, with the model's arithmetic replaced by zeros of the same shapes and generation
+     by an immediate stop, so the counts are exact and take no model time (they do not depend on the load).
 The machine's load average is printed before and after: other processes on a shared CPU slow every run.
 
     python bench/bench_demo.py [--skip-conversion] [--skip-generate] [--prompts N] [-- DEMO OPTIONS]
     python bench/bench_demo.py --generate-only runs/demo/baseline/<model folder> [--prompts N]
     python bench/bench_demo.py --levers [--prompts N] [--repeats R]
+    python bench/bench_demo.py --store-replay runs/demo/adapter 1024 2048
 """
 
 from __future__ import annotations
@@ -195,6 +200,59 @@ def levers(prompts: int, repeats: int) -> None:
               + ("" if requests[settings[name][1]] is requests["first_n"] else " (other prompts)"))
 
 
+def store_replay(adapter: str, budgets_mib: list[int]) -> None:
+    """Step 5 of the module docstring."""
+    import torch
+
+    from tracekd_ext.demo.default_model import ensure_default_model
+    from tracekd_ext.demo.evaluation import EvalRequest, evaluate, load_model
+    from tracekd_ext.demo.plan import (
+        DEFAULT_DISTRACTORS,
+        DEFAULT_LIMIT,
+        INTERVENTION_CONDITIONS,
+        INTERVENTION_TASK,
+        SYNTH_TASK,
+        fitted_budgets,
+    )
+    from tracekd_ext.generation import backend
+    from tracekd_ext.generation.prefix_store import PrefixStore
+
+    model, metadata = str(ensure_default_model()), {"distractors": DEFAULT_DISTRACTORS}
+    budgets = fitted_budgets(model, DEFAULT_LIMIT, metadata)
+    args = {"pretrained": model, "dtype": "float32", "peft": adapter}
+    with tempfile.TemporaryDirectory() as scratch:
+        def request(tasks: list[str], max_gen_toks: int) -> EvalRequest:
+            return EvalRequest(args, tasks, 0, DEFAULT_LIMIT, 48, "cpu", max_gen_toks, metadata, Path(scratch))
+
+        lm = load_model(request([SYNTH_TASK], budgets.trace))
+        config, cache_kwarg, _ = lm.model.config, lm._cache_kwarg, lm._growing_cache_ok  # before the swap below
+
+        class Zeros:  # fills the cache with keys and values of the model's shapes, computes nothing
+            generation_config = lm.model.generation_config
+
+            def __call__(self, input_ids, **kwargs):
+                for layer in range(config.num_hidden_layers):
+                    zeros = torch.zeros(1, config.num_key_value_heads, input_ids.shape[1], config.head_dim)
+                    kwargs[cache_kwarg].update(zeros, zeros, layer)
+
+        Zeros.config = config
+        lm._model = Zeros()
+        backend.greedy_decode = lambda model, cache, context, *args: (
+            torch.cat([context, torch.full((len(context), 1), lm.tokenizer.pad_token_id)], 1), 0)
+        stages = {"tuned": ([SYNTH_TASK], budgets.trace),
+                  "interventions": ([INTERVENTION_TASK.format(c) for c in INTERVENTION_CONDITIONS], budgets.answer)}
+        print(f"prefix-store replay: the tuned and interventions stages, {DEFAULT_LIMIT} problems, float32")
+        for mib in budgets_mib:
+            lm.prefix_store = PrefixStore(mib << 20)
+            counts = []
+            for tasks, max_gen_toks in stages.values():
+                lm.work["prefilled_tokens"], lm.prefix_store.reused_tokens = 0, 0
+                evaluate(request(tasks, max_gen_toks), model=lm)
+                counts.append(f"prefilled {lm.work['prefilled_tokens']:,}, reused {lm.prefix_store.reused_tokens:,}")
+            print(f"  {mib:6d} MiB: " + "; ".join(f"{stage} {c}" for stage, c in zip(stages, counts, strict=True))
+                  + f" (store: {len(lm.prefix_store.entries)} prompts, {lm.prefix_store.nbytes >> 20} MiB)", flush=True)
+
+
 def story_checks(out: Path) -> None:
     """The demo's story, from its own files: the tuned parse rate >= 0.95 and above the baseline's; under the
     interventions, gold vs wrong_ret with McNemar p < 0.001; and the report's headline, printed for comparison."""
@@ -233,8 +291,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2, help="--levers: repeats of every setting (default 2)")
     parser.add_argument("--threads", type=int, help="--levers: torch threads (default torch's; on a CPU shared with "
                         "other work 1 thread measures far steadier: 2 threads wait on each other when preempted)")
+    parser.add_argument("--store-replay", nargs="+", metavar=("ADAPTER", "MIB"), help="prompt tokens prefilled in "
+                        "stages 3-4 per prefix-store budget (step 5), with a demo's adapter folder")
     parser.add_argument("demo_args", nargs="*", help="options for tracekd demo (after --)")
     args = parser.parse_args()
+    if args.store_replay:
+        store_replay(args.store_replay[0], [int(mib) for mib in args.store_replay[1:]] or [1024, 2048])
+        return
     if args.levers:
         print(f"cpus: {os.cpu_count()}, load average before: {load()}", flush=True)
         if args.threads:
