@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
-from tracekd_ext.demo import default_model
 from tracekd_ext.cli import main
+from tracekd_ext.demo import default_model
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.files import cache
 

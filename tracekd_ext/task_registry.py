@@ -41,7 +41,8 @@ class TaskFamily:
 
 FREE_TOKENS = 2048  # free-form reasoning: a thinking model's think block and answer (settable with --gen_kwargs)
 FAMILIES: tuple[TaskFamily, ...] = (
-    TaskFamily("cotemp", "cotemp", "cotemp_qa", "Warrieryes/CotempQA", {"trace": 512, "direct": 128, "free": FREE_TOKENS}),
+    TaskFamily("cotemp", "cotemp", "cotemp_qa", "Warrieryes/CotempQA",
+               {"trace": 512, "direct": 128, "free": FREE_TOKENS}),
     TaskFamily("babi", "babi", "babi_qa", "facebook/babi_qa", {"trace": 512, "direct": 128, "free": FREE_TOKENS}),
     # passages are long: a trace citing two or three needs the room
     TaskFamily("marco", "marco", "marco_qa", "microsoft/ms_marco", {"trace": 1024, "direct": 128,

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from tracekd_ext.errors import DataError, TracekdError
-from tracekd_ext.files.read import parse_json
 from tracekd_ext.files.outputs import write_file, write_json
+from tracekd_ext.files.read import parse_json
 from tracekd_train.chat_check import check_examples, check_truncation, load_chat_template, template_kwargs
 from tracekd_train.config import RunConfig
 from tracekd_train.deps import GPU_EXTRA, require, require_training_stack

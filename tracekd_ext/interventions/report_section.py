@@ -28,8 +28,8 @@ INTRO = (
     "Answers written after a forced trace (docs/interventions.md), paired by item within each run and dataset: "
     f"answer_acc per condition with a {CI_LABEL} Wilson interval; diff vs gold: P(right under the condition) - "
     f"P(right under gold) with Newcombe's paired {CI_LABEL} interval and the exact McNemar p; answer_changed: share "
-    "of answers that differ from the one under gold; follow_rate: share of answers that are what the forced units support "
-    "(n: items where that is defined); not perturbed: items the corruption could not be applied to. "
+    "of answers that differ from the one under gold; follow_rate: share of answers that are what the forced units "
+    "support (n: items where that is defined); not perturbed: items the corruption could not be applied to. "
     "Correlational: the same run's free-generation trace task on the dataset (phi, P(answer | trace right) and "
     "P(answer | trace wrong)), when the run has one."
 )
