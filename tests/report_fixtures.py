@@ -35,9 +35,9 @@ def varied_generation(problem: Problem, i: int) -> str:
     return "I am not sure </script><script>window.injected = 1</script>"  # unparsable, with markup to stay inert
 
 
-def samples_row(problem: Problem, generation: str, doc_id: int, scoring: str = "strict") -> dict:
+def samples_row(problem: Problem, generation: str, doc_id: int, scoring: str = "strict", kind: str = "trace") -> dict:
     """One row as lm-eval writes it to samples_<task>_<date>.jsonl."""
-    doc = make_doc(problem, "trace", scoring, True)
+    doc = make_doc(problem, kind, scoring, True)
     return {"doc_id": doc_id, "doc": doc, "target": doc["target"],
             "arguments": {"gen_args_0": {"arg_0": doc["prompt"], "arg_1": {"until": []}}},
             "resps": [[generation]], "filtered_resps": [generation], "filter": "none",

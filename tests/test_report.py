@@ -165,6 +165,30 @@ def test_report_numbers_equal_rescore(synthetic_runs, tmp_path):
     assert "independence" in text and "## Pooled over trace tasks" in text
 
 
+def test_free_form_tasks_pool_with_trace_tasks_as_rescore_pools_them(tmp_path):
+    """A run with a trace task and a free-form task: its pooled table and headline are rescore's pooled summary
+    of both files; a run with only a free-form task is summed up by that task."""
+    problems = cotemp_problems(12)
+    both = write_run_folder(tmp_path / "both", problems, [varied_generation(p, i) for i, p in enumerate(problems)],
+                            pretrained="org/both")
+    free_rows = [samples_row(p, f"The relation is {p.label}. Step by step.\nAnswer: {p.answers[i % 2 and -1]}", i,
+                             kind="free") for i, p in enumerate(problems)]
+    free_file = write_samples(both / f"samples_cotemp_free_{TIMESTAMP}.jsonl", free_rows)
+    only_free = tmp_path / "only_free"
+    only_free_file = write_samples(only_free / free_file.name, free_rows)
+    out = tmp_path / "report"
+    build_report([str(both), str(only_free)], out, progress=False)
+    check_report_equals_rescore(out, {"org/both": sorted(both.glob("samples_*")), "only_free": [only_free_file]},
+                                tmp_path)
+    head = (out / "report.md").read_text().split("## Runs")[0]
+    lines = {m["label"]: m for m in HEADLINE_LINE.finditer(head)}
+    pooled = rescore_json(tmp_path, sorted(both.glob("samples_*")))["pooled"]
+    free_only = rescore_json(tmp_path, [free_file])
+    assert set(lines) == {"org/both", "only_free"}
+    assert (lines["org/both"]["n"], lines["only_free"]["n"]) == (str(pooled["n"]), str(free_only["n"])) == ("24", "12")
+    assert lines["only_free"]["answer"] == fmt(free_only["metrics"]["answer_acc"]["mean"])
+
+
 HEADLINE_LINE = re.compile(
     r"^- (?P<label>.+) \(n = (?P<n>\d+)\): answer accuracy (?P<answer>\S+), trace accuracy (?P<trace>\S+), "
     r"parse rate (?P<parse>\S+); P\(answer \| trace right\) = (?P<right>\S+) vs P\(answer \| trace wrong\) = "

@@ -210,6 +210,16 @@ def summarize_file(scored: ScoredFile, replicates: int = BOOTSTRAP_REPLICATES) -
     return {"task": scored.task, "scoring": scored.scoring, "source": str(scored.path), **summary}
 
 
+def is_stepped(kind: str) -> bool:
+    """Trace and free-form tasks judge steps and the answer (and are pooled together); direct tasks only answers."""
+    return kind != "direct"
+
+
+def pool_kind(kinds: list[str]) -> str:
+    """The kind a pool of stepped items is summarised as: free-form when every pooled task is, else trace."""
+    return "free" if kinds and all(k == "free" for k in kinds) else "trace"
+
+
 def summarize_files(files: list[ScoredFile], replicates: int = BOOTSTRAP_REPLICATES) -> dict[str, Any]:
     """One file: its summary. Several: per-task summaries and the pooled one (all trace items together)."""
     if len(files) == 1:
@@ -222,10 +232,9 @@ def summarize_files(files: list[ScoredFile], replicates: int = BOOTSTRAP_REPLICA
     for f in files:
         key = f.task if f.task not in per_task else f"{f.task}#{len(per_task) + 1}"
         per_task[key] = summarize_file(f, replicates)
-    stepped = [f for f in files if f.kind != "direct"]  # trace and free-form tasks: steps and answer
+    stepped = [f for f in files if is_stepped(f.kind)]
     trace_items = [i for f in stepped for i in f.items]
-    pool_kind = "free" if stepped and all(f.kind == "free" for f in stepped) else "trace"
-    pooled = summarize([i.score for i in trace_items], pool_kind,
+    pooled = summarize([i.score for i in trace_items], pool_kind([f.kind for f in stepped]),
                        labels=[f"{i.problem.dataset}:{i.problem.label}" for i in trace_items], replicates=replicates)
     return {"scoring": modes.pop(), "per_task": per_task, "pooled": pooled}
 

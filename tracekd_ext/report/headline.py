@@ -13,6 +13,7 @@ from typing import Any
 
 from tracekd_ext.formatting import fmt
 from tracekd_ext.report.runs import Run
+from tracekd_ext.rescore import is_stepped
 
 HEADLINE_HEADING = "## Headline"
 # |phi| bands of the usual reading of an association's size (Cohen 1988: 0.1 small, 0.3 medium, 0.5 large)
@@ -20,8 +21,9 @@ PHI_BANDS = ((0.1, "negligible"), (0.3, "weak"), (0.5, "moderate"), (math.inf, "
 
 
 def headline_summary(run: Run) -> dict[str, Any] | None:
-    """The summary a run is summed up by: pooled over its trace tasks, else its only trace task's."""
-    trace_tasks = [r for r in run.tasks.values() if r.kind == "trace"]
+    """The summary a run is summed up by: pooled over its stepped (trace and free-form) tasks, else its only
+    such task's."""
+    trace_tasks = [r for r in run.tasks.values() if is_stepped(r.kind)]
     if len(trace_tasks) > 1 and run.pooled is not None:
         return run.pooled
     return trace_tasks[0].summary if trace_tasks else None

@@ -34,9 +34,10 @@ from tracekd_ext.report.sources import (
     name_keys,
     read_rescore_json,
 )
-from tracekd_ext.rescore import ScoredFile, load_scored, summarize_file
+from tracekd_ext.rescore import ScoredFile, is_stepped, load_scored, pool_kind, summarize_file
 from tracekd_ext.scoring import SampleScore
 from tracekd_ext.stats import BOOTSTRAP_REPLICATES
+from tracekd_ext.task_registry import TASKS
 
 PARALLEL_MIN_BYTES = 50_000_000  # below this much samples JSON, worker processes cost more than they save
 
@@ -142,13 +143,14 @@ def score_files(paths: Sequence[Path], scoring: str | None, replicates: int, *, 
 
 
 def pooled_summary(results: Sequence[TaskResult], replicates: int) -> dict[str, Any] | None:
-    """All trace items of a run together, exactly as ``tracekd rescore`` pools several files; a run with one
-    trace task reuses that task's summary (the same numbers; its ``by_label`` keys lack the dataset prefix)."""
-    trace = [r for r in results if r.kind == "trace"]
-    if len(trace) <= 1:
-        return trace[0].summary if trace else None
-    return summarize([s for r in trace for s in r.items.scores], "trace",
-                     labels=[label for r in trace for label in r.items.pool_labels], replicates=replicates)
+    """All stepped (trace and free-form) items of a run together, exactly as ``tracekd rescore`` pools several
+    files; a run with one such task reuses that task's summary (the same numbers; its ``by_label`` keys lack the
+    dataset prefix)."""
+    stepped = [r for r in results if is_stepped(r.kind)]
+    if len(stepped) <= 1:
+        return stepped[0].summary if stepped else None
+    return summarize([s for r in stepped for s in r.items.scores], pool_kind([r.kind for r in stepped]),
+                     labels=[label for r in stepped for label in r.items.pool_labels], replicates=replicates)
 
 
 def _rescore_json_run(run: Run, path: Path, scoring: str | None) -> Run:
@@ -157,10 +159,11 @@ def _rescore_json_run(run: Run, path: Path, scoring: str | None) -> Run:
         if scoring is not None and summary["scoring"] != scoring:
             raise TracekdError(f"{path}: holds aggregates scored in '{summary['scoring']}' mode and cannot be "
                                f"re-scored in '{scoring}' mode; pass its samples file instead")
-        kind = "trace" if "pairs" in summary else "direct"
-        run.tasks.setdefault(str(summary["task"]), TaskResult(str(summary["task"]), kind, summary["scoring"], summary))
-    trace = [t.summary for t in run.tasks.values() if t.kind == "trace"]
-    run.pooled = pooled if pooled is not None else (trace[0] if len(trace) == 1 else None)
+        task = str(summary["task"])
+        kind = TASKS[task][1] if task in TASKS else ("trace" if "pairs" in summary else "direct")
+        run.tasks.setdefault(task, TaskResult(task, kind, summary["scoring"], summary))
+    stepped = [t.summary for t in run.tasks.values() if is_stepped(t.kind)]
+    run.pooled = pooled if pooled is not None else (stepped[0] if len(stepped) == 1 else None)
     return run
 
 
