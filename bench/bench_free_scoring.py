@@ -21,9 +21,9 @@ import os
 import random
 import time
 
-from tracekd_ext import free_match
 from tracekd_ext.adapters import get_spec
-from tracekd_ext.free_score import score_free
+from tracekd_ext.free_form import match as free_match
+from tracekd_ext.free_form.score import score_free
 from tracekd_ext.scoring import _gold_steps, _unit_index, score
 from tracekd_ext.text import normalize_answer
 from tracekd_ext.trace_format import render_target

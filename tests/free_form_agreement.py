@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tracekd_ext.adapters import get_spec  # noqa: E402
-from tracekd_ext.free_score import judge_free  # noqa: E402
+from tracekd_ext.free_form.score import judge_free  # noqa: E402
 from tracekd_ext.record import Problem  # noqa: E402
 from tracekd_ext.text import normalize_answer  # noqa: E402
 

@@ -8,9 +8,9 @@ import pytest
 
 from tracekd_ext.adapters import get_spec
 from tracekd_ext.errors import TracekdError
-from tracekd_ext.free_match import dates_of, judge_label, judge_steps
-from tracekd_ext.free_parse import parse_free
-from tracekd_ext.free_score import explain_free, judge_free, score_free
+from tracekd_ext.free_form.match import dates_of, judge_label, judge_steps
+from tracekd_ext.free_form.parse import parse_free
+from tracekd_ext.free_form.score import explain_free, judge_free, score_free
 from tracekd_ext.metrics import sample_values
 from tracekd_ext.record import Problem
 

@@ -12,7 +12,7 @@ import pytest
 from data_paths import REPO
 
 from tracekd_ext.adapters import get_spec
-from tracekd_ext.free_score import score_free
+from tracekd_ext.free_form.score import score_free
 
 sys.path.insert(0, str(REPO / "bench"))
 from bench_free_scoring import adversarial_prose, clear_caches  # noqa: E402

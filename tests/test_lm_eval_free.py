@@ -13,7 +13,7 @@ from oracle_lm import oracle_lm
 
 from tracekd_ext.adapters import get_spec
 from tracekd_ext.cli import main
-from tracekd_ext.free_format import render_free_prompt, render_free_target
+from tracekd_ext.free_form.format import render_free_prompt, render_free_target
 from tracekd_ext.metric_table import metrics_of
 from tracekd_ext.record import Problem
 from tracekd_ext.task_registry import GROUPS

@@ -3,7 +3,7 @@
 The three flows over one problem record and one trace format, and where each lives:
 
 - the core: ``record`` and ``adapters/`` (datasets), ``trace_format`` / ``trace_parse`` (the format),
-  ``scoring``, ``free_*``, ``task_scoring``, ``metrics``, ``stats`` (judging and counting);
+  ``scoring``, ``free_form/``, ``task_scoring``, ``metrics``, ``stats`` (judging and counting);
 - (1) evaluate: ``harness/`` (lm-eval's task hooks, its samples files, ``tracekd-hf``), ``generation/`` and the
   other engines; ``interventions/`` (forced traces, their hooks and analysis);
 - (2) train: the ``tracekd_train`` package (train/);

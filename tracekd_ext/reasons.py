@@ -1,6 +1,6 @@
 """The words of the explanations the report's sample browser shows (why a step or an answer was judged so),
 shared by the trace explanations (:mod:`tracekd_ext.report.explain`), the free-form ones
-(:mod:`tracekd_ext.free_score`) and the interventions' (:mod:`tracekd_ext.interventions.browser_rows`)."""
+(:mod:`tracekd_ext.free_form.score`) and the interventions' (:mod:`tracekd_ext.interventions.browser_rows`)."""
 
 from __future__ import annotations
 

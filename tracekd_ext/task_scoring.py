@@ -1,12 +1,12 @@
 """Scoring one saved generation for a task of any kind: trace and answer-only tasks through the trace parser and
-:func:`tracekd_ext.scoring.score`, free-form tasks through :mod:`tracekd_ext.free_score`. lm-eval's
+:func:`tracekd_ext.scoring.score`, free-form tasks through :mod:`tracekd_ext.free_form.score`. lm-eval's
 ``process_results``, ``tracekd rescore`` and the report all call it (the report's explanations of the same
 judgements: :mod:`tracekd_ext.report.explain`)."""
 
 from __future__ import annotations
 
 from tracekd_ext.adapters.base import DatasetSpec
-from tracekd_ext.free_score import judge_free
+from tracekd_ext.free_form.score import judge_free
 from tracekd_ext.record import Problem
 from tracekd_ext.scoring import KINDS, SampleScore, score
 from tracekd_ext.trace_parse import parse

@@ -1,7 +1,7 @@
 """Regenerate the model-written traces of the free-form validation set (tests/data/free_form_model_traces.jsonl).
 
 SmolLM2-135M-Instruct (the embedded default model), greedy, 160 new tokens, prompted with the free tasks' own
-prompt (``tracekd_ext.free_format.render_free_prompt``) through its chat template, on problems of the synthetic
+prompt (``tracekd_ext.free_form.format.render_free_prompt``) through its chat template, on problems of the synthetic
 test split and CoTemp test problems (every 10th of the local copy's test split), alternating in batches of 8;
 each batch is appended to OUT as it is done. The labelled set holds the first 56 (seven batches: the run was
 stopped there for time, on a CPU shared with other work); its labels were written by reading these generations.
@@ -20,7 +20,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from tracekd_ext.adapters import get_spec
 from tracekd_ext.demo.default_model import ensure_default_model
-from tracekd_ext.free_format import render_free_prompt
+from tracekd_ext.free_form.format import render_free_prompt
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parents[1].parent / "shared" / "data"

@@ -16,8 +16,8 @@ from tracekd_ext.adapters import get_spec
 from tracekd_ext.adapters.base import DatasetSpec
 from tracekd_ext.data_source import resolve_data_dir
 from tracekd_ext.errors import TracekdError
-from tracekd_ext.free_format import render_free_prompt, render_free_target
-from tracekd_ext.free_score import FREE_MODES
+from tracekd_ext.free_form.format import render_free_prompt, render_free_target
+from tracekd_ext.free_form.score import FREE_MODES
 from tracekd_ext.harness.samples import score_doc
 from tracekd_ext.json_safe import defined
 from tracekd_ext.metrics import sample_values

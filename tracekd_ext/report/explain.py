@@ -1,13 +1,13 @@
 """Why the scorer judged a generation as it did: ``(step, reason)`` rows in words, the text the report's sample
 browser shows beside each sample. Written from the rules of :func:`tracekd_ext.scoring.score` (trace and
-answer-only tasks) and :mod:`tracekd_ext.free_score` (free-form tasks); the scorer itself stays free of prose."""
+answer-only tasks) and :mod:`tracekd_ext.free_form.score` (free-form tasks); the scorer itself stays free of prose."""
 
 from __future__ import annotations
 
 import json
 
 from tracekd_ext.adapters.base import DatasetSpec
-from tracekd_ext.free_score import explain_free, judge_free
+from tracekd_ext.free_form.score import explain_free, judge_free
 from tracekd_ext.reasons import ARROW, answer_reason, index_list, short_number, support_difference, verdict
 from tracekd_ext.record import Problem
 from tracekd_ext.scoring import SampleScore

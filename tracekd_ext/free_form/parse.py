@@ -1,6 +1,6 @@
 """Splitting a free-form generation into its reasoning and its final answer. Never raises; linear time.
 
-The final-answer convention (:mod:`tracekd_ext.free_format`): a last line ``Answer: <answer>``
+The final-answer convention (:mod:`tracekd_ext.free_form.format`): a last line ``Answer: <answer>``
 (``Final answer:``, Markdown emphasis such as ``**Answer:**`` and a value on the next line are read too), or a
 LaTeX ``\\boxed{...}``; whichever of these comes last wins. Without either, the last ``the answer (to the question)
 is ...`` or inline ``answer: ...`` phrase is read. The answer is looked for after the think block when there is a closed

@@ -2,11 +2,11 @@
 trace tasks (``pred_label``, ``cited``, ``answer_items``, ``answer_correct``, ...) plus ``hallucinated``, and the
 reasons the report's sample browser shows.
 
-- format (``parse_ok``): a final answer was found by the convention (:mod:`tracekd_ext.free_parse`);
-- classification (``cls_correct``): the label the reasoning names (:func:`tracekd_ext.free_match.judge_label`)
+- format (``parse_ok``): a final answer was found by the convention (:mod:`tracekd_ext.free_form.parse`);
+- classification (``cls_correct``): the label the reasoning names (:func:`tracekd_ext.free_form.match.judge_label`)
   is the gold label; ``None`` (not scored) for datasets that declare no label phrases;
 - retrieval (``ret_correct``, precision, recall, F1): the units the reasoning states
-  (:func:`tracekd_ext.free_match.judge_steps`) against the gold support, as for trace tasks;
+  (:func:`tracekd_ext.free_form.match.judge_steps`) against the gold support, as for trace tasks;
 - ``trace_correct``: every scored step is right (the retrieval step alone where the label is not scored);
 - the answer: the dataset's strict rule on the final answer (no final answer: wrong);
 - ``grounded`` as for trace tasks; ``hallucinated``: a dated statement no unit holds (``None`` without dates).
@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 from tracekd_ext.adapters.base import DatasetSpec
 from tracekd_ext.errors import TracekdError
-from tracekd_ext.free_match import StepJudgement, judge_label, judge_steps, sentence_text, unit_index
-from tracekd_ext.free_parse import FreeParse, parse_free
+from tracekd_ext.free_form.match import StepJudgement, judge_label, judge_steps, sentence_text, unit_index
+from tracekd_ext.free_form.parse import FreeParse, parse_free
 from tracekd_ext.reasons import ARROW, answer_reason, quoted, support_difference
 from tracekd_ext.record import Problem
 from tracekd_ext.scoring import SampleScore, gold_answer_in_units

@@ -2,9 +2,9 @@
 convention it ends with.
 
 The model reasons however it likes (in a think block when its chat template has one, or in plain prose) and
-ends with a last line ``Answer: <answer>``; a ``\\boxed{...}`` answer is read too (:mod:`tracekd_ext.free_parse`).
+ends with a last line ``Answer: <answer>``; a ``\\boxed{...}`` answer is read too (:mod:`tracekd_ext.free_form.parse`).
 Nothing of tracekd's trace format is asked for: the steps are judged from the prose
-(:mod:`tracekd_ext.free_match`).
+(:mod:`tracekd_ext.free_form.match`).
 """
 
 from __future__ import annotations
