@@ -133,7 +133,7 @@ def check_report_equals_rescore(out_dir: Path, run_files: dict[str, list[Path]],
             assert pair_rows == expected_pair_rows(expected)
             for step, pair in expected["pairs"].items():
                 assert f"- {expected_reading(label, step, pair)}" in text
-        pooled_rows = tables["all trace tasks pooled: accuracy (95% CI) and trace vs answer"]
+        pooled_rows = tables["all trace and free-form tasks pooled: accuracy (95% CI) and trace vs answer"]
         (row,) = [r for r in pooled_rows if r["run"] == label]
         assert row == {"run": label, **expected_trace_row(pooled)}
 
@@ -162,7 +162,7 @@ def test_report_numbers_equal_rescore(synthetic_runs, tmp_path):
              "weak-sft": [synthetic_runs["weak"] / f"samples_cotemp_trace_{TIMESTAMP}.jsonl"]}
     check_report_equals_rescore(out, files, tmp_path)
     text = (out / "report.md").read_text()
-    assert "independence" in text and "## Pooled over trace tasks" in text
+    assert "independence" in text and "## Pooled over trace and free-form tasks" in text
 
 
 def test_free_form_tasks_pool_with_trace_tasks_as_rescore_pools_them(tmp_path):

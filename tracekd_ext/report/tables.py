@@ -154,12 +154,12 @@ def pooled_section(runs: Sequence[Run]) -> Section | None:
     pooled = [(run.label, run.pooled) for run in runs if run.pooled is not None]
     if not pooled:
         return None
-    main = Table(f"all trace tasks pooled: accuracy ({CI_LABEL} CI) and trace vs answer", TRACE_HEADER,
+    main = Table(f"all trace and free-form tasks pooled: accuracy ({CI_LABEL} CI) and trace vs answer", TRACE_HEADER,
                  [summary_row(label, s, "trace") for label, s in pooled])
-    pairs = Table("all trace tasks pooled: each step vs answer", PAIR_HEADER,
+    pairs = Table("all trace and free-form tasks pooled: each step vs answer", PAIR_HEADER,
                   [row for label, s in pooled for row in pair_rows(label, s)])
     readings = [reading(label, step, pair) for label, s in pooled for step, pair in s["pairs"].items()]
-    return Section("Pooled over trace tasks", [main, pairs], readings)
+    return Section("Pooled over trace and free-form tasks", [main, pairs], readings)
 
 
 def runs_table(runs: Sequence[Run]) -> Table:
