@@ -21,12 +21,17 @@ generation against raw ``model.generate`` on the same prompts and batches.
      stages (stage 4 on stage 3's model and store) for each prefix-store budget: lm-eval's own requests, order,
      batches and tokenisation, with the model's arithmetic replaced by zeros of the same shapes and generation
      by an immediate stop, so the counts are exact and take no model time (they do not depend on the load).
+  6. ``--stage-ab ADAPTER KEY=VALUE``: the demo's evaluation stages (baseline, tuned, interventions on the tuned
+     stage's model; ``--stages`` picks) in one process with the demo's ``tracekd-hf`` model args and with one of
+     them changed (e.g. ``shared_prefix_attention=False``), alternating on repeats: wall time per stage, the work
+     counters, and how many texts are equal.
 The machine's load average is printed before and after: other processes on a shared CPU slow every run.
 
     python bench/bench_demo.py [--skip-conversion] [--skip-generate] [--prompts N] [-- DEMO OPTIONS]
     python bench/bench_demo.py --generate-only runs/demo/baseline/<model folder> [--prompts N]
     python bench/bench_demo.py --levers [--prompts N] [--repeats R]
     python bench/bench_demo.py --store-replay runs/demo/adapter 1024 2048
+    python bench/bench_demo.py --stage-ab runs/demo/adapter shared_prefix_attention=False [--stages baseline]
 """
 
 from __future__ import annotations
@@ -253,6 +258,69 @@ def store_replay(adapter: str, budgets_mib: list[int]) -> None:
                   + f" (store: {len(lm.prefix_store.entries)} prompts, {lm.prefix_store.nbytes >> 20} MiB)", flush=True)
 
 
+def stage_ab(adapter: str, model_arg: str, stages: list[str], repeats: int) -> None:
+    """Step 6 of the module docstring."""
+    from tracekd_ext.demo.default_model import ensure_default_model, fast_dtype
+    from tracekd_ext.demo.evaluation import EvalRequest, evaluate
+    from tracekd_ext.demo.plan import (
+        DEFAULT_BATCH_SIZE,
+        DEFAULT_DISTRACTORS,
+        DEFAULT_FEWSHOT,
+        DEFAULT_LIMIT,
+        INTERVENTION_CONDITIONS,
+        INTERVENTION_TASK,
+        SYNTH_TASK,
+        fewshot_task_file,
+        fitted_budgets,
+    )
+
+    key, _, value = model_arg.partition("=")
+    model, dtype, metadata = str(ensure_default_model()), fast_dtype("cpu"), {"distractors": DEFAULT_DISTRACTORS}
+    budgets = fitted_budgets(model, DEFAULT_LIMIT, metadata)
+    settings = {"the demo's": {}, model_arg: {key: value}}
+    seconds: dict[tuple[str, str], list[float]] = {}
+    texts: dict[tuple[str, str], list[str]] = {}
+    work: dict[tuple[str, str], dict] = {}
+    print(f"stage A/B: {', '.join(stages)}, {DEFAULT_LIMIT} problems, {dtype}, the demo's model args vs "
+          f"{model_arg}; adapter {adapter}", flush=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        shot_file = {SYNTH_TASK: fewshot_task_file(SYNTH_TASK, "first_n", Path(scratch) / "tasks")}
+
+        def request(args: dict, tasks: list[str], shots: int, max_gen_toks: int, folder: str) -> EvalRequest:
+            return EvalRequest(args, tasks, shots, DEFAULT_LIMIT, DEFAULT_BATCH_SIZE, "cpu", max_gen_toks, metadata,
+                               Path(scratch) / folder, shot_file if shots else {})
+
+        def timed(name: str, stage: str, run_request: EvalRequest, model=None):
+            started = time.perf_counter()
+            run = evaluate(run_request, model=model, keep_model=True)
+            seconds.setdefault((name, stage), []).append(time.perf_counter() - started)
+            texts[name, stage] = [json.loads(line)["resps"][0][0] for task in sorted(run.samples)
+                                  for line in run.samples[task].read_text().splitlines()]
+            work[name, stage] = {k: v for k, v in run.model.work.items()}
+            run.model.work = dict.fromkeys(run.model.work, 0)
+            print(f"  {name:<32} {stage:<14} {seconds[name, stage][-1]:6.1f} s, load {load()}, {work[name, stage]}",
+                  flush=True)
+            return run.model
+
+        for repeat in range(repeats):
+            for name in (list(settings) if repeat % 2 == 0 else list(reversed(settings))):
+                args = {"pretrained": model, "dtype": dtype, **settings[name]}
+                if "baseline" in stages:
+                    timed(name, "baseline", request(args, [SYNTH_TASK], DEFAULT_FEWSHOT, budgets.trace, "baseline"))
+                if "tuned" in stages or "interventions" in stages:
+                    tuned_args = {**args, "peft": adapter}
+                    lm = timed(name, "tuned", request(tuned_args, [SYNTH_TASK], 0, budgets.trace, "tuned"))
+                    if "interventions" in stages:  # on the tuned stage's model and prefix store, as the demo runs it
+                        tasks = [INTERVENTION_TASK.format(c) for c in INTERVENTION_CONDITIONS]
+                        timed(name, "interventions", request(tuned_args, tasks, 0, budgets.answer, "tuned"), lm)
+    demo = "the demo's"
+    for stage in [s for s in ("baseline", "tuned", "interventions") if (demo, s) in seconds]:
+        a, b = min(seconds[demo, stage]), min(seconds[model_arg, stage])
+        same = sum(x == y for x, y in zip(texts[demo, stage], texts[model_arg, stage], strict=True))
+        print(f"{stage:<14} the demo's {a:6.1f} s, {model_arg} {b:6.1f} s: {b / a:4.2f}x the demo's time; texts "
+              f"equal {same}/{len(texts[demo, stage])}")
+
+
 def story_checks(out: Path) -> None:
     """The demo's story, from its own files: the tuned parse rate >= 0.95 and above the baseline's; under the
     interventions, gold vs wrong_ret with McNemar p < 0.001; and the report's headline, printed for comparison."""
@@ -293,8 +361,17 @@ def main() -> None:
                         "other work 1 thread measures far steadier: 2 threads wait on each other when preempted)")
     parser.add_argument("--store-replay", nargs="+", metavar=("ADAPTER", "MIB"), help="prompt tokens prefilled in "
                         "stages 3-4 per prefix-store budget (step 5), with a demo's adapter folder")
+    parser.add_argument("--stage-ab", nargs=2, metavar=("ADAPTER", "KEY=VALUE"), help="the demo's evaluation "
+                        "stages with its model args and with one of them changed (step 6), with a demo's adapter")
+    parser.add_argument("--stages", nargs="+", default=["baseline", "tuned", "interventions"],
+                        help="--stage-ab: which stages (default all three)")
     parser.add_argument("demo_args", nargs="*", help="options for tracekd demo (after --)")
     args = parser.parse_args()
+    if args.stage_ab:
+        print(f"cpus: {os.cpu_count()}, load average before: {load()}", flush=True)
+        stage_ab(*args.stage_ab, args.stages, args.repeats if "--repeats" in sys.argv else 1)
+        print(f"load average after: {load()}")
+        return
     if args.store_replay:
         store_replay(args.store_replay[0], [int(mib) for mib in args.store_replay[1:]] or [1024, 2048])
         return

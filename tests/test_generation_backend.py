@@ -209,3 +209,61 @@ def test_a_lora_adapter_is_merged_into_the_weights_and_generates_what_hf_generat
     assert isinstance(hf.model, PeftModel) and not isinstance(lm.model, PeftModel) and lm.merged_adapter_parameters > 0
     assert generated == expected
     assert generated != _generate(HFLM, tiny_model_dir, prompts, 3)[0]  # the adapter does change the texts
+
+
+def test_cascade_attention_over_a_shared_prefix_equals_sdpa_over_the_whole_cache():
+    """Attention over a prefix held once plus each row's own positions, merged by log-sum-exp, is ``sdpa`` over
+    every row's full cache (grouped query heads, left padding masked)."""
+    from types import SimpleNamespace
+
+    from transformers.integrations.sdpa_attention import sdpa_attention_forward
+
+    from tracekd_ext.generation.shared_prefix import cascade_attention
+
+    torch.manual_seed(0)
+    batch, heads, kv_heads, dim, shared, own = 3, 6, 2, 8, 5, 4
+    module = SimpleNamespace(num_key_value_groups=heads // kv_heads, layer_idx=1, is_causal=True)
+    query = torch.randn(batch, heads, 1, dim)
+    prefix = [(torch.randn(kv_heads, shared, dim), torch.randn(kv_heads, shared, dim)) for _ in range(2)]
+    keys, values = torch.randn(batch, kv_heads, own, dim), torch.randn(batch, kv_heads, own, dim)
+    own_mask = torch.ones(batch, 1, 1, own, dtype=torch.bool)
+    own_mask[0, ..., :2] = False  # row 0: two positions of left padding
+    full_keys = torch.cat([prefix[1][0].expand(batch, -1, -1, -1), keys], dim=2)
+    full_values = torch.cat([prefix[1][1].expand(batch, -1, -1, -1), values], dim=2)
+    full_mask = torch.cat([torch.ones(batch, 1, 1, shared, dtype=torch.bool), own_mask], dim=-1)
+    expected, _ = sdpa_attention_forward(module, query, full_keys, full_values, full_mask, scaling=0.3)
+    output, _ = cascade_attention(module, query, keys, values, own_mask, scaling=0.3, shared_prefix=prefix)
+    assert output.shape == expected.shape == (batch, 1, heads, dim)
+    torch.testing.assert_close(output, expected)
+    plain, _ = cascade_attention(module, query, full_keys, full_values, full_mask, scaling=0.3)  # no prefix: sdpa
+    torch.testing.assert_close(plain, expected)
+
+
+def test_shared_prefix_length_is_what_every_row_starts_with():
+    from tracekd_ext.generation.shared_prefix import shared_prefix_length
+
+    assert shared_prefix_length([torch.tensor([1, 2, 3, 4]), torch.tensor([1, 2, 5]), torch.tensor([1, 2, 3])]) == 2
+    assert shared_prefix_length([torch.tensor([1, 2]), torch.tensor([1, 2, 3])]) == 2
+    assert shared_prefix_length([torch.tensor([7, 2]), torch.tensor([1, 2])]) == 0
+
+
+def test_a_batch_with_a_long_shared_prefix_decodes_it_held_once_and_generates_what_hf_generates(
+        tiny_model_dir, prompts):
+    """The rows of a batch share a prompt head (the instruction) longer than ``MIN_SHARED_TOKENS``: tracekd-hf
+    holds its keys and values once while decoding (cascade attention), and every text is still ``hf``'s, with
+    rows stopping at different steps."""
+    from lm_eval.models.huggingface import HFLM
+
+    from tracekd_ext.generation.backend import PrefixReuseHFLM
+    from tracekd_ext.generation.shared_prefix import MIN_SHARED_TOKENS
+
+    prompts = [prompts[0] + "\n\n" + prompt for prompt in prompts[1:]]  # as a shot before each problem
+    until = ["</answer>", "e", "t"]
+    expected, _ = _generate(HFLM, tiny_model_dir, prompts, len(prompts), until=until, max_gen_toks=24)
+    generated, lm = _generate(PrefixReuseHFLM, tiny_model_dir, prompts, len(prompts), until=until, max_gen_toks=24)
+    assert lm.work["shared_prefix_tokens"] >= MIN_SHARED_TOKENS
+    assert generated == expected
+    assert len({len(text) for text in expected}) > 1  # rows stopped at different steps
+    held_per_row, lm_per_row = _generate(PrefixReuseHFLM, tiny_model_dir, prompts, len(prompts), until=until,
+                                         max_gen_toks=24, shared_prefix_attention=False)
+    assert held_per_row == expected and lm_per_row.work["shared_prefix_tokens"] == 0

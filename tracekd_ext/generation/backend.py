@@ -10,6 +10,8 @@ which needs one new token to start. Everything else (requests, batching, chat te
 
     tracekd eval --model tracekd-hf --model_args pretrained=MODEL[,prefix_cache_mib=2048] ...
 
+(``shared_prefix_attention=False``: a batch's shared prompt prefix is held once per row while decoding.)
+
 ``tracekd_ext.harness.model.register_tracekd_hf`` registers the model with lm-eval (``tracekd eval`` and
 ``tracekd demo`` call it).
 """
@@ -29,7 +31,8 @@ from tracekd_ext.generation import MODEL_NAME
 from tracekd_ext.generation.greedy import StopRule, eos_token_ids, greedy_decode, plain_greedy
 from tracekd_ext.generation.kv_cache import KeyValues, left_padded_cache, supports_growing_cache
 from tracekd_ext.generation.prefix_store import DEFAULT_BUDGET_BYTES, Prefilled, PrefixStore
-from tracekd_ext.options import check, nonnegative_int
+from tracekd_ext.generation.shared_prefix import MIN_SHARED_TOKENS, shared_keys_values, shared_prefix_length
+from tracekd_ext.options import as_bool, check, nonnegative_int
 
 
 def unpadded_rows(context: torch.Tensor, attention_mask: torch.Tensor) -> list[torch.Tensor] | None:
@@ -45,10 +48,13 @@ def unpadded_rows(context: torch.Tensor, attention_mask: torch.Tensor) -> list[t
 
 class PrefixReuseHFLM(HFLM):
     """``hf`` with per-prompt prefill, prefix reuse and an in-place cache; ``prefix_cache_mib``: memory for
-    the keys and values kept for reuse (0: no reuse)."""
+    the keys and values kept for reuse (0: no reuse); ``shared_prefix_attention``: a batch's shared prompt prefix
+    is held once while decoding (``shared_prefix.py``; False: once per row, as ``generate`` holds it)."""
 
-    def __init__(self, *args, prefix_cache_mib: int = DEFAULT_BUDGET_BYTES >> 20, **kwargs):
+    def __init__(self, *args, prefix_cache_mib: int = DEFAULT_BUDGET_BYTES >> 20, shared_prefix_attention: bool = True,
+                 **kwargs):
         cache_bytes = check("--model_args prefix_cache_mib", prefix_cache_mib, nonnegative_int) << 20  # before loading
+        self.shared_prefix_attention = as_bool("--model_args shared_prefix_attention", shared_prefix_attention)
         super().__init__(*args, **kwargs)
         self.merged_adapter_parameters = 0
         if getattr(self, "peft", None) and hasattr(self._model, "merge_and_unload"):  # lm-eval keeps peft= as a
@@ -57,7 +63,8 @@ class PrefixReuseHFLM(HFLM):
             self.merged_adapter_parameters = with_adapter - self._model.num_parameters()
         use_accelerate_ranks(self)  # data-parallel on CPU processes too (tracekd_ext.data_parallel)
         self.prefix_store = PrefixStore(cache_bytes)
-        self.work = {"prefilled_tokens": 0, "decoded_row_steps": 0}  # what generation computed, for benchmarks
+        self.work = {"prefilled_tokens": 0, "decoded_row_steps": 0, "shared_prefix_tokens": 0}  # what generation
+        # computed, for benchmarks (shared_prefix_tokens: summed over batches)
 
     def get_model_info(self) -> dict:
         """lm-eval's model info (in the results' ``config``), with this backend, the parameters of the adapter it
@@ -88,22 +95,35 @@ class PrefixReuseHFLM(HFLM):
                 or generation_kwargs.get("num_beams", 1) != 1 or self._cache_kwarg in generation_kwargs):
             return super()._model_generate(context, max_length, stop, **generation_kwargs)
         progress = getattr(self, "_progress", False)
+        greedy = plain_greedy(self.model.generation_config,
+                              {k: v for k, v in generation_kwargs.items() if k != "attention_mask"})
         with torch.autocast(device_type=self.device.type, dtype=self.mixed_precision_dtype,
                             enabled=self.mixed_precision_dtype is not None):
             prefilled = [self._prefill(row[:-1]) for row in tqdm(
                 rows, desc=f"prefilling {len(rows)} prompts", unit="prompt", disable=not progress, leave=False)]
-            cache = left_padded_cache(prefilled, context.shape[1] - 1, max_length)
-            greedy_kwargs = {k: v for k, v in generation_kwargs.items() if k != "attention_mask"}
-            if plain_greedy(self.model.generation_config, greedy_kwargs):
+            shared = self._shared_tokens(rows) if greedy else 0
+            cache = left_padded_cache([[(k[:, :, shared:], v[:, :, shared:]) for k, v in row] for row in prefilled],
+                                      context.shape[1] - 1 - shared, max_length - shared)
+            if greedy:
                 rule = StopRule(self.tokenizer, stop, eos_token_ids(self.model.generation_config))
-                output, row_steps = greedy_decode(self.model, cache, context, mask, max_length - context.shape[1],
-                                                  rule, self.tokenizer.pad_token_id, self._cache_kwarg, progress)
+                output, row_steps = greedy_decode(
+                    self.model, cache, context, mask, max_length - context.shape[1], rule, self.tokenizer.pad_token_id,
+                    self._cache_kwarg, progress, shared_keys_values(prefilled[0], shared) if shared else None)
                 self.work["decoded_row_steps"] += row_steps
+                self.work["shared_prefix_tokens"] += shared
                 return output
         generation_kwargs[self._cache_kwarg] = cache
         output = super()._model_generate(context, max_length, stop, **generation_kwargs)
         self.work["decoded_row_steps"] += output.shape[0] * (output.shape[1] - context.shape[1])
         return output
+
+    def _shared_tokens(self, rows: list[torch.Tensor]) -> int:
+        """The prompt tokens all rows of a batch share, held once while decoding (``shared_prefix``), or 0 where
+        that is not worth it or the model does not run ``sdpa`` attention."""
+        if not self.shared_prefix_attention or len(rows) < 2 or self.model.config._attn_implementation != "sdpa":
+            return 0
+        shared = shared_prefix_length([row[:-1] for row in rows])
+        return shared if shared >= MIN_SHARED_TOKENS else 0
 
     @torch.no_grad()
     def _prefill(self, prompt: torch.Tensor) -> KeyValues:

@@ -12,12 +12,14 @@ forced or suppressed tokens, ...) are ``generate``'s: ``plain_greedy`` says when
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import torch
 from tqdm.auto import tqdm
 
-from tracekd_ext.generation.kv_cache import fill_stopped_rows
+from tracekd_ext.generation.kv_cache import KeyValues, fill_stopped_rows
+from tracekd_ext.generation.shared_prefix import shared_prefix_attention
 
 # generation settings whose neutral value leaves greedy decoding plain argmax (None: unset)
 NEUTRAL_SETTINGS = {"repetition_penalty": 1.0, "encoder_repetition_penalty": 1.0, "no_repeat_ngram_size": 0,
@@ -66,41 +68,45 @@ def eos_token_ids(generation_config) -> set[int]:
 @torch.no_grad()
 def greedy_decode(model, cache, context: torch.Tensor, attention_mask: torch.Tensor, max_new_tokens: int,
                   rule: StopRule, pad_token_id: int, cache_kwarg: str = "past_key_values",
-                  progress: bool = False) -> tuple[torch.Tensor, int]:
+                  progress: bool = False, shared_prefix: KeyValues | None = None) -> tuple[torch.Tensor, int]:
     """Decode ``context`` (``[batch, length]``, left-padded; ``cache`` holds the keys and values of all but its
-    last column, with ``keep_rows``) greedily, ``max_new_tokens`` at most per row; returns ``[batch, length +
-    steps]`` as ``generate`` does (each row's new tokens, then ``pad_token_id`` after it stopped) and the row-steps
-    decoded (the rows in the batch, summed over steps)."""
+    last column) greedily, ``max_new_tokens`` at most per row; returns ``[batch, length + steps]`` as ``generate``
+    does (each row's new tokens, then ``pad_token_id`` after it stopped) and the row-steps decoded (the rows in the
+    batch, summed over steps). ``shared_prefix``: the keys and values of the first P prompt tokens, which every
+    row shares (per layer ``[kv_heads, P, head_dim]``); then ``cache`` holds each row's positions after them."""
     batch, length = context.shape
     rows = list(range(batch))  # the original row of each batch position still in the cache
     live = [True] * batch  # per batch position: not stopped yet
     new_tokens: list[list[int]] = [[] for _ in range(batch)]
-    mask = attention_mask
     positions = attention_mask.sum(-1, keepdim=True) - 1
+    shared = 0 if shared_prefix is None else shared_prefix[0][0].shape[1]
+    mask = attention_mask[:, :length - shared]  # left-padded: row i's last n_i - shared columns
+    extra = {} if shared_prefix is None else {"shared_prefix": shared_prefix}
     tokens = context[:, -1:]
     row_steps = 0
     bar = tqdm(total=max_new_tokens, desc=f"decoding {batch} rows", unit="step", disable=not progress, leave=False)
-    for step in range(max_new_tokens):
-        logits = model(input_ids=tokens, attention_mask=mask, position_ids=positions, use_cache=True,
-                       logits_to_keep=1, **{cache_kwarg: cache}).logits[:, -1]
-        chosen = logits.float().argmax(-1)
-        row_steps += len(rows)
-        for position, (row, token) in enumerate(zip(rows, chosen.tolist(), strict=True)):
-            if live[position]:
-                new_tokens[row].append(token)
-                live[position] = not rule.stopped(new_tokens[row])
-        bar.update(1)
-        bar.set_postfix(stopped=f"{batch - sum(live)}/{batch}", refresh=False)
-        if not any(live):
-            break
-        tokens, positions = chosen[:, None], positions + 1
-        mask = torch.cat([mask, mask.new_ones(len(rows), 1)], dim=1)
-        if not all(live) and step + 1 < max_new_tokens:  # moving a few rows' keys and values costs less than
-            # one row's next step
-            order = fill_stopped_rows(cache, live)
-            tokens, positions, mask = tokens[order], positions[order], mask[order]
-            rows = [rows[p] for p in order]
-            live = [True] * len(rows)
+    with nullcontext() if shared_prefix is None else shared_prefix_attention(model):
+        for step in range(max_new_tokens):
+            logits = model(input_ids=tokens, attention_mask=mask, position_ids=positions, use_cache=True,
+                           logits_to_keep=1, **{cache_kwarg: cache}, **extra).logits[:, -1]
+            chosen = logits.float().argmax(-1)
+            row_steps += len(rows)
+            for position, (row, token) in enumerate(zip(rows, chosen.tolist(), strict=True)):
+                if live[position]:
+                    new_tokens[row].append(token)
+                    live[position] = not rule.stopped(new_tokens[row])
+            bar.update(1)
+            bar.set_postfix(stopped=f"{batch - sum(live)}/{batch}", refresh=False)
+            if not any(live):
+                break
+            tokens, positions = chosen[:, None], positions + 1
+            mask = torch.cat([mask, mask.new_ones(len(rows), 1)], dim=1)
+            if not all(live) and step + 1 < max_new_tokens:  # moving a few rows' keys and values costs less than
+                # one row's next step
+                order = fill_stopped_rows(cache, live)
+                tokens, positions, mask = tokens[order], positions[order], mask[order]
+                rows = [rows[p] for p in order]
+                live = [True] * len(rows)
     bar.close()
     steps = max(len(t) for t in new_tokens)
     output = context.new_full((batch, length + steps), pad_token_id)
