@@ -53,7 +53,7 @@ from tracekd_ext.trace_format import render_prompt, render_target
 from tracekd_ext.trace_parse import parse
 
 CACHES = (text.normalize_answer, answer_rules.gold_set, cotemp_answer.fact_pairs, cotemp_answer._normal_entities,
-          cotemp_answer._strict_candidates, scoring._unit_index, scoring._gold_steps)
+          cotemp_answer._strict_candidates, scoring._unit_index, scoring._gold_steps, scoring._answer_in_units)
 
 
 def clear_caches() -> None:

@@ -83,14 +83,18 @@ class _GoldSteps:
 @lru_cache(maxsize=131072)
 def _gold_steps(units: tuple[str, ...], support: tuple[int, ...], answers: tuple[str, ...]) -> _GoldSteps:
     index = _unit_index(units)
+    return _GoldSteps(index, frozenset(index.keys[i] for i in support), _answer_in_units(units, support, answers))
+
+
+@lru_cache(maxsize=131072)
+def _answer_in_units(units: tuple[str, ...], support: tuple[int, ...], answers: tuple[str, ...]) -> bool:
     gold_text = " ".join(normalize_answer(units[i]) for i in support)
-    defined = bool(support) and all(normalize_answer(a) in gold_text for a in answers)
-    return _GoldSteps(index, frozenset(index.keys[i] for i in support), defined)
+    return bool(support) and all(normalize_answer(a) in gold_text for a in answers)
 
 
 def gold_answer_in_units(problem: Problem) -> bool:
     """Whether grounding is defined for ``problem``: every gold answer occurs in its gold units."""
-    return _gold_steps(problem.units, problem.support, problem.answers).answer_in_units
+    return _answer_in_units(problem.units, problem.support, problem.answers)
 
 
 def cite(units: tuple[str, ...], ir_text: str) -> tuple[set[str], int]:
