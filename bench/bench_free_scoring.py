@@ -3,7 +3,8 @@
     python bench/bench_free_scoring.py [--data-dir ../shared/data] [--n 10000] [--chars 2000]
 
 Prints items/s of free-form judging (final answer, reasoning, units stated, label named, hallucination, the strict
-answer rule, grounding) on one core, cold caches (per-problem unit indexes built inside the measurement), next to
+answer rule, grounding) on one core, cold caches (every cache of the scoring modules emptied before each timed run:
+per-problem unit indexes and the CoTemp answer rule's per-problem candidates are built inside the measurement), next to
 strict scoring of the trace tasks on the same number of gold-format traces (bench_scoring's baseline) in the same
 run. Target (issue 21): >= 5,000 items/s. The items cycle through the problems (the local CoTemp copy has 2,385:
 about 4.2 generations each, as when several runs or conditions of the same problems are re-scored in one process);
@@ -21,11 +22,12 @@ import os
 import random
 import time
 
-from tracekd_ext.adapters import get_spec
+from tracekd_ext import answer_rules, scoring
+from tracekd_ext import text as text_rules
+from tracekd_ext.adapters import cotemp_answer, get_spec
 from tracekd_ext.free_form import match as free_match
 from tracekd_ext.free_form.score import score_free
-from tracekd_ext.scoring import _gold_steps, _unit_index, score
-from tracekd_ext.text import normalize_answer
+from tracekd_ext.scoring import score
 from tracekd_ext.trace_format import render_target
 from tracekd_ext.trace_parse import parse
 
@@ -83,9 +85,15 @@ def adversarial_prose(size: int) -> dict[str, str]:
     }
 
 
+# every module whose caches scoring fills: each timed run starts with all of them empty
+CACHED_MODULES = (free_match, cotemp_answer, answer_rules, scoring, text_rules)
+
+
 def clear_caches() -> None:
-    for cached in (free_match.unit_index, free_match.unit_content, normalize_answer, _unit_index, _gold_steps):
-        cached.cache_clear()
+    for module in CACHED_MODULES:
+        for value in vars(module).values():
+            if hasattr(value, "cache_clear") and value.__module__ == module.__name__:
+                value.cache_clear()
 
 
 def timed(run, repeat: int = 3) -> float:
