@@ -28,7 +28,7 @@ from tracekd_ext.trace_parse import parse
 sys.path.insert(0, str(REPO / "bench"))
 from bench_scoring import adversarial_cotemp_problem, adversarial_generations  # noqa: E402
 
-BOUND_S = 2.0  # per item, generous: linear scoring of 1 MB takes well under a tenth of it on an idle core
+BOUND_S = 2.0  # CPU seconds per item, generous: linear scoring of 1 MB takes well under a tenth of it
 COTEMP = get_spec("cotemp")
 
 
@@ -47,16 +47,16 @@ def generations():
 def test_adversarial_generation_scores_within_bound(problem, generations, name, mode, kind):
     generation = generations[name]
     assert len(generation) >= 900_000
-    start = time.perf_counter()
+    start = time.process_time()
     score(problem, parse(generation), COTEMP, mode, kind)
-    assert time.perf_counter() - start < BOUND_S
+    assert time.process_time() - start < BOUND_S
 
 
 def test_escaped_quotes_are_read_in_one_pass():
     text = "<think>x</think> <answer>['" + "\\'" * 99_000 + "]</answer>"  # took 111 s when quadratic
-    start = time.perf_counter()
+    start = time.process_time()
     assert literal_strings(text) is None  # the string never closes: no list literal
-    assert time.perf_counter() - start < 1.0
+    assert time.process_time() - start < 1.0
     closed = "['" + "\\'" * 99_000 + "']"
     assert literal_strings(closed) == ["'" * 99_000]
 
@@ -118,11 +118,11 @@ def test_fact_pairs_equal_the_published_regexes_on_made_up_facts(fact):
 def test_a_fact_repeating_a_relation_phrase_scores_within_bound():
     problem = adversarial_cotemp_problem(92_000)  # 22 s when the templates backtracked
     assert len(problem.units[0]) >= 90_000
-    start = time.perf_counter()
+    start = time.process_time()
     fact_pairs.__wrapped__(problem.units)
     for mode in ("strict", "paper"):
         score(problem, parse("<think>x</think> <answer>It was the mayor.</answer>"), COTEMP, mode)
-    assert time.perf_counter() - start < BOUND_S
+    assert time.process_time() - start < BOUND_S
 
 
 class _PairwisePool:
