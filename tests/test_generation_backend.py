@@ -267,3 +267,20 @@ def test_a_batch_with_a_long_shared_prefix_decodes_it_held_once_and_generates_wh
     held_per_row, lm_per_row = _generate(PrefixReuseHFLM, tiny_model_dir, prompts, len(prompts), until=until,
                                          max_gen_toks=24, shared_prefix_attention=False)
     assert held_per_row == expected and lm_per_row.work["shared_prefix_tokens"] == 0
+
+
+def test_the_lm_head_computes_weight_times_hidden_while_decoding_and_is_restored_after():
+    from types import SimpleNamespace
+
+    from tracekd_ext.generation.greedy import head_times_hidden
+
+    head = torch.nn.Linear(8, 50, bias=False)
+    hidden = torch.randn(3, 1, 8)
+    expected = head(hidden)
+    with head_times_hidden(SimpleNamespace(get_output_embeddings=lambda: head)):
+        assert "forward" in vars(head)
+        torch.testing.assert_close(head(hidden), expected)
+    assert "forward" not in vars(head)
+    biased = torch.nn.Linear(8, 50)  # not a plain product: left as it is
+    with head_times_hidden(SimpleNamespace(get_output_embeddings=lambda: biased)):
+        assert "forward" not in vars(biased)
