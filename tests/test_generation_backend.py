@@ -284,3 +284,6 @@ def test_the_lm_head_computes_weight_times_hidden_while_decoding_and_is_restored
     biased = torch.nn.Linear(8, 50)  # not a plain product: left as it is
     with head_times_hidden(SimpleNamespace(get_output_embeddings=lambda: biased)):
         assert "forward" not in vars(biased)
+    bf16 = torch.nn.Linear(8, 50, bias=False, dtype=torch.bfloat16)  # measured only in float32: left as it is
+    with head_times_hidden(SimpleNamespace(get_output_embeddings=lambda: bf16)):
+        assert "forward" not in vars(bf16)

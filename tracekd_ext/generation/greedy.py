@@ -70,9 +70,11 @@ def head_times_hidden(model):
     """Inside the block the model's LM head (a bias-free ``nn.Linear``) computes ``weight @ hidden.T`` instead of
     ``hidden @ weight.T``: the same products, but for the few rows of a decoding step MKL reads the 49,152 x 576
     head of SmolLM2 much faster this way round on an AVX2 CPU (2 rows 24.9 -> 7.4 ms, 48 rows 48.6 -> 32.9 ms;
-    BENCHMARKS.md, "Issue 20, round 3")."""
+    BENCHMARKS.md, "Issue 20, round 3"). Only where that was measured: a float32 head on the CPU (bfloat16 and GPU
+    matrix products take other kernels)."""
     head = model.get_output_embeddings()
-    if type(head) is not torch.nn.Linear or head.bias is not None:
+    if (type(head) is not torch.nn.Linear or head.bias is not None or head.weight.device.type != "cpu"
+            or head.weight.dtype != torch.float32):
         yield
         return
 
