@@ -22,9 +22,9 @@ import os
 import random
 import time
 
-from tracekd_ext import answer_rules, scoring
-from tracekd_ext import text as text_rules
-from tracekd_ext.adapters import cotemp_answer, get_spec
+from bench_scoring import SCORING_MODULES, clear_module_caches
+
+from tracekd_ext.adapters import get_spec
 from tracekd_ext.free_form import match as free_match
 from tracekd_ext.free_form.score import score_free
 from tracekd_ext.scoring import score
@@ -85,15 +85,9 @@ def adversarial_prose(size: int) -> dict[str, str]:
     }
 
 
-# every module whose caches scoring fills: each timed run starts with all of them empty
-CACHED_MODULES = (free_match, cotemp_answer, answer_rules, scoring, text_rules)
-
-
 def clear_caches() -> None:
-    for module in CACHED_MODULES:
-        for value in vars(module).values():
-            if hasattr(value, "cache_clear") and value.__module__ == module.__name__:
-                value.cache_clear()
+    """Each timed run starts with every cache of the scoring modules empty (strict scoring's and free-form's)."""
+    clear_module_caches((*SCORING_MODULES, free_match))
 
 
 def timed(run, repeat: int = 3) -> float:

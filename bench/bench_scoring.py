@@ -52,14 +52,21 @@ from tracekd_ext.scoring import score
 from tracekd_ext.trace_format import render_prompt, render_target
 from tracekd_ext.trace_parse import parse
 
-CACHES = (text.normalize_answer, answer_rules.gold_set, cotemp_answer.fact_pairs, cotemp_answer._normal_entities,
-          cotemp_answer._strict_candidates, scoring._unit_index, scoring._gold_steps, scoring._answer_in_units)
+SCORING_MODULES = (answer_rules, cotemp_answer, scoring, text)  # every module whose caches strict scoring fills
+
+
+def clear_module_caches(modules) -> None:
+    """Empty every cache (``functools`` caches: anything with ``cache_clear``) defined in ``modules``, so a cache
+    added to one of them later is emptied too."""
+    for module in modules:
+        for value in vars(module).values():
+            if hasattr(value, "cache_clear") and value.__module__ == module.__name__:
+                value.cache_clear()
 
 
 def clear_caches() -> None:
     """Every timed run starts cold: per-problem lookups are built inside the measurement."""
-    for cached in CACHES:
-        cached.cache_clear()
+    clear_module_caches(SCORING_MODULES)
 
 
 def best_of(repeat: int, run, cold: bool = True) -> float:
