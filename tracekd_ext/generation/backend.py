@@ -63,8 +63,8 @@ class PrefixReuseHFLM(HFLM):
             self.merged_adapter_parameters = with_adapter - self._model.num_parameters()
         use_accelerate_ranks(self)  # data-parallel on CPU processes too (tracekd_ext.data_parallel)
         self.prefix_store = PrefixStore(cache_bytes)
-        self.work = {"prefilled_tokens": 0, "decoded_row_steps": 0, "shared_prefix_tokens": 0}  # what generation
-        # computed, for benchmarks (shared_prefix_tokens: summed over batches)
+        # what generation computed, for benchmarks (shared_prefix_tokens: summed over batches)
+        self.work = {"prefilled_tokens": 0, "decoded_row_steps": 0, "shared_prefix_tokens": 0}
 
     def get_model_info(self) -> dict:
         """lm-eval's model info (in the results' ``config``), with this backend, the parameters of the adapter it

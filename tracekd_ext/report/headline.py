@@ -23,10 +23,10 @@ PHI_BANDS = ((0.1, "negligible"), (0.3, "weak"), (0.5, "moderate"), (math.inf, "
 def headline_summary(run: Run) -> dict[str, Any] | None:
     """The summary a run is summed up by: pooled over its stepped (trace and free-form) tasks, else its only
     such task's."""
-    trace_tasks = [r for r in run.tasks.values() if is_stepped(r.kind)]
-    if len(trace_tasks) > 1 and run.pooled is not None:
+    stepped = [r for r in run.tasks.values() if is_stepped(r.kind)]
+    if len(stepped) > 1 and run.pooled is not None:
         return run.pooled
-    return trace_tasks[0].summary if trace_tasks else None
+    return stepped[0].summary if stepped else None
 
 
 def phi_reading(pair: dict[str, Any]) -> str:
