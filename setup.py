@@ -7,7 +7,7 @@ train/ as ``tracekd_train``, so a user's own ``train.py`` stays theirs). ``.ci/w
 wheel and checks that every tracked file of these folders is in it.
 """
 
-from setuptools import find_namespace_packages, setup
+from setuptools import Extension, find_namespace_packages, setup
 
 SOURCE_FOLDERS = {"tracekd_ext": "tracekd_ext", "tracekd_tasks": "tasks", "tracekd_train": "train"}
 
@@ -16,4 +16,10 @@ def packages_in(name: str, folder: str) -> list[str]:
     return [name, *(f"{name}.{sub}" for sub in find_namespace_packages(folder, exclude=["*__pycache__*"]))]
 
 
-setup(packages=[package for name, folder in SOURCE_FOLDERS.items() for package in packages_in(name, folder)])
+# The compiled free-form judge (tracekd_ext/free_form/match.py reads without it, slower): optional, so that a
+# machine without a C compiler still installs tracekd.
+JUDGE = Extension("tracekd_ext.free_form._judge", ["tracekd_ext/free_form/_judge.c"], optional=True,
+                  extra_compile_args=["-O2"])
+
+setup(packages=[package for name, folder in SOURCE_FOLDERS.items() for package in packages_in(name, folder)],
+      ext_modules=[JUDGE])

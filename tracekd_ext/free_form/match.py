@@ -30,18 +30,33 @@ options and names none. The last sentence that names a label gives ``pred_label`
 from __future__ import annotations
 
 import math
+import os
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
-from itertools import chain, compress, count, repeat
+from functools import cached_property, lru_cache
+from itertools import chain, compress, count, repeat, starmap
 from operator import add
+from typing import NamedTuple
 
 from tracekd_ext.adapters.base import DatasetSpec
+from tracekd_ext.frozen_build import builder
+
+try:  # the compiled judge (setup.py builds it where a C compiler is found); TRACEKD_PURE_PYTHON=1 reads without it
+    from tracekd_ext.free_form import _judge
+except ImportError:  # pragma: no cover - a wheel or checkout built without a compiler
+    _judge = None
+if os.environ.get("TRACEKD_PURE_PYTHON"):
+    _judge = None
 
 NAME_SHARE = 0.5  # share of a unit's name weight a clause must hold to name it
+# Idf weights are logs of ratios, so sums that are equal in exact arithmetic occur (log 3 + log 2 + log 1.5 is
+# 2 log 3) and differ in floating point by the order of the additions: a weight within TIE (relative) of the half
+# is the half.
+TIE = 1e-12
+AT_LEAST, MORE_THAN = 1 - TIE, 1 + TIE  # total >= half * AT_LEAST: at least half; total > half * MORE_THAN: more
 MONTHS = {name: i for i, names in enumerate(
     (("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",), ("june", "jun"),
      ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
@@ -59,6 +74,7 @@ travel travels travelled traveled travelling went go goes going gone move moves 
 journeyed back
 """.split())
 _WORD = re.compile(r"[^\W_]+(?:'s)?")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")  # accent marks
 # one pass over the reasoning: words, and the separators that end a sentence ([.!?] before a space, ";", a line end)
 _TOKEN = re.compile(r"[^\W_]+(?:'s)?|[.!?](?=\s|$)|[;\n]")
@@ -82,14 +98,35 @@ _NON_TOKEN = str.maketrans({chr(c): " " for c in range(128)
                             if not chr(c).isalnum() and chr(c) not in (SEPARATOR, POSSESSIVE)})
 _NOT_NAMES = FUNCTION_WORDS.union(_EVENTS)  # tokens that are never a unit's name word
 _LOOSE_POSSESSIVE = re.compile(r"(?<![a-z0-9])\x01|\x01(?=[a-z0-9])")  # "'s" that _TOKEN does not attach
+if _judge is not None:
+    assert (_judge.SENTENCE_END, _judge.CONJUNCTION, _judge.NAME_WORDS, _judge.MONTH_REACH, _judge.TIE) == (
+        SENTENCE_END, CONJUNCTION, NAME_WORDS, MONTH_REACH, TIE), "the compiled judge is out of date: rebuild it"
+    _judge.configure(_EVENTS, FUNCTION_WORDS)
+ACCELERATED = _judge is not None  # judge_steps reads with the compiled judge
 
 
 def fold(text: str) -> str:
     """Lower case, compatibility forms unified and accents dropped (``Horváth`` reads as ``horvath``); ASCII text
-    is only lower-cased."""
+    is only lower-cased.
+
+    Decomposition, dropping accents and case folding act character by character, and an ASCII character ends any
+    reordering of accents, so the ASCII characters are lower-cased (as bytes) and each run of others is folded
+    alone (cached: a text's names recur)."""
     if text.isascii():
         return text.lower()
-    return _COMBINING.sub("", unicodedata.normalize("NFKD", text)).casefold()
+    if _judge is not None:
+        return _judge.fold(text, _fold_chars)
+    lowered = text.encode("utf-8", "surrogatepass").lower().decode("utf-8", "surrogatepass")  # ASCII letters only
+    return _NON_ASCII.sub(_fold_run, lowered)
+
+
+@lru_cache(maxsize=65536)
+def _fold_chars(run: str) -> str:
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", run)).casefold()
+
+
+def _fold_run(match: re.Match[str]) -> str:
+    return _fold_chars(match.group())
 
 
 @lru_cache(maxsize=16)
@@ -154,14 +191,55 @@ def dates_of(text: str) -> list[Date]:
     return _token_dates(_TOKEN.findall(fold(text)))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class UnitIndex:
-    """Per problem: the distinct unit texts, their name words (as ids), idf weights and dates, and the token events
-    of the reasoning's words (name words, years, months, separators). What few texts need (which keys a date
-    meets, the keys of each name word) is filled in when first asked for."""
+    """Per problem: the distinct unit texts (whitespace-normalised) and the unit indices of each, whether a unit
+    carries a date, and the compiled judge's index of them (``None`` without it). What few texts need (the pure-Python
+    judge's tables, the words the context knows) is built when first asked for."""
 
-    keys: tuple[str, ...]                         # distinct unit texts (whitespace-normalised), in order
-    indices: tuple[tuple[int, ...], ...]          # the unit indices of each key
+    units: tuple[str, ...]
+    question: str
+    keys: tuple[str, ...]
+    indices: tuple[tuple[int, ...], ...]
+    dated: bool
+    compiled: object | None  # ``_judge.build``'s index of the keys
+
+    @cached_property
+    def tables(self) -> NameTables:
+        """The pure-Python judge's tables (:func:`_judge_text`)."""
+        names, dates = zip(*map(unit_content, self.keys), strict=True) if self.keys else ((), ())
+        return name_tables(names, dates)
+
+    @cached_property
+    def known(self) -> frozenset[str]:
+        """Every word of the units and the question (folded, also stemmed): what the context knows of."""
+        words = set(_WORD.findall(fold("\n".join((*self.units, self.question)))))  # fold is per character
+        return frozenset(words | {stem(w) for w in words})
+
+
+@lru_cache(maxsize=65536)
+def unit_index(units: tuple[str, ...], question: str) -> UnitIndex:
+    """The :class:`UnitIndex` of a problem's units (cached: re-scoring many generations of a problem builds it
+    once). ``question`` is part of the key only for :attr:`UnitIndex.known`'s sake."""
+    by_key: dict[str, list[int]] = {}
+    for i, unit in enumerate(units):
+        by_key.setdefault(" ".join(unit.split()), []).append(i)
+    keys = tuple(by_key)
+    indices = tuple(map(tuple, by_key.values()))
+    if _judge is None:
+        return UnitIndex(units, question, keys, indices, any(dates for _, dates in map(unit_content, keys)), None)
+    compiled, dated = _judge.build(tuple(map(fold, keys)), NAME_SHARE)
+    return UnitIndex(units, question, keys, indices, dated, compiled)
+
+
+@dataclass(frozen=True, slots=True)
+class NameTables:
+    """The pure-Python judge's tables of a problem: each key's name words as ids (``NAME_WORDS`` on, in sorted word
+    order), weighted by idf over the keys (a word every key holds is left out: it tells nothing), each key's half
+    weight (``NAME_SHARE`` of its words' weights, summed in ascending id order as the compiled judge sums), and
+    every token's event (the name words' forms over ``_EVENTS``). Which keys a date meets and the keys of each name
+    word are filled in when first asked for."""
+
     words: tuple[frozenset[int], ...]             # each key's name word ids
     halves: tuple[float, ...]                     # each key's total name weight times NAME_SHARE
     weights: tuple[float, ...]                    # name word id - NAME_WORDS -> idf weight
@@ -179,17 +257,17 @@ class UnitIndex:
 _FORMS = ("es", "'s", POSSESSIVE, "s", "")
 
 
-@lru_cache(maxsize=65536)
-def unit_index(units: tuple[str, ...], question: str) -> UnitIndex:
-    """The :class:`UnitIndex` of a problem's units (cached: re-scoring many generations of a problem builds it
-    once). ``question`` is part of the key only for :func:`vocabulary`'s sake."""
-    by_key: dict[str, list[int]] = {}
-    for i, unit in enumerate(units):
-        by_key.setdefault(" ".join(unit.split()), []).append(i)
-    keys = tuple(by_key)
-    names, dates = zip(*map(unit_content, keys), strict=True)
+def _half(weights: tuple[float, ...], words: frozenset[int]) -> float:
+    total = 0.0
+    for w in sorted(words):  # ascending ids, one addition at a time: the compiled judge's sum
+        total += weights[w - NAME_WORDS]
+    return NAME_SHARE * total
+
+
+def name_tables(names: tuple[frozenset[str], ...], dates: tuple[frozenset[Date], ...]) -> NameTables:
+    """The :class:`NameTables` of the keys' name words and dates."""
     df = Counter(chain.from_iterable(names))
-    n = len(keys)
+    n = len(names)
     informative = sorted(w for w, count in df.items() if count < n)  # a word every unit holds tells nothing
     ids = dict(zip(informative, count(NAME_WORDS)))
     key_words = tuple(frozenset(map(ids.get, ws)).difference((None,)) for ws in names)
@@ -198,23 +276,22 @@ def unit_index(units: tuple[str, ...], question: str) -> UnitIndex:
     events = _EVENTS.copy()
     for form in _FORMS:
         events.update(zip(map(add, informative, repeat(form)), ids.values(), strict=True))
-    halves = tuple(NAME_SHARE * sum(weights[w - NAME_WORDS] for w in ws) for ws in key_words)
-    return UnitIndex(keys, tuple(map(tuple, by_key.values())), key_words, halves, weights,
-                     tuple(c == 1 for c in counts), events, dates,
-                     tuple(frozenset(year for year, _ in ds) for ds in dates), any(dates), {}, [])
+    return NameTables(key_words, tuple(_half(weights, ws) for ws in key_words), weights,
+                      tuple(c == 1 for c in counts), events, dates,
+                      tuple(frozenset(year for year, _ in ds) for ds in dates), any(dates), {}, [])
 
 
-def date_keys(index: UnitIndex, date: Date) -> tuple[int, ...]:
+def date_keys(tables: NameTables, date: Date) -> tuple[int, ...]:
     """The keys whose dates ``date`` meets: the same year, and the same month where both give one (a month 0, taken
-    by a year before, meets only a date without one). Kept in ``index.date_keys``: a problem's texts give few."""
-    found = index.date_keys.get(date)
+    by a year before, meets only a date without one). Kept in ``tables.date_keys``: a problem's texts give few."""
+    found = tables.date_keys.get(date)
     if found is None:
         year, month = date
         if month is None:
-            found = tuple(k for k, years in enumerate(index.years) if year in years)
+            found = tuple(k for k, years in enumerate(tables.years) if year in years)
         else:
-            found = tuple(k for k, ds in enumerate(index.dates) if (year, None) in ds or date in ds)
-        index.date_keys[date] = found
+            found = tuple(k for k, ds in enumerate(tables.dates) if (year, None) in ds or date in ds)
+        tables.date_keys[date] = found
     return found
 
 
@@ -237,15 +314,7 @@ def unit_content(key: str) -> tuple[frozenset[str], frozenset[Date]]:
     return names, frozenset(dates)
 
 
-@lru_cache(maxsize=1024)
-def vocabulary(units: tuple[str, ...], question: str) -> frozenset[str]:
-    """Every word of the units and the question (folded, also stemmed): what the context knows of."""
-    words = {w for text in (*units, question) for w in _WORD.findall(fold(text))}
-    return frozenset(words | {stem(w) for w in words})
-
-
-@dataclass(frozen=True, slots=True)
-class Citation:
+class Citation(NamedTuple):
     """A unit a sentence states: the unit's key index and the sentence's number (:func:`sentence_text`)."""
 
     key: int
@@ -263,20 +332,23 @@ class StepJudgement:
     invented: tuple[str, ...]
 
 
-def _named(index: UnitIndex, words: set[int]) -> set[int]:
+_step_judgement = builder(StepJudgement)  # judge_steps makes one per generation
+
+
+def _named(tables: NameTables, words: set[int]) -> set[int]:
     """Keys whose name weight ``words`` hold at least ``NAME_SHARE`` of, or one of whose own words (held by no
     other unit) they hold; for units without dates, more than ``NAME_SHARE`` of it."""
     weight: dict[int, float] = {}
     named = set()
-    if not index.postings:
-        postings: list[list[int]] = [[] for _ in index.weights]
-        for k, ws in enumerate(index.words):
+    if not tables.postings:
+        postings: list[list[int]] = [[] for _ in tables.weights]
+        for k, ws in enumerate(tables.words):
             for w in ws:
                 postings[w - NAME_WORDS].append(k)
-        index.postings.extend(map(tuple, postings))
-    postings, weights, get = index.postings, index.weights, weight.get
-    own_words = index.dated and len(index.keys) > 2
-    for w in words:
+        tables.postings.extend(map(tuple, postings))
+    postings, weights, get = tables.postings, tables.weights, weight.get
+    own_words = tables.dated and len(tables.words) > 2
+    for w in sorted(words):  # ascending ids: the compiled judge's order of the sums
         w -= NAME_WORDS
         keys = postings[w]
         if own_words and len(keys) == 1:
@@ -284,56 +356,56 @@ def _named(index: UnitIndex, words: set[int]) -> set[int]:
         idf = weights[w]
         for k in keys:
             weight[k] = get(k, 0.0) + idf
-    halves = index.halves
-    if index.dated:
-        named.update(k for k, total in weight.items() if total >= halves[k])
+    halves = tables.halves
+    if tables.dated:
+        named.update(k for k, total in weight.items() if total >= halves[k] * AT_LEAST)
     else:  # no date to confirm the unit: more than half its weight, no single word
-        named.update(k for k, total in weight.items() if total > halves[k])
+        named.update(k for k, total in weight.items() if total > halves[k] * MORE_THAN)
     return named
 
 
-def _undominated(index: UnitIndex, words: set[int], keep: set[int]) -> set[int]:
+def _undominated(tables: NameTables, words: set[int], keep: set[int]) -> set[int]:
     if len(keep) < 2:
         return keep
-    matched = {k: index.words[k] & words for k in keep}
+    matched = {k: tables.words[k] & words for k in keep}
     return {k for k in keep if not any(j != k and matched[j] > matched[k] for j in keep)}
 
 
-def _judge_undated(index: UnitIndex, clauses: list[tuple[set[int], list[Date]]], at: int, cited: dict[int, int],
+def _judge_undated(tables: NameTables, clauses: list[tuple[set[int], list[Date]]], at: int, cited: dict[int, int],
                    suspect: dict[int, bool]) -> None:
     """Citations of one sentence's clauses (``at``: the sentence's number) where no unit carries a date."""
     for words, _ in clauses:
         if words:
-            for k in _undominated(index, words, _named(index, words)):
+            for k in _undominated(tables, words, _named(tables, words)):
                 cited.setdefault(k, at)
 
 
-def _stated(index: UnitIndex, words: set[int], given: frozenset[Date]) -> set[int]:
+def _stated(tables: NameTables, words: set[int], given: frozenset[Date]) -> set[int]:
     """The keys that ``words`` name (:func:`_named`) among those a date of ``given`` meets: the same sums in the
     same order, for the few keys the dates leave."""
     candidates = set()
     for date in given:
-        candidates.update(index.date_keys[date])
+        candidates.update(tables.date_keys[date])
     stated = set()
-    own_words = len(index.keys) > 2
-    weights, single, halves = index.weights, index.single, index.halves
+    own_words = len(tables.words) > 2
+    weights, single, halves = tables.weights, tables.single, tables.halves
     for k in candidates:
-        key_words, total, held = index.words[k], 0.0, False
+        key_words, total, held = tables.words[k], 0.0, False
         if key_words.isdisjoint(words):
             continue
-        for w in words:
+        for w in sorted(words):  # ascending ids: the compiled judge's order of the sums
             if w in key_words:
                 if own_words and single[w - NAME_WORDS]:  # a word of its own names it
                     held, total = True, halves[k]
                     break
                 total += weights[w - NAME_WORDS]
                 held = True
-        if held and total >= halves[k]:
+        if held and total >= halves[k] * AT_LEAST:
             stated.add(k)
     return stated
 
 
-def _judge_dated(index: UnitIndex, clauses: list[tuple[set[int], list[Date]]], at: int, cited: dict[int, int],
+def _judge_dated(tables: NameTables, clauses: list[tuple[set[int], list[Date]]], at: int, cited: dict[int, int],
                  suspect: dict[int, bool]) -> None:
     """Citations of one sentence's clauses (``at``: the sentence's number) where units carry dates; a sentence that
     may assert a fact no unit holds goes to ``suspect`` (sentence -> whether an unknown entity must decide it)."""
@@ -342,7 +414,7 @@ def _judge_dated(index: UnitIndex, clauses: list[tuple[set[int], list[Date]]], a
     borrowed = frozenset(d for _, dates in clauses for d in dates)
     if not borrowed:
         return
-    keys_of = index.date_keys.__getitem__  # judge_steps entered every date read
+    keys_of = tables.date_keys.__getitem__  # judge_steps entered every date read
     borrowed_invented = not all(map(keys_of, borrowed))  # a date that meets no unit's
     for words, own in clauses:
         if own:
@@ -355,13 +427,13 @@ def _judge_dated(index: UnitIndex, clauses: list[tuple[set[int], list[Date]]], a
         if not words:  # a dated statement about something no unit names: an unknown entity decides
             suspect.setdefault(at, True)
             continue
-        stated = set() if invented else _stated(index, words, given)
+        stated = set() if invented else _stated(tables, words, given)
         if own and not stated:  # names a unit with a date of none it names, or names none
-            if _named(index, words):
+            if _named(tables, words):
                 suspect[at] = False
             else:
                 suspect.setdefault(at, True)
-        for k in _undominated(index, words, stated):
+        for k in _undominated(tables, words, stated):
             cited.setdefault(k, at)
 
 
@@ -385,16 +457,16 @@ def _month_before(found: list[int | None], i: int) -> int | None:
     return None
 
 
-def judge_steps(units: tuple[str, ...], question: str, reasoning: str) -> StepJudgement:
-    """The units ``reasoning`` states and whether it asserts a dated fact that no unit holds (module docstring)."""
-    index = unit_index(units, question)
-    tokens = tokens_of(fold_reasoning(reasoning))
-    found = list(map(index.events.get, tokens))  # the events, None for other words (in C)
+def _judge_text(tables: NameTables, folded: str) -> tuple[dict[int, int], dict[int, bool]]:
+    """The pure-Python judge of folded reasoning: (key -> the first sentence stating it, sentence -> whether an
+    unknown entity must decide that it asserts a fact no unit holds). ``_judge.judge`` reads the same."""
+    tokens = tokens_of(folded)
+    found = list(map(tables.events.get, tokens))  # the events, None for other words (in C)
     last = len(tokens) - 1
     found.append(SENTENCE_END)
     cited: dict[int, int] = {}
     suspect: dict[int, bool] = {}
-    dated, known = index.dated, index.date_keys  # every date read is entered in date_keys
+    dated, known = tables.dated, tables.date_keys  # every date read is entered in date_keys
     start, sentence, end_of_text = 0, 0, len(found)
     while start < end_of_text:
         end = found.index(SENTENCE_END, start)
@@ -413,7 +485,7 @@ def judge_steps(units: tuple[str, ...], question: str, reasoning: str) -> StepJu
             elif event >= 1000:
                 date = (event, _month_before(found, i))
                 if date not in known:
-                    date_keys(index, date)
+                    date_keys(tables, date)
                 dates.append(date)
             elif event == CONJUNCTION:
                 if 0 < i < last and tokens[i - 1].isdigit() and tokens[i + 1].isdigit():
@@ -424,19 +496,29 @@ def judge_steps(units: tuple[str, ...], question: str, reasoning: str) -> StepJu
         if words or dates:
             clauses.append((words, dates))
         if clauses:
-            (_judge_dated if dated else _judge_undated)(index, clauses, sentence, cited, suspect)
+            (_judge_dated if dated else _judge_undated)(tables, clauses, sentence, cited, suspect)
         start, sentence = end + 1, sentence + 1
+    return cited, suspect
+
+
+def judge_steps(units: tuple[str, ...], question: str, reasoning: str) -> StepJudgement:
+    """The units ``reasoning`` states and whether it asserts a dated fact that no unit holds (module docstring)."""
+    index = unit_index(units, question)
+    folded = fold_reasoning(reasoning)
+    cited, suspect = (_judge_text(index.tables, folded) if index.compiled is None
+                      else _judge.judge(index.compiled, folded))
     invented: list[str] = []
     if suspect:
         sentences = _SEPARATOR.split(reasoning)
-        known = vocabulary(units, question)
+        known = index.known
         for at, needs_entity in suspect.items():
             text = sentences[at].strip() if at < len(sentences) else ""
             if not needs_entity or _unknown_entity(text, known):
                 invented.append(text)
-    citations = tuple(Citation(k, at) for k, at in sorted(cited.items()))
-    unit_ids = tuple(sorted(i for k in cited for i in index.indices[k]))
-    return StepJudgement(unit_ids, citations, bool(invented) if index.dated else None, tuple(dict.fromkeys(invented)))
+    citations = tuple(starmap(Citation, sorted(cited.items())))
+    unit_ids = tuple(sorted(chain.from_iterable(map(index.indices.__getitem__, cited))))
+    return _step_judgement(unit_ids, citations, bool(invented) if index.dated else None,
+                           tuple(dict.fromkeys(invented)))
 
 
 def _unknown_entity(text: str, known: frozenset[str]) -> bool:
@@ -455,17 +537,19 @@ def _label_patterns(phrases: tuple[tuple[str, tuple[str, ...]], ...], cues: tupl
     alternatives = "|".join(re.escape(p) for p in sorted(owner, key=len, reverse=True))
     folded_cues = tuple(dict.fromkeys(fold(c) for c in cues))
     cue = "|".join(map(re.escape, folded_cues))
+    # where a cue word occurs, one of these does: a cue that starts with another cue is left out
+    probes = tuple(c for c in folded_cues if not any(c != d and c.startswith(d) for d in folded_cues))
     return (re.compile(rf"\b(?:{alternatives})\b"), owner, re.compile(rf"\b(?:{cue})\b") if cues else None,
-            folded_cues)
+            probes)
 
 
-def _cue_starts(cue: re.Pattern[str], cues: tuple[str, ...], folded: str) -> list[int]:
-    """Where ``cue.finditer(folded)`` finds its matches, by C-level ``str.find`` of each cue word (the regex
-    checks only where a cue word occurs): sorted, non-overlapping as finditer's."""
-    if not all(cues):
+def _cue_starts(cue: re.Pattern[str], probes: tuple[str, ...], folded: str) -> list[int]:
+    """Where ``cue.finditer(folded)`` finds its matches, by C-level ``str.find`` of the probe words (each cue word
+    starts with one; the regex checks only where a probe occurs): sorted, non-overlapping as finditer's."""
+    if not all(probes):
         return [m.start() for m in cue.finditer(folded)]
     places: set[int] = set()
-    for word in cues:
+    for word in probes:
         at = folded.find(word)
         while at >= 0:
             places.add(at)
@@ -484,10 +568,10 @@ def judge_label(spec: DatasetSpec, reasoning: str) -> tuple[str | None, str | No
     if not spec.label_phrases:
         return None, None
     mapping: Mapping[str, tuple[str, ...]] = spec.label_phrases
-    pattern, owner, cue, cues = _label_patterns(tuple((label, tuple(mapping[label])) for label in mapping),
-                                                tuple(spec.label_cue))
+    pattern, owner, cue, probes = _label_patterns(tuple(zip(mapping, map(tuple, mapping.values()), strict=True)),
+                                                  tuple(spec.label_cue))
     folded = fold_reasoning(reasoning)
-    cue_starts: list[int | None] = _cue_starts(cue, cues, folded) if cue is not None else [None]
+    cue_starts: list[int | None] = _cue_starts(cue, probes, folded) if cue is not None else [None]
     seen = len(folded) + 1
     for cue_start in reversed(cue_starts):  # the last sentence that names a label
         at = cue_start if cue_start is not None else len(folded)
@@ -507,9 +591,25 @@ def judge_label(spec: DatasetSpec, reasoning: str) -> tuple[str | None, str | No
     return None, None
 
 
+# the separators of :func:`sentence_text` as a sentence's start sees them: ``;``, a line end, or [.!?] before a space,
+# a tab or a line end (matched alone: every occurrence of each is found in one pass)
+_SENTENCE_START = re.compile(r"[;\n]|[.!?](?=[ \t\n])")
+_BOUND_WINDOW = 256  # characters before a position where its sentence's start is looked for first
+
+
 def _sentence_bounds(text: str, at: int) -> tuple[int, int]:
     """Where the sentence holding position ``at`` starts and ends (the separators of :func:`sentence_text`)."""
     end = _SEPARATOR.search(text, at)
-    start = max(text.rfind(";", 0, at), text.rfind("\n", 0, at),
-                *(text.rfind(mark + space, 0, at) for mark in ".!?" for space in " \t\n"))
+    # the last separator before ``at``, looked for in the window before it first: one found there is the last
+    start = _last_separator(text, max(0, at - _BOUND_WINDOW), at)
+    if start < 0 and at > _BOUND_WINDOW:
+        start = _last_separator(text, 0, at)
     return start + 1 if start >= 0 else 0, end.start() if end else len(text)
+
+
+def _last_separator(text: str, low: int, high: int) -> int:
+    """Where the last sentence separator lying within ``text[low:high]`` starts, or -1."""
+    last = None
+    for last in _SENTENCE_START.finditer(text, low, high):  # noqa: B007 (the last match is wanted)
+        pass
+    return -1 if last is None else last.start()
