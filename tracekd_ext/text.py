@@ -9,8 +9,10 @@ import string
 import unicodedata
 from collections import Counter
 from functools import lru_cache
+from itertools import filterfalse
 
-_PUNCT = str.maketrans("", "", string.punctuation + "\u2018\u2019\u201c\u201d\u2013\u2014")
+# deleted by a regex: str.translate looks every character of a non-ASCII text up in a dict
+_PUNCT = re.compile("[" + re.escape(string.punctuation + "\u2018\u2019\u201c\u201d\u2013\u2014") + "]")
 _ASCII_PUNCT = string.punctuation.encode()
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _ARTICLE_WORDS = frozenset({"a", "an", "the"})
@@ -37,11 +39,13 @@ def normalize_answer(text: str) -> str:
     """NFKC, lower case, no punctuation, no articles, single spaces (SQuAD-style, Unicode-safe)."""
     if text.isascii():  # NFKC changes no ASCII text; the same deletions, on bytes
         text = text.lower().encode().translate(None, _ASCII_PUNCT).decode()
+        plain = text.isprintable()  # without its punctuation: letters, digits and spaces only
     else:
-        text = unicodedata.normalize("NFKC", text).lower().translate(_PUNCT)
+        text = _PUNCT.sub("", unicodedata.normalize("NFKC", text).lower())
+        plain = False
     words = text.split()
-    if "".join(words).isalnum():  # only word characters between the spaces: an article is a whole word
-        return " ".join(word for word in words if word not in _ARTICLE_WORDS)
+    if plain or "".join(words).isalnum():  # only word characters between the spaces: an article is a whole word
+        return " ".join(filterfalse(_ARTICLE_WORDS.__contains__, words))
     return " ".join(_ARTICLES.sub(" ", text).split())
 
 
