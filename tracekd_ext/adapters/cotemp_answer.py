@@ -37,30 +37,43 @@ _SPAN, _POINT, _OPEN_SPAN, _BARE = (" from ", " to ", "."), (" in ", "."), (" fr
 _TEMPLATE_TAILS = (_SPAN, _POINT, _OPEN_SPAN, _BARE)
 
 
-def _match_template(fact: str, phrase: str, tail: tuple[str, ...]) -> tuple[str, str] | None:
-    """Groups 1 and 2 of ``re.match(rf"(.+?) {phrase} (.+?)<tail>", fact)``, in linear time (the regex
-    backtracks quadratically on a fact that repeats the phrase).
+def _template_pair(fact: str, phrase: str) -> tuple[str, str] | None:
+    """Groups 1 and 2 of the first of the templates ``re.match(rf"(.+?) {phrase} (.+?)<tail>", fact)``, in the
+    published order, that matches, in linear time (the regex backtracks quadratically on a fact that repeats the
+    phrase).
 
     ``.`` stops at a line break, so the match lies in the fact's first line. Every group is lazy and at
     least one character long, so the regex takes, at each step, the first occurrence of the next literal
     that leaves one character for the group before it; the rest of the pattern can only match less from a
-    later position, so where the first occurrence fails, every later one does.
+    later position, so where the first occurrence fails, every later one does. Group 1 is therefore the same
+    for every template: the text before the phrase's first occurrence after the line's first character.
     """
     line = fact.partition("\n")[0]
-    separators = (f" {phrase} ", *tail)
-    ends, pos = [], 0
-    for separator in separators:
-        if not separator:  # a final lazy group: one more character
-            if pos >= len(line):
-                return None
-            break
-        at = line.find(separator, pos + 1)
-        if at < 0:
-            return None
-        ends.append(at)
-        pos = at + len(separator)
-    return line[:ends[0]], line[ends[0] + len(separators[0]):ends[1]]
+    at = line.find(f" {phrase} ", 1)
+    if at < 0:
+        return None
+    start = at + len(phrase) + 2
+    for tail in _TEMPLATE_TAILS:
+        end = _tail_end(line, start, tail)
+        if end >= 0:
+            return line[:at], line[start:end]
+    return None
 
+
+def _tail_end(line: str, start: int, tail: tuple[str, ...]) -> int:
+    """Where group 2, starting at ``start``, ends when ``tail``'s words follow it in ``line`` (each after at least
+    one character), else -1."""
+    end, pos = -1, start
+    for separator in tail:
+        if not separator:  # a final lazy group: one more character
+            return end if pos < len(line) else -1
+        found = line.find(separator, pos + 1)
+        if found < 0:
+            return -1
+        if end < 0:
+            end = found
+        pos = found + len(separator)
+    return end
 
 
 def takes_subject(triple_element: str, orientation: str) -> bool:
@@ -79,23 +92,26 @@ def fact_entities(facts: tuple[str, ...], subject: bool) -> tuple[str, ...]:
 
 @lru_cache(maxsize=65536)
 def fact_pairs(facts: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-    """``(subject, object)``, lower-cased, of every fact that matches a relation template, as published:
-    the markers are tried in order on the fact as written (case-sensitive); the first one present turns
-    the fact into the present tense (kept for the later markers) and tries its templates in order as
-    ``re.match`` would (:func:`_match_template`); the first template that matches gives the pair, and when
-    none does the next marker present is tried."""
-    found = []
-    for fact in facts:
-        for marker, phrase in _RELATIONS:
-            if marker not in fact:
-                continue
-            for old, new in _PRESENT_TENSE:
-                fact = fact.replace(old, new)
-            pair = next(filter(None, (_match_template(fact, phrase, tail) for tail in _TEMPLATE_TAILS)), None)
-            if pair:
-                found.append((pair[0].lower(), pair[1].lower()))
-                break
-    return tuple(found)
+    """``(subject, object)``, lower-cased, of every fact that matches a relation template (:func:`_fact_pair`)."""
+    return tuple(filter(None, map(_fact_pair, facts)))
+
+
+@lru_cache(maxsize=262144)
+def _fact_pair(fact: str) -> tuple[str, str] | None:
+    """``(subject, object)``, lower-cased, of a fact that matches a relation template, as published, else ``None``
+    (cached: facts recur across problems): the markers are tried in order on the fact as written (case-sensitive);
+    the first one present turns the fact into the present tense (kept for the later markers) and tries its
+    templates in order as ``re.match`` would (:func:`_template_pair`); the first template that matches gives the
+    pair, and when none does the next marker present is tried."""
+    for marker, phrase in _RELATIONS:
+        if marker not in fact:
+            continue
+        for old, new in _PRESENT_TENSE:
+            fact = fact.replace(old, new)
+        pair = _template_pair(fact, phrase)
+        if pair:
+            return pair[0].lower(), pair[1].lower()
+    return None
 
 
 def official_score(span: str, golds: tuple[str, ...], question: str, facts: tuple[str, ...],
