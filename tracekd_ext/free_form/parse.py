@@ -13,16 +13,22 @@ the prompt may be missing), else the text before the final answer (all of it whe
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 
+from tracekd_ext.frozen_build import builder
 from tracekd_ext.trace_format import THINK_CLOSE, THINK_OPEN
 
 # "Answer: X" at the start of a line (after Markdown bullets or emphasis); the value may follow on the next line
-_ANSWER_LINE = re.compile(r"^[ \t>*_#-]*(?:final[ \t]+)?answer[ \t*_]*[:：][ \t*_]*(?P<value>[^\n]*)",
-                          re.IGNORECASE | re.MULTILINE)
+_ANSWER_MARK = r"[ \t>*_#-]*(?:final[ \t]+)?answer[ \t*_]*[:：]"
+_ANSWER_LINE = re.compile(rf"^{_ANSWER_MARK}[ \t*_]*(?P<value>[^\n]*)", re.IGNORECASE | re.MULTILINE)
+# a line break before an answer line: found by a fast scan for its literal "\n" (``^`` has none)
+_ANSWER_LINE_BREAK = re.compile(rf"\n(?={_ANSWER_MARK})", re.IGNORECASE)
 _ANSWER_PHRASE = re.compile(r"\b(?:final[ \t]+)?answer(?:[ \t]+to[ \t]+(?:the|this)[ \t]+question)?"
                             r"(?:[ \t]+is[ \t]*:?|[ \t]*:)[ \t]*(?P<value>[^\n]*)", re.IGNORECASE)
 _BOXED = "\\boxed{"
+_BRACE = re.compile("[{}]")
 _EMPHASIS = " \t*_`\"'"
 
 
@@ -40,19 +46,20 @@ class FreeParse:
     think_closed: bool
 
 
+_free_parse = builder(FreeParse)  # (raw, reasoning, answer, ...) without the keyword __init__'s cost
+
+
 def _boxed(text: str) -> tuple[int, str] | None:
     """The last ``\\boxed{...}`` with balanced braces: (its start, its content)."""
     end, start = len(text), text.rfind(_BOXED)
     while start >= 0:
         # a box that does not close before the next box starts never closes (the later one stays open), so each
         # character is scanned once: linear in the text however many boxes there are
-        depth, i = 1, start + len(_BOXED)
-        while i < end and depth:
-            char = text[i]
-            depth += 1 if char == "{" else -1 if char == "}" else 0
-            i += 1
-        if depth == 0:
-            return start, text[start + len(_BOXED):i - 1]
+        depth = 1
+        for brace in _BRACE.finditer(text, start + len(_BOXED), end):
+            depth += 1 if brace.group() == "{" else -1
+            if not depth:
+                return start, text[start + len(_BOXED):brace.start()]
         end, start = start, text.rfind(_BOXED, 0, start)
     return None
 
@@ -70,6 +77,16 @@ def _line_value(text: str, match: re.Match[str]) -> str:
     return next_line
 
 
+def _answer_lines(text: str) -> Iterator[re.Match[str]]:
+    """``_ANSWER_LINE.finditer(text)``: its matches start at line starts and end within their lines, so they are
+    its match at the text's start and those after the line breaks :data:`_ANSWER_LINE_BREAK` finds."""
+    first = _ANSWER_LINE.match(text)
+    if first is not None:
+        yield first
+    for line_break in _ANSWER_LINE_BREAK.finditer(text):
+        yield _ANSWER_LINE.match(text, line_break.end())
+
+
 def _last(matches) -> re.Match[str] | None:
     last = None
     for last in matches:  # noqa: B007 (the last match is wanted)
@@ -83,12 +100,12 @@ def _final_answer(text: str) -> tuple[int, str, str] | None:
     boxed = _boxed(text)
     if boxed is not None:
         found.append((boxed[0], boxed[1].strip(), "boxed"))
-    lines = [(m.start(), _line_value(text, m), "line") for m in _ANSWER_LINE.finditer(text)]
+    lines = [(m.start(), _line_value(text, m), "line") for m in _answer_lines(text)]
     lines = [line for line in lines if line[1]]  # an empty answer line gives no answer
     if lines:
         found.append(lines[-1])
     if found:
-        return max(found, key=lambda f: f[0])
+        return max(found, key=itemgetter(0))
     phrase = _last(m for m in _ANSWER_PHRASE.finditer(text) if m.group("value").strip(_EMPHASIS + ".:"))
     if phrase is None:
         return None
@@ -112,11 +129,11 @@ def parse_free(generation: object) -> FreeParse:
         after = raw[close + len(THINK_CLOSE):]
         final = _final_answer(after)
         answer = None if final is None else _clean(final[1])
-        return FreeParse(raw, reasoning.strip(), answer, final and final[2], True, True)
+        return _free_parse(raw, reasoning.strip(), answer, final and final[2], True, True)
     open_at = raw.find(THINK_OPEN)
     if open_at >= 0:  # truncated inside its think block: reasoning only
-        return FreeParse(raw, raw[open_at + len(THINK_OPEN):].strip(), None, None, True, False)
+        return _free_parse(raw, raw[open_at + len(THINK_OPEN):].strip(), None, None, True, False)
     final = _final_answer(raw)
     if final is None:
-        return FreeParse(raw, raw.strip(), None, None, False, False)
-    return FreeParse(raw, raw[:final[0]].strip(), _clean(final[1]), final[2], False, False)
+        return _free_parse(raw, raw.strip(), None, None, False, False)
+    return _free_parse(raw, raw[:final[0]].strip(), _clean(final[1]), final[2], False, False)
