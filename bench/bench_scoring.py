@@ -46,13 +46,15 @@ from tracekd_ext.adapters import cotemp_answer, get_spec
 from tracekd_ext.adapters.cotemp import problem_from_row
 from tracekd_ext.adapters.cotemp_answer import official_score, takes_subject
 from tracekd_ext.answer_rules import paper_answer_span
+from tracekd_ext.free_form import score as free_score
 from tracekd_ext.metrics import summarize
 from tracekd_ext.rescore import load_scored
 from tracekd_ext.scoring import score
 from tracekd_ext.trace_format import render_prompt, render_target
 from tracekd_ext.trace_parse import parse
 
-SCORING_MODULES = (answer_rules, cotemp_answer, scoring, text)  # every module whose caches strict scoring fills
+# every module whose caches strict scoring fills, and free-form scoring's own per-problem one
+SCORING_MODULES = (answer_rules, cotemp_answer, scoring, text, free_score)
 
 
 def clear_module_caches(modules) -> None:

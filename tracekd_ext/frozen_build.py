@@ -1,4 +1,4 @@
-"""Building frozen dataclass records fast: the scorer makes three per generation.
+"""Building frozen dataclass records fast: the scorers make several per generation.
 
 A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__`` (about four times the cost of
 setting a slot directly); :func:`builder` sets the slots directly and gives the same, still frozen, object.
@@ -21,7 +21,7 @@ def builder(cls: type[T]) -> Callable[..., T]:
     """
     if not hasattr(cls, "__slots__") or hasattr(cls, "__post_init__"):
         raise TypeError(f"{cls.__name__}: builder() needs a slotted dataclass without __post_init__")
-    setters = tuple(cls.__dict__[f.name].__set__ for f in fields(cls))
+    setters = tuple(getattr(cls, f.name).__set__ for f in fields(cls))  # a base class's slots too
     new = object.__new__
 
     def build(*values):

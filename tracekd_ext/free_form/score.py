@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 
 from tracekd_ext.adapters.base import DatasetSpec
 from tracekd_ext.errors import TracekdError
 from tracekd_ext.free_form.match import StepJudgement, judge_label, judge_steps, sentence_text, unit_index
 from tracekd_ext.free_form.parse import FreeParse, parse_free
+from tracekd_ext.frozen_build import builder
 from tracekd_ext.reasons import ARROW, answer_reason, quoted, support_difference
 from tracekd_ext.record import Problem
 from tracekd_ext.scoring import SampleScore, gold_answer_in_units
@@ -47,6 +49,17 @@ class FreeJudgement:
     label_sentence: str | None
 
 
+# the records from their fields in declaration order, without the keyword __init__'s cost
+_free_score = builder(FreeScore)
+_free_judgement = builder(FreeJudgement)
+
+
+@lru_cache(maxsize=65536)
+def _gold_keys(units: tuple[str, ...], support: tuple[int, ...]) -> frozenset[str]:
+    """The gold support's unit texts, whitespace-normalised as :func:`unit_index`'s keys (cached per problem)."""
+    return frozenset(" ".join(units[i].split()) for i in support)
+
+
 def judge_free(problem: Problem, generation: object, spec: DatasetSpec, mode: str = "strict") -> FreeJudgement:
     """Score ``generation`` against ``problem`` (see the module docstring); any input is accepted."""
     if mode not in FREE_MODES:
@@ -58,20 +71,20 @@ def judge_free(problem: Problem, generation: object, spec: DatasetSpec, mode: st
     label, sentence = judge_label(spec, parsed.reasoning)
     cls_ok = None if not spec.label_phrases else label is not None and label == problem.label
     index = unit_index(problem.units, problem.question)
-    gold = {" ".join(problem.units[i].split()) for i in problem.support}
+    gold = _gold_keys(problem.units, problem.support)
     cited = {index.keys[c.key] for c in steps.citations}
     ret_ok = cited == gold
     p, r, f1 = precision_recall_f1(len(cited & gold), len(cited), len(gold))
     grounded = None
     if gold_answer_in_units(problem):
-        cited_text = " ".join(normalize_answer(problem.units[i]) for i in steps.cited)
-        grounded = bool(answer.items) and bool(steps.cited) and all(item in cited_text for item in answer.items)
-    score = FreeScore(parse_ok=parsed.answer is not None, evaluated=True, cls_correct=cls_ok, ret_correct=ret_ok,
-                      ret_precision=p, ret_recall=r, ret_f1=f1,
-                      trace_correct=ret_ok if cls_ok is None else ret_ok and cls_ok,
-                      answer_correct=answer.correct, answer_f1=answer.f1, grounded=grounded, pred_label=label,
-                      cited=steps.cited, uncited_items=0, answer_items=answer.items, hallucinated=steps.hallucinated)
-    return FreeJudgement(score, parsed, steps, sentence)
+        grounded = bool(answer.items) and bool(steps.cited)
+        if grounded:
+            cited_text = " ".join(map(normalize_answer, map(problem.units.__getitem__, steps.cited)))
+            grounded = all(item in cited_text for item in answer.items)
+    score = _free_score(parsed.answer is not None, True, cls_ok, ret_ok, p, r, f1,
+                        ret_ok if cls_ok is None else ret_ok and cls_ok, answer.correct, answer.f1, grounded, label,
+                        steps.cited, 0, answer.items, steps.hallucinated)
+    return _free_judgement(score, parsed, steps, sentence)
 
 
 def score_free(problem: Problem, generation: object, spec: DatasetSpec, mode: str = "strict") -> FreeScore:
