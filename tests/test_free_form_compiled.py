@@ -97,6 +97,16 @@ def test_fold_is_its_definition(text):
 
 
 @compiled
+@settings(max_examples=400, deadline=None)
+@given(st.text(max_size=40) | st.lists(st.sampled_from(PIECES)).map("".join))
+def test_sentences_and_words_are_their_definitions(text):
+    assert match._judge.sentences(text) == match._SEPARATOR.split(text)
+    folded = fold(text)
+    words = set(match._WORD.findall(folded))
+    assert match._judge.words(folded) == words | {match.stem(w) for w in words}
+
+
+@compiled
 def test_judge_steps_is_the_same_without_the_compiled_judge(problems, monkeypatch):
     rng = random.Random(5)
     cases = [(p, text) for name, p in problems[::3]

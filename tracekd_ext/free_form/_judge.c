@@ -34,12 +34,13 @@ static const double AT_LEAST = 1.0 - TIE, MORE_THAN = 1.0 + TIE;
 
 typedef struct {
     uint64_t hash;
-    Py_ssize_t start, length; /* the key's code points: arena[start .. start + length); length -1: empty slot */
+    Py_ssize_t start, length; /* the key's code points: arena[start .. start + length) */
     int event;
 } Slot;
 
 typedef struct {
     Slot *slots;
+    uint16_t *tags; /* per slot: 0 empty, else a tag of the key's hash (probed first: a few cache lines) */
     size_t mask;
     Py_UCS4 *arena;
     Py_ssize_t used;
@@ -47,11 +48,14 @@ typedef struct {
 
 #define HASH_START 1469598103934665603ULL /* FNV-1a over code points */
 #define HASH_STEP(h, c) (((h) ^ (uint64_t)(c)) * 1099511628211ULL)
+#define HASH_TAG(h) ((uint16_t)((h) >> 48) | 1)
 
 static void table_free(Table *t) {
     PyMem_Free(t->slots);
+    PyMem_Free(t->tags);
     PyMem_Free(t->arena);
     t->slots = NULL;
+    t->tags = NULL;
     t->arena = NULL;
 }
 
@@ -60,15 +64,15 @@ static int table_init(Table *t, Py_ssize_t entries, Py_ssize_t points) {
     size_t size = 8;
     while (size < (size_t)entries * 2 + 2) size <<= 1;
     t->slots = PyMem_Malloc(size * sizeof(Slot));
+    t->tags = PyMem_Calloc(size, sizeof(uint16_t));
     t->arena = PyMem_Malloc((points + 1) * sizeof(Py_UCS4));
     t->mask = size - 1;
     t->used = 0;
-    if (t->slots == NULL || t->arena == NULL) {
+    if (t->slots == NULL || t->tags == NULL || t->arena == NULL) {
         table_free(t);
         PyErr_NoMemory();
         return -1;
     }
-    for (size_t i = 0; i < size; i++) t->slots[i].length = -1;
     return 0;
 }
 
@@ -80,8 +84,9 @@ static void table_put(Table *t, Py_ssize_t length, int event) {
     size_t i = (size_t)h & t->mask;
     for (;; i = (i + 1) & t->mask) {
         Slot *slot = &t->slots[i];
-        if (slot->length < 0) {
+        if (t->tags[i] == 0) {
             *slot = (Slot){h, t->used, length, event};
+            t->tags[i] = HASH_TAG(h);
             t->used += length;
             return;
         }
@@ -128,11 +133,14 @@ static int table_from_dict(Table *t, PyObject *dict) {
 }
 
 /* The event of text[start:end] (its hash: h), or 0 when the table does not hold it. */
-static inline int table_get(const Table *t, int kind, const void *data, Py_ssize_t start, Py_ssize_t end, uint64_t h) {
+static inline __attribute__((always_inline)) int table_get(const Table *t, int kind, const void *data, Py_ssize_t start, Py_ssize_t end, uint64_t h) {
     Py_ssize_t n = end - start;
+    uint16_t tag = HASH_TAG(h);
     for (size_t i = (size_t)h & t->mask;; i = (i + 1) & t->mask) {
+        uint16_t seen = t->tags[i];
+        if (seen == 0) return 0;
+        if (seen != tag) continue;
         const Slot *slot = &t->slots[i];
-        if (slot->length < 0) return 0;
         if (slot->hash != h || slot->length != n) continue;
         const Py_UCS4 *key = t->arena + slot->start;
         Py_ssize_t j = 0;
@@ -152,7 +160,30 @@ static inline uint64_t hash_text(int kind, const void *data, Py_ssize_t start, P
     return h;
 }
 
-static Table base, function_words; /* configure(): match.py's _EVENTS, and FUNCTION_WORDS (each -> 1) */
+/* configure(): match.py's _EVENTS but the years (each year's four ASCII digits, read as its number by base_event),
+ * and FUNCTION_WORDS (each -> 1) */
+static Table base, function_words;
+
+/* The number that four ASCII digits at text[start] write, or -1 */
+static inline __attribute__((always_inline)) int four_digits(int kind, const void *data, Py_ssize_t start) {
+    int number = 0;
+    for (Py_ssize_t i = start; i < start + 4; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c < '0' || c > '9') return -1;
+        number = number * 10 + (int)(c - '0');
+    }
+    return number;
+}
+
+/* The base event of the token text[start:end] (its hash: h), or 0 */
+static inline __attribute__((always_inline)) int base_event(int kind, const void *data, Py_ssize_t start,
+                                                             Py_ssize_t end, uint64_t h) {
+    if (end - start == 4) {
+        int year = four_digits(kind, data, start);
+        if (year >= 0) return year >= FIRST_YEAR && year <= LAST_YEAR ? year : 0;
+    }
+    return table_get(&base, kind, data, start, end, h);
+}
 
 /* ------------------------------------------------------------------------------------------------ index */
 
@@ -480,7 +511,7 @@ static int judge_undated(Judging *j, const Clause *clauses, Py_ssize_t count, in
 }
 
 /* [^\W_] and \s of Python's re on str patterns */
-static inline int is_word_char(Py_UCS4 c) {
+static inline __attribute__((always_inline)) int is_word_char(Py_UCS4 c) {
     if (c < 128) return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
     return Py_UNICODE_ISALNUM(c);
 }
@@ -492,40 +523,33 @@ static inline int is_space(Py_UCS4 c) {
 
 static inline int is_digit(Py_UCS4 c) { return c < 128 ? c >= '0' && c <= '9' : Py_UNICODE_ISDIGIT(c); }
 
-/* The event of the token text[start:end]: the problem's name forms, else the base events; 0 for none. */
-static inline int token_event(const Index *x, int kind, const void *data, Py_ssize_t start, Py_ssize_t end) {
-    uint64_t h = hash_text(kind, data, start, end);
-    int event = table_get(&x->forms, kind, data, start, end, h);
-    return event ? event : table_get(&base, kind, data, start, end, h);
-}
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
 
 /* The events of the tokens of text (0: a token without one); digits[t]: token t is all digits (str.isdigit).
- * Returns the number of tokens, -1 on error. */
-static Py_ssize_t read_events(const Index *x, PyObject *text, int **events_out, unsigned char **digits_out) {
-    int kind = PyUnicode_KIND(text);
-    const void *data = PyUnicode_DATA(text);
-    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
-    if (reserve(&event_buffer, (size_t)(n + 2) * sizeof(int)) < 0 || reserve(&digit_buffer, (size_t)n + 2) < 0)
-        return -1;
-    int *events = event_buffer.data;
-    unsigned char *digits = digit_buffer.data;
+ * Returns the number of tokens. Inlined for each kind of str, so that reading a character is one load. */
+ALWAYS_INLINE Py_ssize_t read_events_of(const Index *x, const int kind, const void *data, Py_ssize_t n, int *events,
+                                        unsigned char *digits) {
     Py_ssize_t count = 0, i = 0;
     while (i < n) {
         Py_UCS4 c = PyUnicode_READ(kind, data, i);
         if (is_word_char(c)) {
             Py_ssize_t start = i;
             int all_digits = 1;
+            uint64_t h = HASH_START;
             while (i < n && is_word_char(c = PyUnicode_READ(kind, data, i))) {
                 all_digits &= is_digit(c);
+                h = HASH_STEP(h, c);
                 i++;
             }
             if (i + 1 < n && c == '\'' && PyUnicode_READ(kind, data, i + 1) == 's') {
+                h = HASH_STEP(HASH_STEP(h, '\''), 's');
                 i += 2;
                 all_digits = 0;
             }
-            int event = token_event(x, kind, data, start, i);
+            /* the problem's name forms, else the base events */
+            int event = table_get(&x->forms, kind, data, start, i, h);
             digits[count] = (unsigned char)all_digits;
-            events[count++] = event;
+            events[count++] = event ? event : base_event(kind, data, start, i, h);
         } else {
             if (c == ';' || c == '\n' ||
                 ((c == '.' || c == '!' || c == '?') && (i + 1 == n || is_space(PyUnicode_READ(kind, data, i + 1))))) {
@@ -535,9 +559,24 @@ static Py_ssize_t read_events(const Index *x, PyObject *text, int **events_out, 
             i++;
         }
     }
-    *events_out = events;
-    *digits_out = digits;
     return count;
+}
+
+static Py_ssize_t read_events(const Index *x, PyObject *text, int **events_out, unsigned char **digits_out) {
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    if (reserve(&event_buffer, (size_t)(n + 2) * sizeof(int)) < 0 || reserve(&digit_buffer, (size_t)n + 2) < 0)
+        return -1;
+    int *events = *events_out = event_buffer.data;
+    unsigned char *digits = *digits_out = digit_buffer.data;
+    const void *data = PyUnicode_DATA(text);
+    switch (PyUnicode_KIND(text)) {
+    case PyUnicode_1BYTE_KIND:
+        return read_events_of(x, PyUnicode_1BYTE_KIND, data, n, events, digits);
+    case PyUnicode_2BYTE_KIND:
+        return read_events_of(x, PyUnicode_2BYTE_KIND, data, n, events, digits);
+    default:
+        return read_events_of(x, PyUnicode_4BYTE_KIND, data, n, events, digits);
+    }
 }
 
 /* match.py's _month_before */
@@ -779,7 +818,7 @@ static PyObject *judge_build(PyObject *self, PyObject *args) {
                 all_digits = 0;
             }
             uint64_t h = hash_text(kind, data, start, i);
-            int event = table_get(&base, kind, data, start, i, h);
+            int event = base_event(kind, data, start, i, h);
             if (event == 0 && !all_digits && !table_get(&function_words, kind, data, start, i, h)) {
                 Py_ssize_t end = i; /* a name word: stem it (match.py's stem) */
                 if (end - start >= 2 && PyUnicode_READ(kind, data, end - 2) == '\'' &&
@@ -911,6 +950,77 @@ error:
     return NULL;
 }
 
+/* sentences(text): match.py's _SEPARATOR.split(text), the text cut at each sentence separator. */
+static PyObject *judge_sentences(PyObject *self, PyObject *text) {
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "sentences: a str");
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), start = 0;
+    PyObject *sentences = PyList_New(0);
+    if (sentences == NULL) return NULL;
+    for (Py_ssize_t i = 0; i <= n; i++) {
+        if (i < n) {
+            Py_UCS4 c = PyUnicode_READ(kind, data, i);
+            if (!(c == ';' || c == '\n' ||
+                  ((c == '.' || c == '!' || c == '?') && (i + 1 == n || is_space(PyUnicode_READ(kind, data, i + 1))))))
+                continue;
+        }
+        PyObject *sentence = PyUnicode_Substring(text, start, i);
+        if (sentence == NULL || PyList_Append(sentences, sentence) < 0) {
+            Py_XDECREF(sentence);
+            Py_DECREF(sentences);
+            return NULL;
+        }
+        Py_DECREF(sentence);
+        start = i + 1;
+    }
+    return sentences;
+}
+
+/* words(folded) -> frozenset: match.py's UnitIndex.known of folded text: every word token (runs of [^\W_] with a
+ * following "'s") and its stem (match.py's stem). */
+static PyObject *judge_words(PyObject *self, PyObject *text) {
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "words: a str");
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), i = 0;
+    PyObject *words = PySet_New(NULL);
+    if (words == NULL) return NULL;
+    while (i < n) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (!is_word_char(c)) {
+            i++;
+            continue;
+        }
+        Py_ssize_t start = i;
+        while (i < n && is_word_char(c = PyUnicode_READ(kind, data, i))) i++;
+        if (i + 1 < n && c == '\'' && PyUnicode_READ(kind, data, i + 1) == 's') i += 2;
+        Py_ssize_t end = i; /* the stem: possessive, then plural "s" (not "ss") dropped */
+        if (end - start >= 2 && PyUnicode_READ(kind, data, end - 2) == '\'' && PyUnicode_READ(kind, data, end - 1) == 's')
+            end -= 2;
+        if (end - start > 3 && PyUnicode_READ(kind, data, end - 1) == 's' && PyUnicode_READ(kind, data, end - 2) != 's')
+            end -= 1;
+        PyObject *word = PyUnicode_Substring(text, start, i);
+        PyObject *stem = end == i ? (Py_XINCREF(word), word) : PyUnicode_Substring(text, start, end);
+        int failed = word == NULL || stem == NULL || PySet_Add(words, word) < 0 || PySet_Add(words, stem) < 0;
+        Py_XDECREF(word);
+        Py_XDECREF(stem);
+        if (failed) {
+            Py_DECREF(words);
+            return NULL;
+        }
+    }
+    PyObject *frozen = PyFrozenSet_New(words);
+    Py_DECREF(words);
+    return frozen;
+}
+
 /* fold(text, fold_chars): match.py's fold of non-ASCII text: ASCII letters lower-cased, each maximal run of other
  * characters replaced by fold_chars(run). */
 static PyObject *judge_fold(PyObject *self, PyObject *args) {
@@ -973,11 +1083,35 @@ static PyObject *judge_configure(PyObject *self, PyObject *args) {
         if (failed < 0) break;
     }
     Py_DECREF(iterator);
+    /* the years are read as numbers (base_event): each four-digit key must be a year of the range, as its number */
+    PyObject *others = PyErr_Occurred() ? NULL : PyDict_New(), *key, *value;
+    Py_ssize_t pos = 0, years = 0;
+    while (others != NULL && PyDict_Next(events, &pos, &key, &value)) {
+        long event = PyLong_AsLong(value);
+        int number = PyUnicode_Check(key) && PyUnicode_GET_LENGTH(key) == 4
+                         ? four_digits(PyUnicode_KIND(key), PyUnicode_DATA(key), 0) : -1;
+        if (number >= FIRST_YEAR && number <= LAST_YEAR && event == number) {
+            years++;
+            continue;
+        }
+        if (number >= 0) {
+            PyErr_Format(PyExc_ValueError, "configure: the event of %R is not its year", key);
+            Py_CLEAR(others);
+        } else if (PyDict_SetItem(others, key, value) < 0) {
+            Py_CLEAR(others);
+        }
+    }
+    if (others != NULL && years != LAST_YEAR - FIRST_YEAR + 1) {
+        PyErr_SetString(PyExc_ValueError, "configure: the events must hold every year of the range");
+        Py_CLEAR(others);
+    }
     Table event_table, word_table;
-    if (PyErr_Occurred() || table_from_dict(&event_table, events) < 0) {
+    if (others == NULL || table_from_dict(&event_table, others) < 0) {
+        Py_XDECREF(others);
         Py_DECREF(word_events);
         return NULL;
     }
+    Py_DECREF(others);
     if (table_from_dict(&word_table, word_events) < 0) {
         table_free(&event_table);
         Py_DECREF(word_events);
@@ -997,6 +1131,8 @@ static PyMethodDef methods[] = {
     {"build", judge_build, METH_VARARGS,
      "build(folded_keys, name_share) -> (index, dated): a problem's compiled unit index."},
     {"judge", judge_text, METH_VARARGS, "judge(index, folded) -> (cited, suspect), as match.py's _judge_text."},
+    {"sentences", judge_sentences, METH_O, "sentences(text): _SEPARATOR.split(text)."},
+    {"words", judge_words, METH_O, "words(folded) -> frozenset of its words and their stems (UnitIndex.known)."},
     {"fold", judge_fold, METH_VARARGS,
      "fold(text, fold_chars): ASCII letters lower-cased, each run of other characters as fold_chars(run)."},
     {NULL, NULL, 0, NULL},

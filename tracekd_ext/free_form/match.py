@@ -213,7 +213,10 @@ class UnitIndex:
     @cached_property
     def known(self) -> frozenset[str]:
         """Every word of the units and the question (folded, also stemmed): what the context knows of."""
-        words = set(_WORD.findall(fold("\n".join((*self.units, self.question)))))  # fold is per character
+        folded = fold("\n".join((*self.units, self.question)))  # fold acts per character
+        if _judge is not None:
+            return _judge.words(folded)
+        words = set(_WORD.findall(folded))
         return frozenset(words | {stem(w) for w in words})
 
 
@@ -509,7 +512,7 @@ def judge_steps(units: tuple[str, ...], question: str, reasoning: str) -> StepJu
                       else _judge.judge(index.compiled, folded))
     invented: list[str] = []
     if suspect:
-        sentences = _SEPARATOR.split(reasoning)
+        sentences = _SEPARATOR.split(reasoning) if _judge is None else _judge.sentences(reasoning)
         known = index.known
         for at, needs_entity in suspect.items():
             text = sentences[at].strip() if at < len(sentences) else ""
@@ -591,25 +594,21 @@ def judge_label(spec: DatasetSpec, reasoning: str) -> tuple[str | None, str | No
     return None, None
 
 
-# the separators of :func:`sentence_text` as a sentence's start sees them: ``;``, a line end, or [.!?] before a space,
-# a tab or a line end (matched alone: every occurrence of each is found in one pass)
-_SENTENCE_START = re.compile(r"[;\n]|[.!?](?=[ \t\n])")
-_BOUND_WINDOW = 256  # characters before a position where its sentence's start is looked for first
+# the separators of :func:`sentence_text` as a sentence's start sees them: ``;``, a line end, [.!?] before a space or a
+# tab ([.!?] before a line end is followed by a later separator, the line end)
+_SENTENCE_SEPARATORS = (";", "\n", *(mark + space for mark in ".!?" for space in " \t"))
+_BOUND_WINDOW = 64  # characters before a position where its sentence's start is looked for first (then 8 times more)
 
 
 def _sentence_bounds(text: str, at: int) -> tuple[int, int]:
     """Where the sentence holding position ``at`` starts and ends (the separators of :func:`sentence_text`)."""
     end = _SEPARATOR.search(text, at)
-    # the last separator before ``at``, looked for in the window before it first: one found there is the last
-    start = _last_separator(text, max(0, at - _BOUND_WINDOW), at)
-    if start < 0 and at > _BOUND_WINDOW:
-        start = _last_separator(text, 0, at)
-    return start + 1 if start >= 0 else 0, end.start() if end else len(text)
-
-
-def _last_separator(text: str, low: int, high: int) -> int:
-    """Where the last sentence separator lying within ``text[low:high]`` starts, or -1."""
-    last = None
-    for last in _SENTENCE_START.finditer(text, low, high):  # noqa: B007 (the last match is wanted)
-        pass
-    return -1 if last is None else last.start()
+    # the last separator before ``at``, looked for in growing windows before it (one found in a window is the last):
+    # linear in the sentence's length, not the text's
+    width = _BOUND_WINDOW
+    while True:
+        low = max(0, at - width)
+        start = max(map(text.rfind, _SENTENCE_SEPARATORS, repeat(low), repeat(at)))
+        if start >= 0 or low == 0:
+            return start + 1 if start >= 0 else 0, end.start() if end else len(text)
+        width *= 8
