@@ -16,6 +16,7 @@ _PUNCT = re.compile("[" + re.escape(string.punctuation + "\u2018\u2019\u201c\u20
 _ASCII_PUNCT = string.punctuation.encode()
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _ARTICLE_WORDS = frozenset({"a", "an", "the"})
+_SPACED_ARTICLES = re.compile(" (?:(?:a|an|the) )+")  # articles between single spaces, each with the space after it
 MAX_LITERAL_CHARS = 200_000
 _QUOTE = re.compile("['\"]")
 # A string literal's body after its opening quote: plain characters or escape pairs, possessive (no
@@ -40,6 +41,8 @@ def normalize_answer(text: str) -> str:
     if text.isascii():  # NFKC changes no ASCII text; the same deletions, on bytes
         text = text.lower().encode().translate(None, _ASCII_PUNCT).decode()
         plain = text.isprintable()  # without its punctuation: letters, digits and spaces only
+        if plain and "  " not in text and text[:1] != " " and text[-1:] != " ":  # words between single spaces
+            return _SPACED_ARTICLES.sub(" ", f" {text} ")[1:-1]
     else:
         text = _PUNCT.sub("", unicodedata.normalize("NFKC", text).lower())
         plain = False
