@@ -6,7 +6,7 @@ judgements: :mod:`tracekd_ext.report.explain`)."""
 from __future__ import annotations
 
 from tracekd_ext.adapters.base import DatasetSpec
-from tracekd_ext.free_form.score import judge_free
+from tracekd_ext.free_form.score import score_free
 from tracekd_ext.record import Problem
 from tracekd_ext.scoring import KINDS, SampleScore, score
 from tracekd_ext.trace_parse import parse
@@ -18,5 +18,5 @@ TASK_KINDS = (*KINDS, FREE)  # the kinds of task whose saved generations are sco
 def score_generation(problem: Problem, generation: object, spec: DatasetSpec, mode: str, kind: str) -> SampleScore:
     """The score of ``generation`` for a task of ``kind`` (``trace``, ``direct`` or ``free``) in ``mode``."""
     if kind == FREE:
-        return judge_free(problem, generation, spec, mode).score
+        return score_free(problem, generation, spec, mode)
     return score(problem, parse(generation), spec, mode, kind)

@@ -68,6 +68,17 @@ def _normal_units(units: tuple[str, ...]) -> tuple[str, ...]:
 
 def judge_free(problem: Problem, generation: object, spec: DatasetSpec, mode: str = "strict") -> FreeJudgement:
     """Score ``generation`` against ``problem`` (see the module docstring); any input is accepted."""
+    return _free_judgement(*_judge(problem, generation, spec, mode))
+
+
+def score_free(problem: Problem, generation: object, spec: DatasetSpec, mode: str = "strict") -> FreeScore:
+    """The :class:`FreeScore` of ``generation`` (:func:`judge_free` without its evidence)."""
+    return _judge(problem, generation, spec, mode)[0]
+
+
+def _judge(problem: Problem, generation: object, spec: DatasetSpec,
+           mode: str) -> tuple[FreeScore, FreeParse, StepJudgement, str | None]:
+    """The fields of :func:`judge_free`'s :class:`FreeJudgement`."""
     if mode not in FREE_MODES:
         raise TracekdError(f"free-form tasks are scored by one rule set; scoring mode '{mode}' does not apply "
                            f"(choose {', '.join(FREE_MODES)})")
@@ -90,12 +101,7 @@ def judge_free(problem: Problem, generation: object, spec: DatasetSpec, mode: st
     score = _free_score(parsed.answer is not None, True, cls_ok, ret_ok, p, r, f1,
                         ret_ok if cls_ok is None else ret_ok and cls_ok, answer.correct, answer.f1, grounded, label,
                         steps.cited, 0, answer.items, steps.hallucinated)
-    return _free_judgement(score, parsed, steps, sentence)
-
-
-def score_free(problem: Problem, generation: object, spec: DatasetSpec, mode: str = "strict") -> FreeScore:
-    """The :class:`FreeScore` of ``generation`` (:func:`judge_free` without its evidence)."""
-    return judge_free(problem, generation, spec, mode).score
+    return score, parsed, steps, sentence
 
 
 def _verdict(ok: bool | None) -> str:
