@@ -52,28 +52,22 @@ def _template_pair(fact: str, phrase: str) -> tuple[str, str] | None:
     at = line.find(f" {phrase} ", 1)
     if at < 0:
         return None
-    start = at + len(phrase) + 2
+    start = at + len(phrase) + 2  # where group 2 starts
     for tail in _TEMPLATE_TAILS:
-        end = _tail_end(line, start, tail)
-        if end >= 0:
+        end, pos = -1, start  # where group 2 ends; where the next group starts
+        for separator in tail:
+            if not separator:  # a final lazy group: one more character
+                if pos < len(line):
+                    return line[:at], line[start:end]
+                break
+            found = line.find(separator, pos + 1)
+            if found < 0:
+                break
+            end = found if end < 0 else end
+            pos = found + len(separator)
+        else:
             return line[:at], line[start:end]
     return None
-
-
-def _tail_end(line: str, start: int, tail: tuple[str, ...]) -> int:
-    """Where group 2, starting at ``start``, ends when ``tail``'s words follow it in ``line`` (each after at least
-    one character), else -1."""
-    end, pos = -1, start
-    for separator in tail:
-        if not separator:  # a final lazy group: one more character
-            return end if pos < len(line) else -1
-        found = line.find(separator, pos + 1)
-        if found < 0:
-            return -1
-        if end < 0:
-            end = found
-        pos = found + len(separator)
-    return end
 
 
 def takes_subject(triple_element: str, orientation: str) -> bool:
