@@ -3,12 +3,14 @@
     python bench/bench_free_scoring.py [--data-dir ../shared/data] [--n 10000] [--chars 2000]
 
 Prints items/s of free-form judging (final answer, reasoning, units stated, label named, hallucination, the strict
-answer rule, grounding) on one core, cold caches (every cache of the scoring modules emptied before each timed run:
-per-problem unit indexes and the CoTemp answer rule's per-problem candidates are built inside the measurement), next to
-strict scoring of the trace tasks on the same number of gold-format traces (bench_scoring's baseline) in the same
-run. Target (issue 21): >= 5,000 items/s. The items cycle through the problems (the local CoTemp copy has 2,385:
-about 4.2 generations each, as when several runs or conditions of the same problems are re-scored in one process);
-a single lm-eval run has one generation per problem and builds an index for every item.
+answer rule, grounding) on one core, in wall and in CPU time, best of five runs, with the compiled judge where it is
+built (``tracekd_ext/free_form/_judge.c``) and once with the pure-Python judge, cold caches (every cache of the
+scoring modules emptied before each timed run: per-problem unit indexes and the CoTemp answer rule's per-problem
+candidates are built inside the measurement), next to strict scoring of the trace tasks on the same number of
+gold-format traces (bench_scoring's baseline) in the same run. Target (issue 21): >= 5,000 items/s. The items cycle
+through the problems (the local CoTemp copy has 2,385: about 4.2 generations each, as when several runs or
+conditions of the same problems are re-scored in one process); a single lm-eval run has one generation per problem
+and builds an index for every item.
 
 Then adversarial prose at doubling sizes (one sentence of 10,000 dates, unclosed \\boxed{ repeated, every line an
 "Answer:", clauses chained by "and", capitalised unknown words, label phrases without end): seconds per item at each
@@ -91,13 +93,20 @@ def clear_caches() -> None:
 
 
 def timed(run, repeat: int = 3) -> float:
-    best = float("inf")
+    """The best wall time of ``repeat`` runs, each from empty caches."""
+    return timed_both(run, repeat)[0]
+
+
+def timed_both(run, repeat: int) -> tuple[float, float]:
+    """The best wall time and the best CPU time of this process over ``repeat`` runs, each from empty caches (CPU
+    time leaves out what other work on the machine takes from this process)."""
+    wall = cpu = float("inf")
     for _ in range(repeat):
         clear_caches()
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         run()
-        best = min(best, time.perf_counter() - start)
-    return best
+        wall, cpu = min(wall, time.perf_counter() - start), min(cpu, time.process_time() - start_cpu)
+    return wall, cpu
 
 
 def main() -> None:
@@ -122,11 +131,19 @@ def main() -> None:
         for p, g in zip(chosen, traces, strict=True):
             score(p, parse(g), spec)
 
-    free_s, strict_s = timed(free_run), timed(strict_run)
+    (free_s, free_cpu), strict_s = timed_both(free_run, 5), timed(strict_run)
     print(f"CPU: {os.uname().machine}, one core; {args.n} CoTemp items, {len(problems)} distinct problems")
-    print(f"free-form scoring: {args.n / free_s:,.0f} items/s ({mean_chars:,.0f} chars each, {free_s:.2f} s)")
+    judge = "compiled judge" if free_match._judge is not None else "pure-Python judge (no compiled judge in use)"
+    print(f"free-form scoring, {judge}: {args.n / free_s:,.0f} items/s ({mean_chars:,.0f} chars each, "
+          f"{free_s:.2f} s; {args.n / free_cpu:,.0f} items/s in CPU time); target 5,000: x{args.n / free_s / 5000:.2f}")
     print(f"strict trace scoring (baseline, {sum(map(len, traces)) / len(traces):,.0f} chars each): "
           f"{args.n / strict_s:,.0f} items/s; free/strict time ratio {free_s / strict_s:.2f}")
+    if free_match._judge is not None:
+        free_match.use_compiled_judge(False)
+        python_s = timed(free_run, 1)
+        free_match.use_compiled_judge(True)
+        print(f"the same with the pure-Python judge: {args.n / python_s:,.0f} items/s "
+              f"(the compiled judge x{python_s / free_s:.2f})")
     print("adversarial prose (seconds per item; ratio to the previous size):")
     problem = problems[0]
     previous: dict[str, float] = {}

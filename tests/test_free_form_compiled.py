@@ -24,10 +24,19 @@ from tracekd_ext.free_form.match import _judge_text, fold, judge_steps, unit_ind
 sys.path.insert(0, str(REPO / "bench"))
 from bench_free_scoring import clear_caches, free_generation  # noqa: E402
 
-compiled = pytest.mark.skipif(not match.ACCELERATED, reason="tracekd was installed without a C compiler")
+compiled = pytest.mark.skipif(not match.COMPILED, reason="tracekd was installed without a C compiler")
 PIECES = ("Ørsted", "Łódź", "–", "\u00a0", "²", "Ⅻ", "北京", "２００１", "e\u0301", "İ", "ß", "_", "'s", "s'",
           ". ", "! ", "?", ";", "\n", " and ", "1990 and 1999", "March 2001", "May", "3 May 2001", "in 2020", "Sept",
           "\t", "\x1c", ".\u2009", "x's", "it's", "Zed", "Quux")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _compiled_judge_on():
+    """These tests compare the compiled judge with the pure-Python one, also where TRACEKD_PURE_PYTHON is set."""
+    was_on = match._judge is not None
+    match.use_compiled_judge(match.COMPILED)
+    yield
+    match.use_compiled_judge(was_on)
 
 
 def _fuzz(problem, rng: random.Random) -> str:
@@ -46,7 +55,7 @@ def _fuzz(problem, rng: random.Random) -> str:
 def _both(problem, text: str):
     index = unit_index(problem.units, problem.question)
     folded = fold(text)
-    return match._judge.judge(index.compiled, folded), _judge_text(index.tables, folded)
+    return match._compiled.judge(index.compiled, folded), _judge_text(index.tables, folded)
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +70,7 @@ def problems(data_dir):
 def test_the_compiled_judge_is_built_in_ci():
     """CI installs with a C compiler: the suite must exercise the compiled judge there."""
     if os.environ.get("CI"):
-        assert match.ACCELERATED, "tracekd_ext/free_form/_judge.c was not built (pip install -e . builds it)"
+        assert match.COMPILED, "tracekd_ext/free_form/_judge.c was not built (pip install -e . builds it)"
 
 
 @compiled
@@ -100,26 +109,25 @@ def test_fold_is_its_definition(text):
 @settings(max_examples=400, deadline=None)
 @given(st.text(max_size=40) | st.lists(st.sampled_from(PIECES)).map("".join))
 def test_sentences_and_words_are_their_definitions(text):
-    assert match._judge.sentences(text) == match._SEPARATOR.split(text)
+    assert match._compiled.sentences(text) == match._SEPARATOR.split(text)
     folded = fold(text)
     words = set(match._WORD.findall(folded))
-    assert match._judge.words(folded) == words | {match.stem(w) for w in words}
+    assert match._compiled.words(folded) == words | {match.stem(w) for w in words}
 
 
 @compiled
-def test_judge_steps_is_the_same_without_the_compiled_judge(problems, monkeypatch):
+def test_judge_steps_is_the_same_without_the_compiled_judge(problems):
     rng = random.Random(5)
     cases = [(p, text) for name, p in problems[::3]
              for text in ((free_generation(p, rng, 800),) if name == "cotemp" else ()) + (_fuzz(p, rng),)]
     clear_caches()
     with_compiled = [(judge_steps(p.units, p.question, t), fold(t)) for p, t in cases]
-    monkeypatch.setattr(match, "_judge", None)
-    clear_caches()
+    match.use_compiled_judge(False)
     try:
         assert [(judge_steps(p.units, p.question, t), fold(t)) for p, t in cases] == with_compiled
         assert unit_index(cases[0][0].units, cases[0][0].question).compiled is None  # the pure-Python path ran
     finally:
-        clear_caches()  # no index of the pure-Python path is left for later tests
+        match.use_compiled_judge(True)
 
 
 # Six bAbI-like units: "yesterday" is held by four (idf log 1.5), "fred" by three (log 2), "cinema" by two (log 3),

@@ -44,12 +44,13 @@ from typing import NamedTuple
 from tracekd_ext.adapters.base import DatasetSpec
 from tracekd_ext.frozen_build import builder
 
-try:  # the compiled judge (setup.py builds it where a C compiler is found); TRACEKD_PURE_PYTHON=1 reads without it
-    from tracekd_ext.free_form import _judge
+try:  # the compiled judge (setup.py builds it where a C compiler is found)
+    from tracekd_ext.free_form import _judge as _compiled
 except ImportError:  # pragma: no cover - a wheel or checkout built without a compiler
-    _judge = None
-if os.environ.get("TRACEKD_PURE_PYTHON"):
-    _judge = None
+    _compiled = None
+COMPILED = _compiled is not None  # the compiled judge was built
+# the judge in use: the compiled one unless TRACEKD_PURE_PYTHON is set (None: pure Python, the same verdicts, slower)
+_judge = None if os.environ.get("TRACEKD_PURE_PYTHON") else _compiled
 
 NAME_SHARE = 0.5  # share of a unit's name weight a clause must hold to name it
 # Idf weights are logs of ratios, so sums that are equal in exact arithmetic occur (log 3 + log 2 + log 1.5 is
@@ -98,11 +99,11 @@ _NON_TOKEN = str.maketrans({chr(c): " " for c in range(128)
                             if not chr(c).isalnum() and chr(c) not in (SEPARATOR, POSSESSIVE)})
 _NOT_NAMES = FUNCTION_WORDS.union(_EVENTS)  # tokens that are never a unit's name word
 _LOOSE_POSSESSIVE = re.compile(r"(?<![a-z0-9])\x01|\x01(?=[a-z0-9])")  # "'s" that _TOKEN does not attach
-if _judge is not None:
-    assert (_judge.SENTENCE_END, _judge.CONJUNCTION, _judge.NAME_WORDS, _judge.MONTH_REACH, _judge.TIE) == (
-        SENTENCE_END, CONJUNCTION, NAME_WORDS, MONTH_REACH, TIE), "the compiled judge is out of date: rebuild it"
-    _judge.configure(_EVENTS, FUNCTION_WORDS)
-ACCELERATED = _judge is not None  # judge_steps reads with the compiled judge
+if _compiled is not None:
+    assert (_compiled.SENTENCE_END, _compiled.CONJUNCTION, _compiled.NAME_WORDS, _compiled.MONTH_REACH,
+            _compiled.TIE) == (SENTENCE_END, CONJUNCTION, NAME_WORDS, MONTH_REACH, TIE), (
+        "the compiled judge is out of date: rebuild it (pip install -e .)")
+    _compiled.configure(_EVENTS, FUNCTION_WORDS)
 
 
 def fold(text: str) -> str:
@@ -189,6 +190,14 @@ def dates_of(text: str) -> list[Date]:
     ("March 3, 2001", "3 March 2001" read 2001 without a month: a month after the day is not read; numeric months
     such as 2001-03 are not read either)."""
     return _token_dates(_TOKEN.findall(fold(text)))
+
+
+def use_compiled_judge(enabled: bool) -> None:
+    """Judge with the compiled judge (where it was built) or in pure Python; the cached unit indexes, which hold
+    one or the other's tables, are dropped."""
+    global _judge
+    _judge = _compiled if enabled else None
+    unit_index.cache_clear()
 
 
 @dataclass(frozen=True)
