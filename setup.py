@@ -18,8 +18,7 @@ def packages_in(name: str, folder: str) -> list[str]:
 
 # The compiled free-form judge (tracekd_ext/free_form/match.py reads without it, slower): optional, so that a
 # machine without a C compiler still installs tracekd.
-JUDGE = Extension("tracekd_ext.free_form._judge", ["tracekd_ext/free_form/_judge.c"], optional=True,
-                  extra_compile_args=["-O2"])
+JUDGE = Extension("tracekd_ext.free_form._judge", ["tracekd_ext/free_form/_judge.c"], optional=True)
 
 setup(packages=[package for name, folder in SOURCE_FOLDERS.items() for package in packages_in(name, folder)],
       ext_modules=[JUDGE])
