@@ -29,8 +29,8 @@ def _text(pieces, max_size=16):
 @settings(max_examples=1500, deadline=None)
 @given(_text(_ANSWER_PIECES))
 def test_answer_lines_are_the_regex_matches(text):
-    expected = [(m.span(), m.group("value")) for m in parse._ANSWER_LINE.finditer(text)]
-    assert [(m.span(), m.group("value")) for m in parse._answer_lines(text)] == expected
+    expected = [(m.start(), m.end(), m.group("value")) for m in parse._ANSWER_LINE.finditer(text)]
+    assert [(start, m.end(), m.group("value")) for start, m in parse._answer_lines(text)] == expected
 
 
 def defined_boxed(text):

@@ -23,12 +23,11 @@ from tracekd_ext.trace_format import THINK_CLOSE, THINK_OPEN
 # "Answer: X" at the start of a line (after Markdown bullets or emphasis); the value may follow on the next line
 _ANSWER_MARK = r"[ \t>*_#-]*(?:final[ \t]+)?answer[ \t*_]*[:：]"
 _ANSWER_LINE = re.compile(rf"^{_ANSWER_MARK}[ \t*_]*(?P<value>[^\n]*)", re.IGNORECASE | re.MULTILINE)
-# a line break before an answer line: found by a fast scan for its literal "\n" (``^`` has none)
-_ANSWER_LINE_BREAK = re.compile(rf"\n(?={_ANSWER_MARK})", re.IGNORECASE)
+# the same after a line break, found by a fast scan for its literal "\n" (``^`` has none)
+_ANSWER_LINE_BREAK = re.compile(rf"\n{_ANSWER_MARK}[ \t*_]*(?P<value>[^\n]*)", re.IGNORECASE)
 _ANSWER_PHRASE = re.compile(r"\b(?:final[ \t]+)?answer(?:[ \t]+to[ \t]+(?:the|this)[ \t]+question)?"
                             r"(?:[ \t]+is[ \t]*:?|[ \t]*:)[ \t]*(?P<value>[^\n]*)", re.IGNORECASE)
 _BOXED = "\\boxed{"
-_BRACE = re.compile("[{}]")
 _EMPHASIS = " \t*_`\"'"
 
 
@@ -55,11 +54,12 @@ def _boxed(text: str) -> tuple[int, str] | None:
     while start >= 0:
         # a box that does not close before the next box starts never closes (the later one stays open), so each
         # character is scanned once: linear in the text however many boxes there are
-        depth = 1
-        for brace in _BRACE.finditer(text, start + len(_BOXED), end):
-            depth += 1 if brace.group() == "{" else -1
+        depth, pos = 1, start + len(_BOXED)
+        while (close := text.find("}", pos, end)) >= 0:  # the braces opened before each closing one, in C
+            depth += text.count("{", pos, close) - 1
             if not depth:
-                return start, text[start + len(_BOXED):brace.start()]
+                return start, text[start + len(_BOXED):close]
+            pos = close + 1
         end, start = start, text.rfind(_BOXED, 0, start)
     return None
 
@@ -77,14 +77,15 @@ def _line_value(text: str, match: re.Match[str]) -> str:
     return next_line
 
 
-def _answer_lines(text: str) -> Iterator[re.Match[str]]:
-    """``_ANSWER_LINE.finditer(text)``: its matches start at line starts and end within their lines, so they are
-    its match at the text's start and those after the line breaks :data:`_ANSWER_LINE_BREAK` finds."""
+def _answer_lines(text: str) -> Iterator[tuple[int, re.Match[str]]]:
+    """(where it starts, the match) of each ``_ANSWER_LINE.finditer(text)`` match: they start at line starts and end
+    within their lines, so they are its match at the text's start and the :data:`_ANSWER_LINE_BREAK` matches (the
+    same value and end) one character after their line break."""
     first = _ANSWER_LINE.match(text)
     if first is not None:
-        yield first
-    for line_break in _ANSWER_LINE_BREAK.finditer(text):
-        yield _ANSWER_LINE.match(text, line_break.end())
+        yield 0, first
+    for line in _ANSWER_LINE_BREAK.finditer(text):
+        yield line.start() + 1, line
 
 
 def _last(matches) -> re.Match[str] | None:
@@ -100,7 +101,7 @@ def _final_answer(text: str) -> tuple[int, str, str] | None:
     boxed = _boxed(text)
     if boxed is not None:
         found.append((boxed[0], boxed[1].strip(), "boxed"))
-    lines = [(m.start(), _line_value(text, m), "line") for m in _answer_lines(text)]
+    lines = [(start, _line_value(text, m), "line") for start, m in _answer_lines(text)]
     lines = [line for line in lines if line[1]]  # an empty answer line gives no answer
     if lines:
         found.append(lines[-1])
