@@ -13,8 +13,9 @@ conditions of the same problems are re-scored in one process); a single lm-eval 
 and builds an index for every item.
 
 Then adversarial prose at doubling sizes (one sentence of 10,000 dates, unclosed \\boxed{ repeated, every line an
-"Answer:", clauses chained by "and", capitalised unknown words, label phrases without end): seconds per item at each
-size and the ratio to the previous size (linear: about 2; tests/test_free_form_linear.py holds it well under 4).
+"Answer:", clauses chained by "and", capitalised unknown words, label phrases without end, a sentence of 1,200
+distinct years with clauses between them): seconds per item at each size and the ratio to the previous size
+(linear: about 2; tests/test_free_form_linear.py holds the ratio of 8 times the size under 24).
 """
 
 from __future__ import annotations
@@ -84,6 +85,8 @@ def adversarial_prose(size: int) -> dict[str, str]:
         "capitalised": fill("Zed Quux Initech Foo Bar in 2002 "),
         "labels": fill("relation overlap equal during mix not "),
         "no_spaces": fill("x" * 997 + "."),
+        # one sentence of 1,200 distinct years, each clause between them borrowing all of them
+        "distinct_dates": "".join(f"{1000 + i % 1200} and Ann Lee and " for i in range(size // 20 + 1))[:size],
     }
 
 

@@ -334,38 +334,48 @@ static Py_ssize_t shared_words(const Index *x, Py_ssize_t k, const int *words, P
     return found;
 }
 
-/* match.py's _stated: keys among those the dates meet whose name weight the words hold (>= half; a word of the
- * key's own when there are more than two keys). Written to `out`; count returned. */
-static Py_ssize_t stated_keys(Index *x, const int *words, Py_ssize_t count, const Date *given, Py_ssize_t dates,
-                              int *out) {
-    int stamp = next_stamp(x), own_words = x->keys > 2;
+/* The keys a date of given[0 .. dates) meets, each once, into out; how many returned. */
+static Py_ssize_t date_candidates(Index *x, const Date *given, Py_ssize_t dates, int *out) {
+    int stamp = next_stamp(x);
     Py_ssize_t found = 0;
     for (Py_ssize_t d = 0; d < dates; d++) {
         for (Py_ssize_t i = first_of_year(x, given[d].year); i < x->date_count && x->dates[i].year == given[d].year; i++) {
             const DateEntry *e = &x->dates[i];
             if (x->stamp[e->key] == stamp || !date_meets(e, given[d])) continue;
             x->stamp[e->key] = stamp;
-            Py_ssize_t k = e->key;
-            const int *kw = x->word_ids + x->word_start[k], *kend = x->word_ids + x->word_start[k + 1];
-            Py_ssize_t w = 0;
-            double total = 0.0;
-            int held = 0, own = 0;
-            while (kw < kend && w < count) {
-                if (*kw < words[w]) kw++;
-                else if (*kw > words[w]) w++;
-                else {
-                    if (own_words && x->single[*kw]) {
-                        own = 1;
-                        break;
-                    }
-                    total += x->weights[*kw];
-                    held = 1;
-                    kw++;
-                    w++;
-                }
-            }
-            if (own || (held && total >= x->halves[k] * AT_LEAST)) out[found++] = (int)k;
+            out[found++] = e->key;
         }
+    }
+    return found;
+}
+
+/* match.py's _stated: the candidate keys (those a clause's dates meet) whose name weight the words hold (at least
+ * half; a word of the key's own when there are more than two keys). Written to `out`; how many returned. */
+static Py_ssize_t stated_keys(const Index *x, const int *words, Py_ssize_t count, const int *candidates,
+                              Py_ssize_t candidate_count, int *out) {
+    int own_words = x->keys > 2;
+    Py_ssize_t found = 0;
+    for (Py_ssize_t c = 0; c < candidate_count; c++) {
+        Py_ssize_t k = candidates[c];
+        const int *kw = x->word_ids + x->word_start[k], *kend = x->word_ids + x->word_start[k + 1];
+        Py_ssize_t w = 0;
+        double total = 0.0;
+        int held = 0, own = 0;
+        while (kw < kend && w < count) {
+            if (*kw < words[w]) kw++;
+            else if (*kw > words[w]) w++;
+            else {
+                if (own_words && x->single[*kw]) {
+                    own = 1;
+                    break;
+                }
+                total += x->weights[*kw];
+                held = 1;
+                kw++;
+                w++;
+            }
+        }
+        if (own || (held && total >= x->halves[k] * AT_LEAST)) out[found++] = (int)k;
     }
     return found;
 }
@@ -456,36 +466,40 @@ static int judge_dated(Judging *j, const Clause *clauses, Py_ssize_t count, Py_s
     Index *x = j->x;
     if (all_dates == 0) return 0;
     if (reserve(&unique_buffer, (size_t)(all_dates * 2) * sizeof(Date)) < 0) return -1;
-    if (reserve(&key_buffer, (size_t)(x->keys * 2 + 2) * sizeof(int)) < 0) return -1;
+    if (reserve(&key_buffer, (size_t)(x->keys * 5 + 5) * sizeof(int)) < 0) return -1;
     Date *borrowed = unique_buffer.data, *own = borrowed + all_dates;
-    int *keys = key_buffer.data;
+    /* the keys: the sentence's dates meet, a clause's own dates meet, stated or named (2 x keys) */
+    int *borrowed_keys = key_buffer.data, *own_keys = borrowed_keys + x->keys + 1, *keys = own_keys + x->keys + 1;
     Py_ssize_t borrowed_count = distinct_dates(j->dates, all_dates, borrowed);
     int borrowed_invented = 0;
     for (Py_ssize_t d = 0; d < borrowed_count && !borrowed_invented; d++)
         borrowed_invented = !meets_any_key(x, borrowed[d]);
+    /* once per sentence: its clauses without dates share them */
+    Py_ssize_t borrowed_key_count = date_candidates(x, borrowed, borrowed_count, borrowed_keys);
     for (Py_ssize_t c = 0; c < count; c++) {
         const Clause *clause = &clauses[c];
         const int *words = j->words + clause->word_start;
         Py_ssize_t word_count = clause->word_end - clause->word_start;
         Py_ssize_t own_count = clause->date_end - clause->date_start;
-        const Date *given;
-        Py_ssize_t given_count;
+        const int *candidates;
+        Py_ssize_t candidate_count;
         int invented = 0;
         if (own_count) {
-            given_count = distinct_dates(j->dates + clause->date_start, own_count, own);
-            given = own;
-            for (Py_ssize_t d = 0; d < given_count && !invented; d++) invented = !meets_any_key(x, given[d]);
+            Py_ssize_t given = distinct_dates(j->dates + clause->date_start, own_count, own);
+            for (Py_ssize_t d = 0; d < given && !invented; d++) invented = !meets_any_key(x, own[d]);
+            candidate_count = date_candidates(x, own, given, own_keys);
+            candidates = own_keys;
         } else if (borrowed_invented || word_count == 0) {
             continue;
         } else {
-            given = borrowed;
-            given_count = borrowed_count;
+            candidates = borrowed_keys;
+            candidate_count = borrowed_key_count;
         }
         if (word_count == 0) {
             if (*j->suspect == 0) *j->suspect = 1;
             continue;
         }
-        Py_ssize_t stated = invented ? 0 : stated_keys(x, words, word_count, given, given_count, keys);
+        Py_ssize_t stated = invented ? 0 : stated_keys(x, words, word_count, candidates, candidate_count, keys);
         if (own_count && stated == 0) {
             if (named_keys(x, words, word_count, keys) > 0) *j->suspect = 2;
             else if (*j->suspect == 0) *j->suspect = 1;

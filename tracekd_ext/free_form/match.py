@@ -392,12 +392,9 @@ def _judge_undated(tables: NameTables, clauses: list[tuple[set[int], list[Date]]
                 cited.setdefault(k, at)
 
 
-def _stated(tables: NameTables, words: set[int], given: frozenset[Date]) -> set[int]:
-    """The keys that ``words`` name (:func:`_named`) among those a date of ``given`` meets: the same sums in the
-    same order, for the few keys the dates leave."""
-    candidates = set()
-    for date in given:
-        candidates.update(tables.date_keys[date])
+def _stated(tables: NameTables, words: set[int], candidates: set[int]) -> set[int]:
+    """The keys that ``words`` name (:func:`_named`) among ``candidates`` (the keys a clause's dates meet): the same
+    sums in the same order, for the few keys the dates leave."""
     stated = set()
     own_words = len(tables.words) > 2
     weights, single, halves = tables.weights, tables.single, tables.halves
@@ -428,18 +425,20 @@ def _judge_dated(tables: NameTables, clauses: list[tuple[set[int], list[Date]]],
         return
     keys_of = tables.date_keys.__getitem__  # judge_steps entered every date read
     borrowed_invented = not all(map(keys_of, borrowed))  # a date that meets no unit's
+    borrowed_keys = set().union(*map(keys_of, borrowed))  # once per sentence: its clauses without dates share them
     for words, own in clauses:
         if own:
             given = frozenset(own)
             invented = not all(map(keys_of, given))
+            candidates = set().union(*map(keys_of, given))
         elif borrowed_invented or not words:
             continue  # a clause without dates of its own that states nothing
         else:
-            given, invented = borrowed, False
+            candidates, invented = borrowed_keys, False
         if not words:  # a dated statement about something no unit names: an unknown entity decides
             suspect.setdefault(at, True)
             continue
-        stated = set() if invented else _stated(tables, words, given)
+        stated = set() if invented else _stated(tables, words, candidates)
         if own and not stated:  # names a unit with a date of none it names, or names none
             if _named(tables, words):
                 suspect[at] = False
