@@ -16,7 +16,7 @@ _PUNCT = re.compile("[" + re.escape(string.punctuation + "\u2018\u2019\u201c\u20
 _ASCII_PUNCT = string.punctuation.encode()
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _ARTICLE_WORDS = frozenset({"a", "an", "the"})
-_SPACED_ARTICLES = re.compile(" (?:(?:a|an|the) )+")  # articles between single spaces, each with the space after it
+_SPACED_ARTICLES = (" a ", " an ", " the ")
 MAX_LITERAL_CHARS = 200_000
 _QUOTE = re.compile("['\"]")
 # A string literal's body after its opening quote: plain characters or escape pairs, possessive (no
@@ -42,7 +42,7 @@ def normalize_answer(text: str) -> str:
         text = text.lower().encode().translate(None, _ASCII_PUNCT).decode()
         plain = text.isprintable()  # without its punctuation: letters, digits and spaces only
         if plain and "  " not in text and text[:1] != " " and text[-1:] != " ":  # words between single spaces
-            return _SPACED_ARTICLES.sub(" ", f" {text} ")[1:-1]
+            return _without_articles(f" {text} ")[1:-1]
     else:
         text = _PUNCT.sub("", unicodedata.normalize("NFKC", text).lower())
         plain = False
@@ -50,6 +50,16 @@ def normalize_answer(text: str) -> str:
     if plain or "".join(words).isalnum():  # only word characters between the spaces: an article is a whole word
         return " ".join(filterfalse(_ARTICLE_WORDS.__contains__, words))
     return " ".join(_ARTICLES.sub(" ", text).split())
+
+
+def _without_articles(text: str) -> str:
+    """``text`` (words between single spaces, a space at each end) without its article words. Deleting every
+    occurrence of one article leaves it where two were next to each other (" the the "), so it is repeated; deleting
+    one article's words makes no other article word."""
+    for article in _SPACED_ARTICLES:
+        while article in text:
+            text = text.replace(article, " ")
+    return text
 
 
 def precision_recall_f1(n_common: int, n_pred: int, n_gold: int) -> tuple[float, float, float]:
