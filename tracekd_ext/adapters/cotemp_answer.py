@@ -140,8 +140,9 @@ def _padded(text: str) -> str:
 def _normal_entities(facts: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
     """The normalised subjects and the normalised objects of the facts (empty ones left out)."""
     pairs = fact_pairs(facts)
-    subjects = frozenset(map(normalize_answer, [s for s, _ in pairs])) - {""}
-    return subjects, frozenset(map(normalize_answer, [o for _, o in pairs])) - {""}
+    # each distinct text normalised once (a problem's facts mostly share their subject)
+    subjects = frozenset(map(normalize_answer, {s for s, _ in pairs})) - {""}
+    return subjects, frozenset(map(normalize_answer, {o for _, o in pairs})) - {""}
 
 
 @lru_cache(maxsize=65536)
