@@ -53,7 +53,7 @@ def _boxed(text: str) -> tuple[int, str] | None:
     end, start = len(text), text.rfind(_BOXED)
     while start >= 0:
         # a box that does not close before the next box starts never closes (the later one stays open), so each
-        # character is scanned once: linear in the text however many boxes there are
+        # character is scanned twice at most (find, count): linear in the text however many boxes there are
         depth, pos = 1, start + len(_BOXED)
         while (close := text.find("}", pos, end)) >= 0:  # the braces opened before each closing one, in C
             depth += text.count("{", pos, close) - 1
