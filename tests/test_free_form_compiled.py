@@ -96,6 +96,24 @@ def test_compiled_and_python_judges_agree_on_any_text(problems, pieces, seed):
     assert ours == python
 
 
+UNIT_VARIANTS = ("Ann Lee works for Acme from 2001 to 2005.", " Ann  Lee\tworks ", "Ann Lee works", "", " ",
+                 "\u00a0Ørsted\x1c2001 ", "Bob was in Paris in May 1990.")
+
+
+@compiled
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(UNIT_VARIANTS) | st.text(max_size=12), max_size=8))
+def test_build_groups_units_as_python(units):
+    """Whitespace-normalised keys in first-seen order, the unit indices of each, and whether a unit is dated."""
+    units = tuple(units)
+    by_key: dict[str, list[int]] = {}
+    for i, unit in enumerate(units):
+        by_key.setdefault(" ".join(unit.split()), []).append(i)
+    keys, indices, dated, _ = match._compiled.build(units, match.NAME_SHARE, match._fold_chars)
+    assert (keys, indices) == (tuple(by_key), tuple(map(tuple, by_key.values())))
+    assert dated == any(dates for _, dates in map(match.unit_content, keys))
+
+
 @compiled
 @settings(max_examples=400, deadline=None)
 @given(st.text(max_size=40) | st.lists(st.sampled_from(PIECES)).map("".join))

@@ -718,6 +718,63 @@ static PyObject *judge_text(PyObject *self, PyObject *args) {
     return Py_BuildValue("(NN)", cited, suspects);
 }
 
+/* match.py's fold: ASCII letters lower-cased, each maximal run of other characters replaced by fold_chars(run) (its
+ * fold, cached by match.py); a new reference. */
+static PyObject *fold_text(PyObject *text, PyObject *fold_chars) {
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), i = 0;
+    if (PyUnicode_IS_ASCII(text)) { /* str.lower */
+        const Py_UCS1 *bytes = data;
+        while (i < n && !(bytes[i] >= 'A' && bytes[i] <= 'Z')) i++;
+        if (i == n) {
+            Py_INCREF(text);
+            return text;
+        }
+        PyObject *lowered = PyUnicode_New(n, 127);
+        if (lowered == NULL) return NULL;
+        Py_UCS1 *out = PyUnicode_1BYTE_DATA(lowered);
+        for (i = 0; i < n; i++) out[i] = (Py_UCS1)(bytes[i] >= 'A' && bytes[i] <= 'Z' ? bytes[i] + ('a' - 'A') : bytes[i]);
+        return lowered;
+    }
+    PyObject *pieces = PyList_New(0), *piece = NULL;
+    if (pieces == NULL) return NULL;
+    while (i < n) {
+        Py_ssize_t start = i;
+        if (PyUnicode_READ(kind, data, i) < 128) {
+            while (i < n && PyUnicode_READ(kind, data, i) < 128) i++;
+            if ((piece = PyUnicode_New(i - start, 127)) == NULL) goto error;
+            Py_UCS1 *out = PyUnicode_1BYTE_DATA(piece);
+            for (Py_ssize_t t = start; t < i; t++) {
+                Py_UCS4 c = PyUnicode_READ(kind, data, t);
+                out[t - start] = (Py_UCS1)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+            }
+        } else {
+            while (i < n && PyUnicode_READ(kind, data, i) >= 128) i++;
+            PyObject *run = PyUnicode_Substring(text, start, i);
+            if (run == NULL) goto error;
+            piece = PyObject_CallOneArg(fold_chars, run);
+            Py_DECREF(run);
+            if (piece == NULL) goto error;
+            if (!PyUnicode_Check(piece)) {
+                PyErr_SetString(PyExc_TypeError, "fold: fold_chars returns str");
+                goto error;
+            }
+        }
+        if (PyList_Append(pieces, piece) < 0) goto error;
+        Py_CLEAR(piece);
+    }
+    PyObject *empty = PyUnicode_New(0, 0);
+    PyObject *folded = empty == NULL ? NULL : PyUnicode_Join(empty, pieces);
+    Py_XDECREF(empty);
+    Py_DECREF(pieces);
+    return folded;
+error:
+    Py_XDECREF(piece);
+    Py_DECREF(pieces);
+    return NULL;
+}
+
 /* ------------------------------------------------------------------------------------------------ building */
 
 static const char *const FORMS[] = {"es", "'s", "s", ""}; /* match.py's _FORMS ("\x01" never meets a token here) */
@@ -769,25 +826,12 @@ static int name_slot(Names *names, Py_ssize_t free_at, Py_ssize_t length) {
     }
 }
 
-/* build(folded_keys, name_share) -> (index, dated): a problem's compiled unit index from its distinct unit texts,
- * folded: match.py's unit_content of each (name words: the tokens but function words, _EVENTS' tokens and numbers,
- * stemmed; (year, month or None) dates) and NameTables of them (the same ids, idf weights, half weights and forms). */
-static PyObject *judge_build(PyObject *self, PyObject *args) {
-    PyObject *texts;
-    double name_share;
-    if (!PyArg_ParseTuple(args, "O!d", &PyTuple_Type, &texts, &name_share)) return NULL;
-    if (base.slots == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "build: configure() was not called");
-        return NULL;
-    }
+/* A problem's compiled unit index from its distinct unit texts, folded: match.py's unit_content of each (name words:
+ * the tokens but function words, _EVENTS' tokens and numbers, stemmed; (year, month or None) dates) and NameTables of
+ * them (the same ids, idf weights, half weights and forms). NULL with an exception set on failure. */
+static Index *index_of(PyObject *texts, double name_share) {
     Py_ssize_t n = PyTuple_GET_SIZE(texts), total = 0;
-    for (Py_ssize_t k = 0; k < n; k++) {
-        if (!PyUnicode_Check(PyTuple_GET_ITEM(texts, k))) {
-            PyErr_SetString(PyExc_TypeError, "build: the unit texts are str");
-            return NULL;
-        }
-        total += PyUnicode_GET_LENGTH(PyTuple_GET_ITEM(texts, k));
-    }
+    for (Py_ssize_t k = 0; k < n; k++) total += PyUnicode_GET_LENGTH(PyTuple_GET_ITEM(texts, k));
     Py_ssize_t most = total / 2 + 2; /* tokens: each but the last is followed by a character outside it */
     size_t size = 8;
     while (size < (size_t)most * 2) size <<= 1;
@@ -946,12 +990,7 @@ static PyObject *judge_build(PyObject *self, PyObject *args) {
     PyMem_Free(informative);
     PyMem_Free(key_start);
     PyMem_Free(found_dates);
-    PyObject *capsule = PyCapsule_New(x, "tracekd_judge.Index", index_capsule_free);
-    if (capsule == NULL) {
-        index_free(x);
-        return NULL;
-    }
-    return Py_BuildValue("(NO)", capsule, x->dated ? Py_True : Py_False);
+    return x;
 error:
     PyMem_Free(names.arena);
     PyMem_Free(names.names);
@@ -961,6 +1000,118 @@ error:
     PyMem_Free(key_start);
     PyMem_Free(found_dates);
     if (x != NULL) index_free(x);
+    return NULL;
+}
+
+/* " ".join(text.split()): the words of text between single spaces; a new reference */
+static PyObject *single_spaced(PyObject *text) {
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), i, length = 0;
+    int plain = n > 0;
+    for (i = 0; i < n && plain; i++) { /* no space at either end, no two together, no other space character */
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c == ' ') plain = i > 0 && i + 1 < n && PyUnicode_READ(kind, data, i - 1) != ' ';
+        else plain = !is_space(c);
+    }
+    if (plain || n == 0) {
+        Py_INCREF(text);
+        return text;
+    }
+    Py_UCS4 *out = PyMem_Malloc(n * sizeof(Py_UCS4));
+    if (out == NULL) return PyErr_NoMemory();
+    for (i = 0; i < n; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (is_space(c)) continue;
+        if (length > 0 && is_space(PyUnicode_READ(kind, data, i - 1))) out[length++] = ' ';
+        out[length++] = c;
+    }
+    PyObject *spaced = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, out, length);
+    PyMem_Free(out);
+    return spaced;
+}
+
+/* build(units, name_share, fold_chars) -> (keys, indices, dated, index): match.py's unit_index of a problem's units:
+ * the distinct whitespace-normalised texts in first-seen order, the unit indices of each, and the compiled index of
+ * the texts folded (fold_text). */
+static PyObject *judge_build(PyObject *self, PyObject *args) {
+    PyObject *units, *fold_chars, *seen = NULL, *keys = NULL, *groups = NULL, *folded = NULL, *indices = NULL;
+    double name_share;
+    if (!PyArg_ParseTuple(args, "O!dO", &PyTuple_Type, &units, &name_share, &fold_chars)) return NULL;
+    if (base.slots == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "build: configure() was not called");
+        return NULL;
+    }
+    Py_ssize_t n = PyTuple_GET_SIZE(units);
+    if ((seen = PyDict_New()) == NULL || (keys = PyList_New(0)) == NULL || (groups = PyList_New(0)) == NULL)
+        goto error;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *unit = PyTuple_GET_ITEM(units, i), *index = PyLong_FromSsize_t(i), *key;
+        if (index == NULL) goto error;
+        if (!PyUnicode_Check(unit)) {
+            Py_DECREF(index);
+            PyErr_SetString(PyExc_TypeError, "build: the units are str");
+            goto error;
+        }
+        if ((key = single_spaced(unit)) == NULL) {
+            Py_DECREF(index);
+            goto error;
+        }
+        PyObject *at = PyDict_GetItemWithError(seen, key), *group;
+        int failed;
+        if (at != NULL) {
+            failed = PyList_Append(PyList_GET_ITEM(groups, PyLong_AsSsize_t(at)), index);
+        } else if (PyErr_Occurred()) {
+            failed = 1;
+        } else {
+            PyObject *position = PyLong_FromSsize_t(PyList_GET_SIZE(keys));
+            group = PyList_New(1);
+            failed = position == NULL || group == NULL || PyDict_SetItem(seen, key, position) < 0 ||
+                     PyList_Append(keys, key) < 0 || PyList_Append(groups, group) < 0;
+            if (!failed) {
+                PyList_SET_ITEM(group, 0, index);
+                Py_INCREF(index);
+            }
+            Py_XDECREF(position);
+            Py_XDECREF(group);
+        }
+        Py_DECREF(key);
+        Py_DECREF(index);
+        if (failed) goto error;
+    }
+    Py_ssize_t count = PyList_GET_SIZE(keys);
+    if ((folded = PyTuple_New(count)) == NULL || (indices = PyTuple_New(count)) == NULL) goto error;
+    for (Py_ssize_t k = 0; k < count; k++) {
+        PyObject *fold = fold_text(PyList_GET_ITEM(keys, k), fold_chars);
+        PyObject *group = PyList_AsTuple(PyList_GET_ITEM(groups, k));
+        if (fold == NULL || group == NULL) {
+            Py_XDECREF(fold);
+            Py_XDECREF(group);
+            goto error;
+        }
+        PyTuple_SET_ITEM(folded, k, fold);
+        PyTuple_SET_ITEM(indices, k, group);
+    }
+    Index *x = index_of(folded, name_share);
+    if (x == NULL) goto error;
+    PyObject *capsule = PyCapsule_New(x, "tracekd_judge.Index", index_capsule_free);
+    if (capsule == NULL) {
+        index_free(x);
+        goto error;
+    }
+    PyObject *result = Py_BuildValue("(NNON)", PyList_AsTuple(keys), indices, x->dated ? Py_True : Py_False, capsule);
+    indices = NULL; /* the tuple holds it */
+    Py_DECREF(seen);
+    Py_DECREF(keys);
+    Py_DECREF(groups);
+    Py_DECREF(folded);
+    return result;
+error:
+    Py_XDECREF(seen);
+    Py_XDECREF(keys);
+    Py_XDECREF(groups);
+    Py_XDECREF(folded);
+    Py_XDECREF(indices);
     return NULL;
 }
 
@@ -1035,50 +1186,11 @@ static PyObject *judge_words(PyObject *self, PyObject *text) {
     return frozen;
 }
 
-/* fold(text, fold_chars): match.py's fold of non-ASCII text: ASCII letters lower-cased, each maximal run of other
- * characters replaced by fold_chars(run). */
+/* fold(text, fold_chars): match.py's fold (fold_text). */
 static PyObject *judge_fold(PyObject *self, PyObject *args) {
     PyObject *text, *fold_chars;
     if (!PyArg_ParseTuple(args, "UO", &text, &fold_chars)) return NULL;
-    int kind = PyUnicode_KIND(text);
-    const void *data = PyUnicode_DATA(text);
-    Py_ssize_t n = PyUnicode_GET_LENGTH(text), i = 0;
-    PyObject *pieces = PyList_New(0), *piece = NULL;
-    if (pieces == NULL) return NULL;
-    while (i < n) {
-        Py_ssize_t start = i;
-        if (PyUnicode_READ(kind, data, i) < 128) {
-            while (i < n && PyUnicode_READ(kind, data, i) < 128) i++;
-            if ((piece = PyUnicode_New(i - start, 127)) == NULL) goto error;
-            Py_UCS1 *out = PyUnicode_1BYTE_DATA(piece);
-            for (Py_ssize_t t = start; t < i; t++) {
-                Py_UCS4 c = PyUnicode_READ(kind, data, t);
-                out[t - start] = (Py_UCS1)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
-            }
-        } else {
-            while (i < n && PyUnicode_READ(kind, data, i) >= 128) i++;
-            PyObject *run = PyUnicode_Substring(text, start, i);
-            if (run == NULL) goto error;
-            piece = PyObject_CallOneArg(fold_chars, run);
-            Py_DECREF(run);
-            if (piece == NULL) goto error;
-            if (!PyUnicode_Check(piece)) {
-                PyErr_SetString(PyExc_TypeError, "fold: fold_chars returns str");
-                goto error;
-            }
-        }
-        if (PyList_Append(pieces, piece) < 0) goto error;
-        Py_CLEAR(piece);
-    }
-    PyObject *empty = PyUnicode_New(0, 0);
-    PyObject *folded = empty == NULL ? NULL : PyUnicode_Join(empty, pieces);
-    Py_XDECREF(empty);
-    Py_DECREF(pieces);
-    return folded;
-error:
-    Py_XDECREF(piece);
-    Py_DECREF(pieces);
-    return NULL;
+    return fold_text(text, fold_chars);
 }
 
 /* configure(events, function_words): the base token events and the words that are never a name. */
@@ -1143,7 +1255,7 @@ static PyMethodDef methods[] = {
     {"configure", judge_configure, METH_VARARGS,
      "configure(events, function_words): the base token events (match.py's _EVENTS) and FUNCTION_WORDS."},
     {"build", judge_build, METH_VARARGS,
-     "build(folded_keys, name_share) -> (index, dated): a problem's compiled unit index."},
+     "build(units, name_share, fold_chars) -> (keys, indices, dated, index): match.py's unit_index, compiled."},
     {"judge", judge_text, METH_VARARGS, "judge(index, folded) -> (cited, suspect), as match.py's _judge_text."},
     {"sentences", judge_sentences, METH_O, "sentences(text): _SEPARATOR.split(text)."},
     {"words", judge_words, METH_O, "words(folded) -> frozenset of its words and their stems (UnitIndex.known)."},

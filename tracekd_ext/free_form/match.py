@@ -233,15 +233,14 @@ class UnitIndex:
 def unit_index(units: tuple[str, ...], question: str) -> UnitIndex:
     """The :class:`UnitIndex` of a problem's units (cached: re-scoring many generations of a problem builds it
     once). ``question`` is part of the key only for :attr:`UnitIndex.known`'s sake."""
+    if _judge is not None:
+        return UnitIndex(units, question, *_judge.build(units, NAME_SHARE, _fold_chars))
     by_key: dict[str, list[int]] = {}
     for i, unit in enumerate(units):
         by_key.setdefault(" ".join(unit.split()), []).append(i)
     keys = tuple(by_key)
-    indices = tuple(map(tuple, by_key.values()))
-    if _judge is None:
-        return UnitIndex(units, question, keys, indices, any(dates for _, dates in map(unit_content, keys)), None)
-    compiled, dated = _judge.build(tuple(map(fold, keys)), NAME_SHARE)
-    return UnitIndex(units, question, keys, indices, dated, compiled)
+    dated = any(dates for _, dates in map(unit_content, keys))
+    return UnitIndex(units, question, keys, tuple(map(tuple, by_key.values())), dated, None)
 
 
 @dataclass(frozen=True, slots=True)
