@@ -102,6 +102,7 @@ def published_rule(items) -> list:
     scores = []
     for p, generation in items:
         cotemp_answer.fact_pairs.cache_clear()  # the published loop keeps nothing from one generation to the next
+        cotemp_answer._fact_pair.cache_clear()
         scores.append(official_score(paper_answer_span(generation), p.answers, p.question, p.units,
                                      takes_subject(p.meta["triple_element"], "paper")))
     return scores

@@ -90,12 +90,13 @@ def fact_pairs(facts: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     return tuple(filter(None, map(_fact_pair, facts)))
 
 
+@lru_cache(maxsize=262144)
 def _fact_pair(fact: str) -> tuple[str, str] | None:
     """``(subject, object)``, lower-cased, of a fact that matches a relation template, as published, else ``None``:
     the markers are tried in order on the fact as written (case-sensitive); the first one present turns the fact
     into the present tense (kept for the later markers) and tries its templates in order as ``re.match`` would
     (:func:`_template_pair`); the first template that matches gives the pair, and when none does the next marker
-    present is tried."""
+    present is tried. Cached per fact: problems about one subject share facts."""
     for marker, phrase in _RELATIONS:
         if marker not in fact:
             continue
