@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
 #define SENTENCE_END (-2)
 #define CONJUNCTION (-1)
 #define NAME_WORDS 10000
@@ -537,7 +538,22 @@ static inline int is_space(Py_UCS4 c) {
 
 static inline int is_digit(Py_UCS4 c) { return c < 128 ? c >= '0' && c <= '9' : Py_UNICODE_ISDIGIT(c); }
 
-#define ALWAYS_INLINE static inline __attribute__((always_inline))
+/* Whether c, text[i] of n characters, ends a sentence: match.py's _SEPARATOR ([.!?] before whitespace or the end,
+ * ";", a line end) */
+ALWAYS_INLINE int ends_sentence(Py_UCS4 c, int kind, const void *data, Py_ssize_t i, Py_ssize_t n) {
+    return c == ';' || c == '\n' ||
+           ((c == '.' || c == '!' || c == '?') && (i + 1 == n || is_space(PyUnicode_READ(kind, data, i + 1))));
+}
+
+/* Where the stem of the token text[start:end] ends: match.py's stem (a possessive "'s", then a plural "s" but of
+ * "ss", dropped) */
+static inline Py_ssize_t stem_end(int kind, const void *data, Py_ssize_t start, Py_ssize_t end) {
+    if (end - start >= 2 && PyUnicode_READ(kind, data, end - 2) == '\'' && PyUnicode_READ(kind, data, end - 1) == 's')
+        end -= 2;
+    if (end - start > 3 && PyUnicode_READ(kind, data, end - 1) == 's' && PyUnicode_READ(kind, data, end - 2) != 's')
+        end -= 1;
+    return end;
+}
 
 /* The events of the tokens of text (0: a token without one); digits[t]: token t is all digits (str.isdigit).
  * Returns the number of tokens. Inlined for each kind of str, so that reading a character is one load. */
@@ -565,8 +581,7 @@ ALWAYS_INLINE Py_ssize_t read_events_of(const Index *x, const int kind, const vo
             digits[count] = (unsigned char)all_digits;
             events[count++] = event ? event : base_event(kind, data, start, i, h);
         } else {
-            if (c == ';' || c == '\n' ||
-                ((c == '.' || c == '!' || c == '?') && (i + 1 == n || is_space(PyUnicode_READ(kind, data, i + 1))))) {
+            if (ends_sentence(c, kind, data, i, n)) {
                 digits[count] = 0;
                 events[count++] = SENTENCE_END;
             }
@@ -859,9 +874,7 @@ static Index *index_of(PyObject *texts, double name_share) {
         while (i < length) {
             Py_UCS4 c = PyUnicode_READ(kind, data, i);
             if (!is_word_char(c)) {
-                if (c == ';' || c == '\n' || ((c == '.' || c == '!' || c == '?') &&
-                                              (i + 1 == length || is_space(PyUnicode_READ(kind, data, i + 1)))))
-                    token++; /* a separator: a token of no date */
+                if (ends_sentence(c, kind, data, i, length)) token++; /* a separator: a token of no date */
                 i++;
                 continue;
             }
@@ -878,13 +891,7 @@ static Index *index_of(PyObject *texts, double name_share) {
             uint64_t h = hash_text(kind, data, start, i);
             int event = base_event(kind, data, start, i, h);
             if (event == 0 && !all_digits && !table_get(&function_words, kind, data, start, i, h)) {
-                Py_ssize_t end = i; /* a name word: stem it (match.py's stem) */
-                if (end - start >= 2 && PyUnicode_READ(kind, data, end - 2) == '\'' &&
-                    PyUnicode_READ(kind, data, end - 1) == 's')
-                    end -= 2;
-                if (end - start > 3 && PyUnicode_READ(kind, data, end - 1) == 's' &&
-                    PyUnicode_READ(kind, data, end - 2) != 's')
-                    end -= 1;
+                Py_ssize_t end = stem_end(kind, data, start, i); /* a name word, stemmed */
                 for (Py_ssize_t t = start; t < end; t++) names.arena[used + t - start] = PyUnicode_READ(kind, data, t);
                 Py_ssize_t before = names.count;
                 int slot = name_slot(&names, used, end - start);
@@ -1116,11 +1123,9 @@ error:
 }
 
 /* sentences(text): match.py's _SEPARATOR.split(text), the text cut at each sentence separator. */
-static PyObject *judge_sentences(PyObject *self, PyObject *text) {
-    if (!PyUnicode_Check(text)) {
-        PyErr_SetString(PyExc_TypeError, "sentences: a str");
-        return NULL;
-    }
+static PyObject *judge_sentences(PyObject *self, PyObject *arg) {
+    PyObject *text;
+    if (!PyArg_Parse(arg, "U:sentences", &text)) return NULL;
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t n = PyUnicode_GET_LENGTH(text), start = 0;
@@ -1129,9 +1134,7 @@ static PyObject *judge_sentences(PyObject *self, PyObject *text) {
     for (Py_ssize_t i = 0; i <= n; i++) {
         if (i < n) {
             Py_UCS4 c = PyUnicode_READ(kind, data, i);
-            if (!(c == ';' || c == '\n' ||
-                  ((c == '.' || c == '!' || c == '?') && (i + 1 == n || is_space(PyUnicode_READ(kind, data, i + 1))))))
-                continue;
+            if (!ends_sentence(c, kind, data, i, n)) continue;
         }
         PyObject *sentence = PyUnicode_Substring(text, start, i);
         if (sentence == NULL || PyList_Append(sentences, sentence) < 0) {
@@ -1147,11 +1150,9 @@ static PyObject *judge_sentences(PyObject *self, PyObject *text) {
 
 /* words(folded) -> frozenset: match.py's UnitIndex.known of folded text: every word token (runs of [^\W_] with a
  * following "'s") and its stem (match.py's stem). */
-static PyObject *judge_words(PyObject *self, PyObject *text) {
-    if (!PyUnicode_Check(text)) {
-        PyErr_SetString(PyExc_TypeError, "words: a str");
-        return NULL;
-    }
+static PyObject *judge_words(PyObject *self, PyObject *arg) {
+    PyObject *text;
+    if (!PyArg_Parse(arg, "U:words", &text)) return NULL;
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t n = PyUnicode_GET_LENGTH(text), i = 0;
@@ -1166,11 +1167,7 @@ static PyObject *judge_words(PyObject *self, PyObject *text) {
         Py_ssize_t start = i;
         while (i < n && is_word_char(c = PyUnicode_READ(kind, data, i))) i++;
         if (i + 1 < n && c == '\'' && PyUnicode_READ(kind, data, i + 1) == 's') i += 2;
-        Py_ssize_t end = i; /* the stem: possessive, then plural "s" (not "ss") dropped */
-        if (end - start >= 2 && PyUnicode_READ(kind, data, end - 2) == '\'' && PyUnicode_READ(kind, data, end - 1) == 's')
-            end -= 2;
-        if (end - start > 3 && PyUnicode_READ(kind, data, end - 1) == 's' && PyUnicode_READ(kind, data, end - 2) != 's')
-            end -= 1;
+        Py_ssize_t end = stem_end(kind, data, start, i);
         PyObject *word = PyUnicode_Substring(text, start, i);
         PyObject *stem = end == i ? (Py_XINCREF(word), word) : PyUnicode_Substring(text, start, end);
         int failed = word == NULL || stem == NULL || PySet_Add(words, word) < 0 || PySet_Add(words, stem) < 0;
