@@ -9,7 +9,8 @@ and the word that sets a unit apart counts most. A unit's *dates* are its (year,
 The reasoning is cut into sentences (at ``.``/``!``/``?`` before a space, line breaks and ``;``) and sentences
 into clauses (at ``and``, ``but``, ``while``, ``whereas``, except between numbers). A clause **states** a unit when
 
-- it holds at least half of the unit's name weight (``NAME_SHARE``), in any order and inflection (plural ``s``);
+- it holds at least half of the unit's name weight (``NAME_SHARE``; equal in exact arithmetic counts as half:
+  ``TIE``), in any order and inflection (plural ``s``);
 - for a unit with dates, a date of the clause is one of the unit's (same year; same month where both give one),
   and every date in the clause belongs to a unit the clause names; a clause without dates borrows its sentence's
   ("He was titular bishop and auxiliary bishop from 1977 to 1981" states both); a dated unit named without any
@@ -25,6 +26,10 @@ Label (datasets that declare ``label_phrases``): a sentence names a label when i
 ``label_cue`` words and a label phrase that is not negated (``not``, ``n't``, ``no`` just before it); the phrase
 right after the cue counts (else the last one before it); a sentence naming three or more labels lists the
 options and names none. The last sentence that names a label gives ``pred_label``.
+
+The retrieval step is judged by the compiled judge (``_judge.c``: the unit index, the pass over the reasoning,
+folding) where it was built, else by the pure-Python judge here (:class:`NameTables`, :func:`_judge_text`): the same
+rules and verdicts (``tests/test_free_form_compiled.py``), several times slower.
 """
 
 from __future__ import annotations
