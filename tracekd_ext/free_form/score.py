@@ -60,12 +60,6 @@ def _gold_keys(units: tuple[str, ...], support: tuple[int, ...]) -> frozenset[st
     return frozenset(" ".join(units[i].split()) for i in support)
 
 
-@lru_cache(maxsize=65536)
-def _normal_units(units: tuple[str, ...]) -> tuple[str, ...]:
-    """Each unit's text as :func:`normalize_answer` gives it (cached per problem: grounding reads the cited ones)."""
-    return tuple(map(normalize_answer, units))
-
-
 def judge_free(problem: Problem, generation: object, spec: DatasetSpec, mode: str = "strict") -> FreeJudgement:
     """Score ``generation`` against ``problem`` (see the module docstring); any input is accepted."""
     return _free_judgement(*_judge(problem, generation, spec, mode))
@@ -96,7 +90,7 @@ def _judge(problem: Problem, generation: object, spec: DatasetSpec,
     if gold_answer_in_units(problem):
         grounded = bool(answer.items) and bool(steps.cited)
         if grounded:
-            cited_text = " ".join(map(_normal_units(problem.units).__getitem__, steps.cited))
+            cited_text = " ".join(map(normalize_answer, map(problem.units.__getitem__, steps.cited)))
             grounded = all(item in cited_text for item in answer.items)
     score = _free_score(parsed.answer is not None, True, cls_ok, ret_ok, p, r, f1,
                         ret_ok if cls_ok is None else ret_ok and cls_ok, answer.correct, answer.f1, grounded, label,
