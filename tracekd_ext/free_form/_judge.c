@@ -100,11 +100,11 @@ static void table_put(Table *t, Py_ssize_t length, int event) {
 }
 
 /* Writes a str's code points to the arena's free end (room is reserved by table_init); their number returned. */
-static Py_ssize_t table_stage(Table *t, Py_ssize_t offset, PyObject *text) {
+static Py_ssize_t table_stage(Table *t, PyObject *text) {
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
-    Py_UCS4 *to = t->arena + t->used + offset;
+    Py_UCS4 *to = t->arena + t->used;
     for (Py_ssize_t i = 0; i < n; i++) to[i] = PyUnicode_READ(kind, data, i);
     return n;
 }
@@ -128,13 +128,13 @@ static int table_from_dict(Table *t, PyObject *dict) {
             table_free(t);
             return -1;
         }
-        table_put(t, table_stage(t, 0, key), (int)event);
+        table_put(t, table_stage(t, key), (int)event);
     }
     return 0;
 }
 
 /* The event of text[start:end] (its hash: h), or 0 when the table does not hold it. */
-static inline __attribute__((always_inline)) int table_get(const Table *t, int kind, const void *data, Py_ssize_t start, Py_ssize_t end, uint64_t h) {
+ALWAYS_INLINE int table_get(const Table *t, int kind, const void *data, Py_ssize_t start, Py_ssize_t end, uint64_t h) {
     Py_ssize_t n = end - start;
     uint16_t tag = HASH_TAG(h);
     for (size_t i = (size_t)h & t->mask;; i = (i + 1) & t->mask) {
@@ -150,23 +150,12 @@ static inline __attribute__((always_inline)) int table_get(const Table *t, int k
     }
 }
 
-static inline uint64_t hash_text(int kind, const void *data, Py_ssize_t start, Py_ssize_t end) {
-    uint64_t h = HASH_START;
-    if (kind == PyUnicode_1BYTE_KIND) {
-        const Py_UCS1 *bytes = data;
-        for (Py_ssize_t i = start; i < end; i++) h = HASH_STEP(h, bytes[i]);
-    } else {
-        for (Py_ssize_t i = start; i < end; i++) h = HASH_STEP(h, PyUnicode_READ(kind, data, i));
-    }
-    return h;
-}
-
 /* configure(): match.py's _EVENTS but the years (each year's four ASCII digits, read as its number by base_event),
  * and FUNCTION_WORDS (each -> 1) */
 static Table base, function_words;
 
 /* The number that four ASCII digits at text[start] write, or -1 */
-static inline __attribute__((always_inline)) int four_digits(int kind, const void *data, Py_ssize_t start) {
+ALWAYS_INLINE int four_digits(int kind, const void *data, Py_ssize_t start) {
     int number = 0;
     for (Py_ssize_t i = start; i < start + 4; i++) {
         Py_UCS4 c = PyUnicode_READ(kind, data, i);
@@ -177,7 +166,7 @@ static inline __attribute__((always_inline)) int four_digits(int kind, const voi
 }
 
 /* The base event of the token text[start:end] (its hash: h), or 0 */
-static inline __attribute__((always_inline)) int base_event(int kind, const void *data, Py_ssize_t start,
+ALWAYS_INLINE int base_event(int kind, const void *data, Py_ssize_t start,
                                                              Py_ssize_t end, uint64_t h) {
     if (end - start == 4) {
         int year = four_digits(kind, data, start);
@@ -245,7 +234,6 @@ static int compare_date_entries(const void *a, const void *b) { /* by year, key,
     return (x->month > y->month) - (x->month < y->month);
 }
 
-
 /* ------------------------------------------------------------------------------------------------ judging */
 
 typedef struct {
@@ -283,7 +271,6 @@ typedef struct {
     Index *x;
     const int *words;   /* the sentence's clause words (each clause's ascending, distinct) */
     const Date *dates;  /* the sentence's clause dates, as read */
-    PyObject *cited;    /* key -> sentence */
     int *suspect;       /* this sentence: 0 none, 1 needs an unknown entity, 2 asserts a fact no unit holds */
 } Judging;
 
@@ -318,7 +305,7 @@ static int next_stamp(Index *x) {
     return x->stamp_now;
 }
 
-/* Whether the key holds one of the words (ascending) and the ids they share: written to `shared`, count returned */
+/* The ids key k shares with the words (ascending), written to `shared`; how many returned. */
 static Py_ssize_t shared_words(const Index *x, Py_ssize_t k, const int *words, Py_ssize_t count, int *shared) {
     const int *kw = x->word_ids + x->word_start[k], *kend = x->word_ids + x->word_start[k + 1];
     Py_ssize_t i = 0, found = 0;
@@ -326,8 +313,7 @@ static Py_ssize_t shared_words(const Index *x, Py_ssize_t k, const int *words, P
         if (*kw < words[i]) kw++;
         else if (*kw > words[i]) i++;
         else {
-            if (shared) shared[found] = *kw;
-            found++;
+            shared[found++] = *kw;
             kw++;
             i++;
         }
@@ -526,7 +512,7 @@ static int judge_undated(Judging *j, const Clause *clauses, Py_ssize_t count, in
 }
 
 /* [^\W_] and \s of Python's re on str patterns */
-static inline __attribute__((always_inline)) int is_word_char(Py_UCS4 c) {
+ALWAYS_INLINE int is_word_char(Py_UCS4 c) {
     if (c < 128) return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
     return Py_UNICODE_ISALNUM(c);
 }
@@ -555,6 +541,29 @@ static inline Py_ssize_t stem_end(int kind, const void *data, Py_ssize_t start, 
     return end;
 }
 
+/* Where the word token starting at text[start] ends: a run of [^\W_] with a following "'s" (match.py's _TOKEN);
+ * *hash: its hash, *all_digits: whether it is all digits (str.isdigit) */
+ALWAYS_INLINE Py_ssize_t word_end(int kind, const void *data, Py_ssize_t start, Py_ssize_t n, uint64_t *hash,
+                                  int *all_digits) {
+    Py_ssize_t i = start;
+    int digits = 1;
+    uint64_t h = HASH_START;
+    Py_UCS4 c = 0;
+    while (i < n && is_word_char(c = PyUnicode_READ(kind, data, i))) {
+        digits &= is_digit(c);
+        h = HASH_STEP(h, c);
+        i++;
+    }
+    if (i + 1 < n && c == '\'' && PyUnicode_READ(kind, data, i + 1) == 's') {
+        h = HASH_STEP(HASH_STEP(h, '\''), 's');
+        i += 2;
+        digits = 0;
+    }
+    *hash = h;
+    *all_digits = digits;
+    return i;
+}
+
 /* The events of the tokens of text (0: a token without one); digits[t]: token t is all digits (str.isdigit).
  * Returns the number of tokens. Inlined for each kind of str, so that reading a character is one load. */
 ALWAYS_INLINE Py_ssize_t read_events_of(const Index *x, const int kind, const void *data, Py_ssize_t n, int *events,
@@ -564,18 +573,9 @@ ALWAYS_INLINE Py_ssize_t read_events_of(const Index *x, const int kind, const vo
         Py_UCS4 c = PyUnicode_READ(kind, data, i);
         if (is_word_char(c)) {
             Py_ssize_t start = i;
-            int all_digits = 1;
-            uint64_t h = HASH_START;
-            while (i < n && is_word_char(c = PyUnicode_READ(kind, data, i))) {
-                all_digits &= is_digit(c);
-                h = HASH_STEP(h, c);
-                i++;
-            }
-            if (i + 1 < n && c == '\'' && PyUnicode_READ(kind, data, i + 1) == 's') {
-                h = HASH_STEP(HASH_STEP(h, '\''), 's');
-                i += 2;
-                all_digits = 0;
-            }
+            int all_digits;
+            uint64_t h;
+            i = word_end(kind, data, start, n, &h, &all_digits);
             /* the problem's name forms, else the base events */
             int event = table_get(&x->forms, kind, data, start, i, h);
             digits[count] = (unsigned char)all_digits;
@@ -639,7 +639,7 @@ static PyObject *judge_text(PyObject *self, PyObject *args) {
     for (Py_ssize_t k = 0; k < x->keys; k++) x->first_at[k] = -1;
     PyObject *suspects = PyDict_New();
     if (suspects == NULL) return NULL;
-    Judging j = {x, NULL, NULL, NULL, NULL};
+    Judging j = {x, NULL, NULL, NULL};
     int sentence = 0;
     Py_ssize_t start = 0;
     while (start <= tokens) {
@@ -879,16 +879,9 @@ static Index *index_of(PyObject *texts, double name_share) {
                 continue;
             }
             Py_ssize_t start = i;
-            int all_digits = 1;
-            while (i < length && is_word_char(c = PyUnicode_READ(kind, data, i))) {
-                all_digits &= is_digit(c);
-                i++;
-            }
-            if (i + 1 < length && c == '\'' && PyUnicode_READ(kind, data, i + 1) == 's') {
-                i += 2;
-                all_digits = 0;
-            }
-            uint64_t h = hash_text(kind, data, start, i);
+            int all_digits;
+            uint64_t h;
+            i = word_end(kind, data, start, length, &h, &all_digits);
             int event = base_event(kind, data, start, i, h);
             if (event == 0 && !all_digits && !table_get(&function_words, kind, data, start, i, h)) {
                 Py_ssize_t end = stem_end(kind, data, start, i); /* a name word, stemmed */
@@ -1165,8 +1158,9 @@ static PyObject *judge_words(PyObject *self, PyObject *arg) {
             continue;
         }
         Py_ssize_t start = i;
-        while (i < n && is_word_char(c = PyUnicode_READ(kind, data, i))) i++;
-        if (i + 1 < n && c == '\'' && PyUnicode_READ(kind, data, i + 1) == 's') i += 2;
+        int all_digits;
+        uint64_t h;
+        i = word_end(kind, data, start, n, &h, &all_digits);
         Py_ssize_t end = stem_end(kind, data, start, i);
         PyObject *word = PyUnicode_Substring(text, start, i);
         PyObject *stem = end == i ? (Py_XINCREF(word), word) : PyUnicode_Substring(text, start, end);
