@@ -402,11 +402,12 @@ def _stated(tables: NameTables, words: set[int], candidates: set[int]) -> set[in
     stated = set()
     own_words = len(tables.words) > 2
     weights, single, halves = tables.weights, tables.single, tables.halves
+    ordered = sorted(words)  # ascending ids: the compiled judge's order of the sums
     for k in candidates:
         key_words, total, held = tables.words[k], 0.0, False
         if key_words.isdisjoint(words):
             continue
-        for w in sorted(words):  # ascending ids: the compiled judge's order of the sums
+        for w in ordered:
             if w in key_words:
                 if own_words and single[w - NAME_WORDS]:  # a word of its own names it
                     held, total = True, halves[k]
